@@ -1,0 +1,268 @@
+//! Extractors: who is calling ([`Auth`]), which tenant they act on ([`Scope`]), and the
+//! request's body and preconditions.
+//!
+//! [`Scope`] is the only way a handler obtains a [`TenantScope`]; it resolves the
+//! `{tenant_id}` of the path against the principal and answers 404 for tenants the caller
+//! cannot see. [`Body`] only *reads* the body: handlers parse it after the scope resolved,
+//! so a request for another tenant's object is a 404 whatever its body says.
+
+use std::marker::PhantomData;
+
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest,
+    dev::Payload,
+    http::header,
+    web::{self, Bytes},
+};
+use centralita_domain::{
+    Core, DomainError, ErrorCode, FieldError, authz::Actor, scope::TenantScope, services::auth,
+};
+use futures_util::{StreamExt, future::LocalBoxFuture};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::problem::{ApiError, current_request_id};
+
+fn core(req: &HttpRequest) -> Result<web::Data<Core>, ApiError> {
+    req.app_data::<web::Data<Core>>()
+        .cloned()
+        .ok_or_else(|| ApiError(DomainError::internal("Core missing from app data")))
+}
+
+/// The authenticated caller, from `Authorization: Bearer <JWT or API key>`.
+pub struct Auth(pub Actor);
+
+impl Auth {
+    async fn from_request(req: HttpRequest) -> Result<Self, ApiError> {
+        let core = core(&req)?;
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "Send a token in the Authorization header: Bearer <token>",
+                )
+            })?;
+        let principal = auth::authenticate(&core, token).await?;
+        let reason = req
+            .headers()
+            .get("X-Acting-Reason")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| r.chars().take(500).collect());
+        Ok(Self(Actor {
+            principal,
+            request_id: current_request_id(),
+            reason,
+        }))
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(Self::from_request(req.clone()))
+    }
+}
+
+/// The tenant of the path, checked against the caller.
+pub struct Scope(pub TenantScope);
+
+impl FromRequest for Scope {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Auth(actor) = Auth::from_request(req.clone()).await?;
+            let tenant_id = req
+                .match_info()
+                .get("tenant_id")
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .ok_or_else(|| ApiError(DomainError::not_found("tenant")))?;
+            let core = core(&req)?;
+            Ok(Scope(
+                TenantScope::resolve(&core.db, actor, tenant_id).await?,
+            ))
+        })
+    }
+}
+
+/// A JSON body, read (size and media type checked) but not yet parsed.
+pub struct Body<T> {
+    bytes: Bytes,
+    _type: PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> Body<T> {
+    /// Parses the body: syntax errors are 400, wrong types and unknown fields 422 with the
+    /// offending field named.
+    pub fn parse(&self) -> Result<T, ApiError> {
+        parse_json(&self.bytes)
+    }
+
+    /// The body in canonical form (keys sorted, no whitespace), for request fingerprints.
+    pub fn canonical(&self) -> Vec<u8> {
+        serde_json::from_slice::<serde_json::Value>(&self.bytes)
+            .ok()
+            .and_then(|v| serde_json::to_vec(&v).ok())
+            .unwrap_or_else(|| self.bytes.to_vec())
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { String::new() } else { path };
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                let code = if msg.starts_with("unknown field") {
+                    "unknown_field"
+                } else if msg.starts_with("missing field") {
+                    "required"
+                } else {
+                    "invalid_type"
+                };
+                ApiError(DomainError::invalid(vec![FieldError::new(
+                    field, code, msg,
+                )]))
+            }
+            _ => ApiError::new(
+                ErrorCode::MalformedBody,
+                format!("The body is not valid JSON: {inner}"),
+            ),
+        }
+    })
+}
+
+impl<T: 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = core(req)
+            .map(|c| c.config.max_body_bytes)
+            .unwrap_or(256 * 1024);
+        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json")
+        });
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let too_large = || {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("The body must be at most {limit} bytes"),
+                )
+            };
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            if !is_json {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Send the body as Content-Type: application/json",
+                ));
+            }
+            let mut buf = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::MalformedBody,
+                        format!("The body could not be read: {e}"),
+                    )
+                })?;
+                if buf.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Body {
+                bytes: buf.freeze(),
+                _type: PhantomData,
+            })
+        })
+    }
+}
+
+/// `If-Match: "<version>"` (weak tags accepted; `*` matches any version).
+pub struct IfMatch(pub Option<i64>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(raw) = req.headers().get(header::IF_MATCH) else {
+            return std::future::ready(Ok(IfMatch(None)));
+        };
+        let raw = raw.to_str().unwrap_or("").trim();
+        if raw == "*" {
+            return std::future::ready(Ok(IfMatch(None)));
+        }
+        let tag = raw.trim_start_matches("W/").trim_matches('"');
+        // An ETag we never issued can never match.
+        std::future::ready(Ok(IfMatch(Some(tag.parse().unwrap_or(-1)))))
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+pub struct IdempotencyHeader(pub Option<String>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req
+            .headers()
+            .get("Idempotency-Key")
+            .map(|v| v.to_str().unwrap_or("\u{0}").to_owned());
+        std::future::ready(Ok(IdempotencyHeader(key)))
+    }
+}
+
+/// The client address used for per-address rate limits: the TCP peer. (Behind a proxy,
+/// configure the proxy to limit; forwarded headers are spoofable.)
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Query strings: unknown parameters and bad values are a 400 problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("The query string is not valid: {err}"),
+        )
+        .into()
+    })
+}
+
+/// Path segments that fail to parse (an id that is not a UUID) name nothing: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_, _| ApiError(DomainError::not_found("resource")).into())
+}

@@ -1,0 +1,129 @@
+//! `/v1/tenants` and `/v1/tenants/{tenant_id}`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use centralita_domain::{
+    Core,
+    services::{
+        idempotency::IdempotencyKey,
+        tenants::{self, CreateTenant, TenantListQuery, TenantPage, TenantView, UpdateTenant},
+    },
+};
+
+use crate::{
+    extract::{Auth, Body, IdempotencyHeader, IfMatch, Scope},
+    problem::{ApiResult, CommonErrors, WriteErrors},
+    respond,
+};
+
+/// List the tenants visible to the caller: all (staff), a partner's subtree, or one's own.
+#[utoipa::path(
+    tag = "tenants",
+    params(TenantListQuery),
+    responses((status = 200, description = "A page of tenants", body = TenantPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants")]
+pub async fn list(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    query: web::Query<TenantListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = tenants::list(&core, &actor, &query).await?;
+    Ok(respond::ok(&page, None))
+}
+
+/// Create a tenant, optionally under a partner and with its first SIP domain.
+///
+/// Honours `Idempotency-Key`: a retry with the same key and body returns the first answer
+/// (with `Idempotent-Replayed: true`); the same key with another body is 422.
+#[utoipa::path(
+    tag = "tenants",
+    request_body = CreateTenant,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; kept at least 24 h")),
+    responses(
+        (status = 201, description = "Created", body = TenantView,
+            headers(("Location" = String), ("ETag" = String))),
+        CommonErrors, WriteErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants")]
+pub async fn create(
+    req: HttpRequest,
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    body: Body<CreateTenant>,
+    idem: IdempotencyHeader,
+) -> ApiResult<HttpResponse> {
+    let key = match &idem.0 {
+        Some(k) => {
+            let key = IdempotencyKey::new(
+                actor.principal.owner_key(),
+                k,
+                &[b"POST", req.path().as_bytes(), &body.canonical()],
+            )?;
+            if let Some(stored) = key.replay(&core.db).await? {
+                return Ok(respond::replay(stored.status, stored.body));
+            }
+            Some(key)
+        }
+        None => None,
+    };
+    let view = tenants::create(&core, &actor, body.parse()?, key.as_ref()).await?;
+    Ok(respond::created(
+        format!("/v1/tenants/{}", view.id),
+        &view,
+        Some(view.version),
+    ))
+}
+
+/// Read a tenant.
+#[utoipa::path(
+    tag = "tenants",
+    params(("tenant_id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The tenant", body = TenantView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}")]
+pub async fn get(Scope(scope): Scope) -> ApiResult<HttpResponse> {
+    let view = tenants::get(&scope).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Rename, suspend or reactivate a tenant (JSON merge patch; `If-Match` honoured).
+///
+/// Suspending a tenant refuses its users and API keys, and those of every tenant below it.
+#[utoipa::path(
+    tag = "tenants",
+    params(("tenant_id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateTenant,
+    responses((status = 200, description = "Updated", body = TenantView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/tenants/{tenant_id}")]
+pub async fn update(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    body: Body<UpdateTenant>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let view = tenants::update(&scope, &core, body.parse()?, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Delete a tenant and everything it owns. Refused (409) while it has child tenants.
+#[utoipa::path(
+    tag = "tenants",
+    params(("tenant_id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[delete("/v1/tenants/{tenant_id}")]
+pub async fn delete(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    tenants::delete(&scope, &core, if_match.0).await?;
+    Ok(respond::no_content())
+}

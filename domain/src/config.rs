@@ -1,0 +1,112 @@
+//! Runtime configuration: an optional TOML file overlaid by `CENTRALITA_*` environment variables.
+//!
+//! Every key has a default that yields the embedded mode (SQLite in the data directory, no
+//! Redis, in-process worker), so `centralita serve` runs with no configuration at all. The keys
+//! are documented in the README; keep both lists in step.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// Output format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file, the generated signing key and the mail outbox.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; default: `sqlite://<data_dir>/centralita.db`.
+    pub database_url: Option<String>,
+    /// Maximum pooled database connections (PostgreSQL; SQLite always uses one writer).
+    pub database_max_connections: u32,
+    /// `redis://...`; when set, rate limits and worker wake-ups go through Redis.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this process writes, so several deployments can share a server.
+    pub redis_prefix: String,
+    /// HMAC key for access tokens (at least 32 bytes); default: generated into the data directory.
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Failed logins per account allowed within `login_window_secs`.
+    pub login_max_failures_per_account: u32,
+    /// Failed logins per client address allowed within `login_window_secs`.
+    pub login_max_failures_per_address: u32,
+    /// Window of the failed-login counters, in seconds.
+    pub login_window_secs: u64,
+    /// Concurrent password hash computations (each takes 19 MiB and a core for tens of ms).
+    pub password_hash_concurrency: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Log line format: `text` or `json`.
+    pub log_format: LogFormat,
+    /// E-mail of the first platform admin, created by `serve` on an empty database.
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of that admin; when absent a strong one is generated and printed once.
+    pub bootstrap_admin_password: Option<String>,
+    /// Whether `serve` runs the job worker in-process.
+    pub embedded_worker: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 16,
+            redis_url: None,
+            redis_prefix: "centralita:".into(),
+            jwt_secret: None,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_window_secs: 300,
+            password_hash_concurrency: 2,
+            max_body_bytes: 256 * 1024,
+            log_format: LogFormat::Text,
+            bootstrap_admin_email: None,
+            bootstrap_admin_password: None,
+            embedded_worker: true,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (if given), then `CENTRALITA_*` variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(figment::providers::Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        // `CENTRALITA_CONFIG` names the file itself, not a key.
+        fig = fig.merge(Env::prefixed("CENTRALITA_").ignore(&["CONFIG"]));
+        fig.extract().map_err(Box::new)
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("centralita.db").display()
+            ),
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Authentication: password login, rotating refresh tokens, bearer-token checks, and the
+//! creation of platform staff (CLI and first start).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    authz::{Principal, PrincipalKind, Role},
+    core::Core,
+    entities::{api_key, refresh_token, tenant, user},
+    error::{DomainError, DomainResult, ErrorCode},
+    ids::TenantId,
+    services::{api_keys::KEY_PREFIX, users::UserView},
+    tokens::{Claims, digests_equal, random_token, sha256_hex},
+    validate::{Email, Errors, NewPassword, display_text},
+};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Tokens issued by login and refresh.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque, single-use: exchange it at `/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// The caller, as `GET /v1/me` answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeView {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+    pub role: Role,
+    pub tenant_id: Option<Uuid>,
+    /// Present when the caller is a user.
+    pub user: Option<UserView>,
+}
+
+fn invalid_credentials() -> DomainError {
+    DomainError::new(
+        ErrorCode::InvalidCredentials,
+        "The e-mail or password is wrong",
+    )
+}
+
+/// Refuses principals whose tenant, or any tenant above it, is suspended.
+async fn tenant_path_if_active<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> DomainResult<String> {
+    let own = tenant::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
+        })?;
+    let suspended = || DomainError::new(ErrorCode::TenantSuspended, "The tenant is suspended");
+    if own.status != "active" {
+        return Err(suspended());
+    }
+    let ancestors: Vec<Uuid> = own
+        .path
+        .split('/')
+        .filter_map(|s| s.parse().ok())
+        .filter(|id| *id != own.id)
+        .collect();
+    if !ancestors.is_empty() {
+        let blocked = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(ancestors))
+            .filter(tenant::Column::Status.ne("active"))
+            .count(db)
+            .await?;
+        if blocked > 0 {
+            return Err(suspended());
+        }
+    }
+    Ok(own.path)
+}
+
+/// Checks a user row is allowed to act, giving its principal.
+async fn user_principal<C: ConnectionTrait>(db: &C, u: &user::Model) -> DomainResult<Principal> {
+    if u.status != "active" {
+        return Err(DomainError::new(
+            ErrorCode::Unauthenticated,
+            "The account is disabled",
+        ));
+    }
+    let role =
+        Role::parse(&u.role).ok_or_else(|| DomainError::internal("unknown role in database"))?;
+    let tenant_path = match u.tenant_id {
+        Some(t) => Some(tenant_path_if_active(db, t).await?),
+        None => None,
+    };
+    Ok(Principal {
+        kind: PrincipalKind::User,
+        id: u.id,
+        role,
+        tenant_id: u.tenant_id.map(TenantId),
+        tenant_path,
+    })
+}
+
+async fn issue_pair<C: ConnectionTrait>(
+    core: &Core,
+    db: &C,
+    u: &user::Model,
+    family: Uuid,
+) -> DomainResult<TokenPair> {
+    let now = Utc::now();
+    let ttl = core.config.access_token_ttl_secs;
+    let iat = u64::try_from(now.timestamp()).unwrap_or(0);
+    let access_token = core.keys.issue(&Claims {
+        sub: u.id,
+        role: u.role.clone(),
+        tid: u.tenant_id,
+        iat,
+        exp: iat + ttl,
+        jti: Uuid::now_v7(),
+        iss: "centralita".into(),
+    })?;
+    let refresh = format!("rt_{}", random_token(32));
+    let refresh_ttl = i64::try_from(core.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2);
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(u.id),
+        family_id: Set(family),
+        token_hash: Set(sha256_hex(&refresh)),
+        expires_at: Set(now + chrono::Duration::seconds(refresh_ttl)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+    })
+}
+
+/// Password login, rate-limited per account and per client address.
+pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> DomainResult<TokenPair> {
+    let email = input.email.trim().to_lowercase();
+    let window = Duration::from_secs(core.config.login_window_secs);
+    let buckets = [
+        (
+            format!("login:account:{email}"),
+            core.config.login_max_failures_per_account,
+        ),
+        (
+            format!("login:addr:{client_addr}"),
+            core.config.login_max_failures_per_address,
+        ),
+    ];
+    for (key, max) in &buckets {
+        let (failures, retry) = core.limiter.failures(key, window).await?;
+        if failures >= *max {
+            let mut err = DomainError::new(
+                ErrorCode::RateLimited,
+                "Too many failed logins; wait before trying again",
+            );
+            err.retry_after = Some(retry);
+            return Err(err);
+        }
+    }
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.clone()))
+        .one(&core.db)
+        .await?;
+    let ok = core
+        .hasher
+        .verify(
+            input.password,
+            found.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    let user = match (ok, found) {
+        (true, Some(u)) => u,
+        _ => {
+            for (key, _) in &buckets {
+                core.limiter.record_failure(key, window).await?;
+            }
+            return Err(invalid_credentials());
+        }
+    };
+    user_principal(&core.db, &user).await?;
+    core.limiter.reset(&buckets[0].0).await?;
+    let txn = core.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Some(Utc::now()).into())
+        .filter(user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let pair = issue_pair(core, &txn, &user, Uuid::now_v7()).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Exchanges a refresh token for a new pair. A token is single-use: presenting one that was
+/// already exchanged means it was stolen (or the client is confused), so the whole family
+/// is revoked and every holder must log in again.
+pub async fn refresh(core: &Core, input: RefreshRequest) -> DomainResult<TokenPair> {
+    let invalid = || DomainError::new(ErrorCode::Unauthenticated, "The refresh token is not valid");
+    let hash = sha256_hex(&input.refresh_token);
+    let txn = core.db.begin().await?;
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
+    let now = Utc::now();
+    if row.used_at.is_some() || row.revoked_at.is_some() {
+        revoke_family(&txn, row.family_id).await?;
+        txn.commit().await?;
+        tracing::warn!(family = %row.family_id, user = %row.user_id, "refresh token reuse: family revoked");
+        return Err(invalid());
+    }
+    if row.expires_at <= now {
+        return Err(invalid());
+    }
+    // Claim the token atomically: of two concurrent exchanges only one wins.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Some(now).into())
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        revoke_family(&txn, row.family_id).await?;
+        txn.commit().await?;
+        return Err(invalid());
+    }
+    let u = user::Entity::find_by_id(row.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
+    user_principal(&txn, &u).await?;
+    let pair = issue_pair(core, &txn, &u, row.family_id).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> DomainResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends the session the refresh token belongs to. Unknown tokens are ignored, so logout is
+/// idempotent and reveals nothing.
+pub async fn logout(core: &Core, input: RefreshRequest) -> DomainResult<()> {
+    let hash = sha256_hex(&input.refresh_token);
+    if let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(&core.db)
+        .await?
+    {
+        revoke_family(&core.db, row.family_id).await?;
+    }
+    Ok(())
+}
+
+/// Turns a bearer token (JWT or API key) into a principal, or 401.
+pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<Principal> {
+    if let Some(rest) = bearer.strip_prefix(KEY_PREFIX) {
+        return authenticate_key(core, bearer, rest).await;
+    }
+    let claims = core.keys.verify(bearer)?;
+    let u = user::Entity::find_by_id(claims.sub)
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| {
+            DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
+        })?;
+    user_principal(&core.db, &u).await
+}
+
+async fn authenticate_key(core: &Core, full: &str, rest: &str) -> DomainResult<Principal> {
+    let invalid = || DomainError::new(ErrorCode::Unauthenticated, "The API key is not valid");
+    let (prefix, _) = rest.split_once('_').ok_or_else(invalid)?;
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .one(&core.db)
+        .await?
+        .ok_or_else(invalid)?;
+    if !digests_equal(&key.secret_hash, &sha256_hex(full)) {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    if key.revoked_at.is_some() {
+        return Err(DomainError::new(
+            ErrorCode::Unauthenticated,
+            "The API key has been revoked",
+        ));
+    }
+    if key.expires_at.is_some_and(|t| t <= now) {
+        return Err(DomainError::new(
+            ErrorCode::Unauthenticated,
+            "The API key has expired",
+        ));
+    }
+    let tenant_path = tenant_path_if_active(&core.db, key.tenant_id).await?;
+    // Record use at minute resolution: a write per request would cost more than the request.
+    if key
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+    {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Some(now).into())
+            .filter(api_key::Column::Id.eq(key.id))
+            .exec(&core.db)
+            .await?;
+    }
+    Ok(Principal {
+        kind: PrincipalKind::ApiKey,
+        id: key.id,
+        role: Role::parse(&key.role)
+            .ok_or_else(|| DomainError::internal("unknown role in database"))?,
+        tenant_id: Some(TenantId(key.tenant_id)),
+        tenant_path: Some(tenant_path),
+    })
+}
+
+pub async fn me(core: &Core, principal: &Principal) -> DomainResult<MeView> {
+    let user = match principal.kind {
+        PrincipalKind::User => user::Entity::find_by_id(principal.id)
+            .one(&core.db)
+            .await?
+            .map(|u| UserView::from(&u)),
+        PrincipalKind::ApiKey => None,
+    };
+    Ok(MeView {
+        kind: principal.kind,
+        id: principal.id,
+        role: principal.role,
+        tenant_id: principal.tenant_id.map(|t| t.0),
+        user,
+    })
+}
+
+/// Creates a platform staff user (`centralita admin create-user`, and the first admin).
+/// Not reachable over HTTP: staff are made by whoever runs the servers.
+pub async fn create_staff_user(
+    core: &Core,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> DomainResult<UserView> {
+    let mut errors = Errors::default();
+    let email = errors.check(Email::parse("email", email));
+    let display_name = errors.check(display_text("display_name", display_name));
+    let password = errors.check(NewPassword::parse("password", password));
+    if !role.is_staff() {
+        errors.push(crate::error::FieldError::new(
+            "role",
+            "not_staff",
+            "staff users are platform_admin or support",
+        ));
+    }
+    errors.finish()?;
+    let (Some(email), Some(display_name), Some(password)) = (email, display_name, password) else {
+        return Err(DomainError::internal("validated fields missing"));
+    };
+    crate::services::users::ensure_email_free(&core.db, email.as_str()).await?;
+    let hash = core.hasher.hash(password.expose().to_owned()).await?;
+    let now = Utc::now();
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(None),
+        email: Set(email.into_inner()),
+        display_name: Set(display_name),
+        role: Set(role.as_str().into()),
+        password_hash: Set(hash),
+        status: Set("active".into()),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&core.db)
+    .await?;
+    Ok(UserView::from(&model))
+}
+
+/// On an empty database, creates the first platform admin. Returns the generated password
+/// when none was configured, for the caller to print once.
+pub async fn bootstrap_admin(core: &Core) -> DomainResult<Option<(String, Option<String>)>> {
+    let any = user::Entity::find().count(&core.db).await?;
+    if any > 0 {
+        return Ok(None);
+    }
+    let email = core
+        .config
+        .bootstrap_admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@centralita.localhost".into());
+    let (password, generated) = match &core.config.bootstrap_admin_password {
+        Some(p) => (p.clone(), None),
+        None => {
+            let p = random_token(18);
+            (p.clone(), Some(p))
+        }
+    };
+    create_staff_user(
+        core,
+        &email,
+        "Platform admin",
+        Role::PlatformAdmin,
+        &password,
+    )
+    .await?;
+    Ok(Some((email, generated)))
+}
+
+/// Deletes refresh tokens that expired more than a day ago (housekeeping).
+pub async fn purge_expired_refresh_tokens<C: ConnectionTrait>(db: &C) -> DomainResult<u64> {
+    let res = refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::ExpiresAt.lt(Utc::now() - chrono::Duration::days(1)))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

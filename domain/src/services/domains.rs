@@ -1,0 +1,247 @@
+//! SIP domains: the names a tenant's phones register to (the digest realm), unique across the
+//! platform.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::{Actor, Permission},
+    core::Core,
+    entities::domain,
+    error::{DomainError, DomainResult},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{audit, check_version, tenants::conflict_field},
+    validate::{Errors, Hostname},
+};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DomainView {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// The SIP domain, lower-case ASCII (IDNA names are stored in their `xn--` form).
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&domain::Model> for DomainView {
+    fn from(m: &domain::Model) -> Self {
+        Self {
+            id: m.id,
+            tenant_id: m.tenant_id,
+            name: m.name.clone(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+crate::page_type!(DomainPage, DomainView);
+
+/// A SIP domain to add to the tenant, or its new name.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainInput {
+    /// Host name such as `acme.pbx.example.com`; Unicode names are converted to IDNA ASCII.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DomainListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Exact domain name.
+    pub name: Option<String>,
+}
+
+/// 409 when the name is taken by any tenant (domains are unique across the platform).
+pub(crate) async fn ensure_free<C: ConnectionTrait>(db: &C, name: &str) -> DomainResult<()> {
+    let taken = domain::Entity::find()
+        .filter(domain::Column::Name.eq(name))
+        .count(db)
+        .await?;
+    if taken > 0 {
+        Err(conflict_field("name", "is already in use"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Inserts a validated domain with its audit event, inside the caller's transaction.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    tenant_id: Uuid,
+    name: Hostname,
+) -> DomainResult<DomainView> {
+    let now = Utc::now();
+    let model = domain::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        name: Set(name.into_inner()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await?;
+    let view = DomainView::from(&model);
+    audit::record(
+        db,
+        actor,
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "domain.create",
+            resource_type: "domain",
+            resource_id: model.id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    Ok(view)
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &DomainListQuery,
+) -> DomainResult<DomainPage> {
+    scope.authorize(Permission::DomainRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = scope.select::<domain::Entity>();
+    if let Some(name) = &query.name {
+        select = select.filter(domain::Column::Name.eq(name.to_lowercase()));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, domain::Column::Id, |m| m.id)
+        .await?;
+    Ok(DomainPage {
+        items: rows.iter().map(DomainView::from).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    input: DomainInput,
+) -> DomainResult<DomainView> {
+    let mut errors = Errors::default();
+    let name = errors.check(Hostname::parse("name", &input.name));
+    errors.finish()?;
+    scope.authorize(Permission::DomainWrite)?;
+    let Some(name) = name else {
+        return Err(DomainError::internal("validated name missing"));
+    };
+    let txn = core.db.begin().await?;
+    ensure_free(&txn, name.as_str()).await?;
+    let view = insert(&txn, scope.actor(), scope.tenant().id, name).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<DomainView> {
+    scope.authorize(Permission::DomainRead)?;
+    let m = scope
+        .find::<domain::Entity, _>(&core.db, id, "domain")
+        .await?;
+    Ok(DomainView::from(&m))
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: DomainInput,
+    if_match: Option<i64>,
+) -> DomainResult<DomainView> {
+    let mut errors = Errors::default();
+    let name = errors.check(Hostname::parse("name", &input.name));
+    errors.finish()?;
+    scope.authorize(Permission::DomainWrite)?;
+    let Some(name) = name else {
+        return Err(DomainError::internal("validated name missing"));
+    };
+    let txn = core.db.begin().await?;
+    let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
+    check_version(current.version, if_match)?;
+    if current.name != name.as_str() {
+        ensure_free(&txn, name.as_str()).await?;
+    }
+    let before = DomainView::from(&current);
+    let res = domain::Entity::update_many()
+        .col_expr(domain::Column::Name, name.as_str().into())
+        .col_expr(domain::Column::UpdatedAt, Utc::now().into())
+        .col_expr(domain::Column::Version, (current.version + 1).into())
+        .filter(domain::Column::Id.eq(current.id))
+        .filter(domain::Column::TenantId.eq(scope.tenant().id))
+        .filter(domain::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    let updated = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
+    let view = DomainView::from(&updated);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "domain.update",
+            resource_type: "domain",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::DomainWrite)?;
+    let txn = core.db.begin().await?;
+    let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
+    check_version(current.version, if_match)?;
+    domain::Entity::delete_many()
+        .filter(domain::Column::Id.eq(id))
+        .filter(domain::Column::TenantId.eq(scope.tenant().id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "domain.delete",
+            resource_type: "domain",
+            resource_id: id,
+            before: Some(audit::snapshot(&DomainView::from(&current))?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

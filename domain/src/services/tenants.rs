@@ -1,0 +1,387 @@
+//! Tenants: the partner → customer tree, its status, and its first SIP domain.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::{Actor, Grant, Permission, PlatformPermission, Relation, Role, grant_platform},
+    core::Core,
+    entities::{domain, tenant},
+    error::{DomainError, DomainResult, FieldError},
+    ids::TenantId,
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{audit, check_version, domains, idempotency::IdempotencyKey},
+    validate::{Errors, Slug, display_text},
+};
+
+/// How deep the partner → customer tree may grow.
+pub const MAX_DEPTH: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    /// Users and API keys of the tenant may sign in and act.
+    Active,
+    /// Users and API keys of the tenant (and of its descendants) are refused.
+    Suspended,
+}
+
+impl TenantStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantView {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub status: TenantStatus,
+    /// The partner tenant this one belongs to; `null` for a top-level tenant.
+    pub parent_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented by every change; send it back in `If-Match` to update safely.
+    pub version: i64,
+}
+
+impl From<&tenant::Model> for TenantView {
+    fn from(m: &tenant::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name.clone(),
+            slug: m.slug.clone(),
+            status: if m.status == "suspended" {
+                TenantStatus::Suspended
+            } else {
+                TenantStatus::Active
+            },
+            parent_id: m.parent_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+crate::page_type!(TenantPage, TenantView);
+
+/// A tenant to create.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// Display name, 1-200 characters.
+    pub name: String,
+    /// URL-safe unique name; derived from `name` when absent.
+    pub slug: Option<String>,
+    /// Partner tenant to create it under. Partners default to their own tenant; platform
+    /// admins create a top-level tenant when absent.
+    pub parent_id: Option<Uuid>,
+    /// Optional first SIP domain of the tenant.
+    pub domain: Option<String>,
+}
+
+/// JSON merge patch of a tenant: absent fields are left alone.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    pub name: Option<String>,
+    pub status: Option<TenantStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Only the direct children of this tenant.
+    pub parent_id: Option<Uuid>,
+    pub status: Option<TenantStatus>,
+}
+
+/// Creates a tenant (and its first domain), audited, with its idempotency record.
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    input: CreateTenant,
+    idem: Option<&IdempotencyKey>,
+) -> DomainResult<TenantView> {
+    // Where may it go? Resolve the parent first: an invisible parent is a 404.
+    let parent = match input.parent_id {
+        Some(pid) => Some(TenantScope::resolve(&core.db, actor.clone(), pid).await?),
+        None if actor.principal.role.is_staff() => None,
+        None => match actor.principal.tenant_id {
+            Some(TenantId(own)) => Some(TenantScope::resolve(&core.db, actor.clone(), own).await?),
+            None => None,
+        },
+    };
+    match &parent {
+        Some(scope) => scope.authorize(Permission::TenantCreate)?,
+        None => {
+            if grant_platform(actor.principal.role, PlatformPermission::CreateRootTenant)
+                != Grant::Allow
+            {
+                return Err(DomainError::forbidden(
+                    "Your role cannot create top-level tenants",
+                ));
+            }
+        }
+    }
+    // A partner can only create tenants below a tenant where it is a partner admin; a
+    // tenant admin's own tenant is refused by the permission table above.
+    if let Some(scope) = &parent
+        && scope.relation() == Relation::Own
+        && actor.principal.role != Role::PartnerAdmin
+        && !actor.principal.role.is_staff()
+    {
+        return Err(DomainError::forbidden("Only partners create child tenants"));
+    }
+
+    let mut errors = Errors::default();
+    let name = errors.check(display_text("name", &input.name));
+    let slug = match &input.slug {
+        Some(s) => errors.check(Slug::parse("slug", s)),
+        None => match Slug::from_name(&input.name) {
+            Some(s) => Some(s),
+            None => {
+                errors.push(FieldError::new(
+                    "slug",
+                    "required",
+                    "could not be derived from the name; give one",
+                ));
+                None
+            }
+        },
+    };
+    let domain_name = input
+        .domain
+        .as_deref()
+        .and_then(|d| errors.check(crate::validate::Hostname::parse("domain", d)));
+    if let Some(p) = &parent
+        && p.tenant().path.matches('/').count() > MAX_DEPTH
+    {
+        errors.push(FieldError::new(
+            "parent_id",
+            "too_deep",
+            format!("the tenant tree may be at most {MAX_DEPTH} levels deep"),
+        ));
+    }
+    errors.finish()?;
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(DomainError::internal("validated fields missing"));
+    };
+
+    let txn = core.db.begin().await?;
+    if tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(conflict_field("slug", "is already taken"));
+    }
+    if let Some(d) = &domain_name {
+        domains::ensure_free(&txn, d.as_str()).await?;
+    }
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let path = match &parent {
+        Some(p) => format!("{}{id}/", p.tenant().path),
+        None => format!("/{id}/"),
+    };
+    let model = tenant::ActiveModel {
+        id: Set(id),
+        parent_id: Set(parent.as_ref().map(|p| p.tenant().id)),
+        path: Set(path),
+        name: Set(name),
+        slug: Set(slug.into_inner()),
+        status: Set(TenantStatus::Active.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    let view = TenantView::from(&model);
+    audit::record(
+        &txn,
+        actor,
+        audit::Change {
+            tenant_id: Some(id),
+            action: "tenant.create",
+            resource_type: "tenant",
+            resource_id: id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    if let Some(d) = domain_name {
+        domains::insert(&txn, actor, id, d).await?;
+    }
+    if let Some(key) = idem {
+        let body = serde_json::to_string(&view).map_err(DomainError::internal)?;
+        key.store(&txn, 201, &body).await?;
+    }
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub(crate) fn conflict_field(field: &str, message: &str) -> DomainError {
+    let mut err = DomainError::conflict(format!("{field} {message}"));
+    err.errors.push(FieldError::new(field, "taken", message));
+    err
+}
+
+/// Tenants the actor can see: all for staff, its subtree for a partner, its own otherwise.
+pub async fn list(core: &Core, actor: &Actor, query: &TenantListQuery) -> DomainResult<TenantPage> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = tenant::Entity::find();
+    let p = &actor.principal;
+    if !p.role.is_staff() {
+        match (p.role, &p.tenant_path, p.tenant_id) {
+            (Role::PartnerAdmin, Some(path), _) => {
+                select = select.filter(tenant::Column::Path.starts_with(path.as_str()));
+            }
+            (_, _, Some(own)) => select = select.filter(tenant::Column::Id.eq(own.0)),
+            _ => return Err(DomainError::forbidden("No tenant is visible to you")),
+        }
+    }
+    if let Some(parent) = query.parent_id {
+        select = select.filter(tenant::Column::ParentId.eq(parent));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(tenant::Column::Status.eq(status.as_str()));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, tenant::Column::Id, |m| m.id)
+        .await?;
+    Ok(TenantPage {
+        items: rows.iter().map(TenantView::from).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn get(scope: &TenantScope) -> DomainResult<TenantView> {
+    scope.authorize(Permission::TenantRead)?;
+    Ok(TenantView::from(scope.tenant()))
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    input: UpdateTenant,
+    if_match: Option<i64>,
+) -> DomainResult<TenantView> {
+    let mut errors = Errors::default();
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("name", n)));
+    errors.finish()?;
+    // Status changes are a separate permission from renames only in spirit: both need
+    // TenantUpdate, which partners hold for their customers but not for themselves.
+    scope.authorize(Permission::TenantUpdate)?;
+
+    let txn = core.db.begin().await?;
+    let current = tenant::Entity::find_by_id(scope.tenant().id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("tenant"))?;
+    check_version(current.version, if_match)?;
+    let before = TenantView::from(&current);
+    let mut am: tenant::ActiveModel = current.clone().into();
+    if let Some(n) = name {
+        am.name = Set(n);
+    }
+    if let Some(s) = input.status {
+        am.status = Set(s.as_str().into());
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    // Optimistic lock: the row changes only if nobody else changed it since we read it.
+    let res = tenant::Entity::update_many()
+        .set(am)
+        .filter(tenant::Column::Id.eq(current.id))
+        .filter(tenant::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    let updated = tenant::Entity::find_by_id(current.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("tenant"))?;
+    let view = TenantView::from(&updated);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(current.id),
+            action: "tenant.update",
+            resource_type: "tenant",
+            resource_id: current.id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes a tenant with everything it owns. A tenant with child tenants is refused (409):
+/// a partner's customers are never deleted as a side effect.
+pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> DomainResult<()> {
+    scope.authorize(Permission::TenantDelete)?;
+    let txn = core.db.begin().await?;
+    let current = tenant::Entity::find_by_id(scope.tenant().id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("tenant"))?;
+    check_version(current.version, if_match)?;
+    let children = tenant::Entity::find()
+        .filter(tenant::Column::ParentId.eq(current.id))
+        .count(&txn)
+        .await?;
+    if children > 0 {
+        return Err(DomainError::conflict(format!(
+            "The tenant has {children} child tenant(s); delete or move them first"
+        )));
+    }
+    domain::Entity::delete_many()
+        .filter(domain::Column::TenantId.eq(current.id))
+        .exec(&txn)
+        .await?;
+    tenant::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(current.id),
+            action: "tenant.delete",
+            resource_type: "tenant",
+            resource_id: current.id,
+            before: Some(audit::snapshot(&TenantView::from(&current))?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

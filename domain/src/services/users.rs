@@ -1,0 +1,352 @@
+//! Users of a tenant: who can sign in, with which role.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::{Permission, Role},
+    core::Core,
+    entities::{refresh_token, user},
+    error::{DomainError, DomainResult, FieldError},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{audit, check_version, tenants::conflict_field},
+    validate::{Email, Errors, NewPassword, display_text},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Cannot sign in; existing sessions end at their next request.
+    Disabled,
+}
+
+impl UserStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// `null` for platform staff.
+    pub tenant_id: Option<Uuid>,
+    pub status: UserStatus,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&user::Model> for UserView {
+    fn from(m: &user::Model) -> Self {
+        Self {
+            id: m.id,
+            email: m.email.clone(),
+            display_name: m.display_name.clone(),
+            role: Role::parse(&m.role).unwrap_or(Role::TenantUser),
+            tenant_id: m.tenant_id,
+            status: if m.status == "disabled" {
+                UserStatus::Disabled
+            } else {
+                UserStatus::Active
+            },
+            last_login_at: m.last_login_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+crate::page_type!(UserPage, UserView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    pub display_name: String,
+    /// `partner_admin`, `tenant_admin` or `tenant_user`; at most the caller's own role.
+    pub role: Role,
+    /// 12-128 characters. Stored only as an argon2id hash.
+    pub password: String,
+}
+
+/// JSON merge patch of a user.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Sets a new password and signs the user out everywhere.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    pub role: Option<Role>,
+    pub email: Option<String>,
+}
+
+fn check_role(scope: &TenantScope, field: &str, role: Role) -> Result<(), FieldError> {
+    if scope.actor().principal.role.may_grant(role) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "role_not_grantable",
+            format!("your role cannot grant {}", role.as_str()),
+        ))
+    }
+}
+
+pub(crate) async fn ensure_email_free<C: ConnectionTrait>(db: &C, email: &str) -> DomainResult<()> {
+    let taken = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .count(db)
+        .await?;
+    if taken > 0 {
+        Err(conflict_field("email", "is already registered"))
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &UserListQuery,
+) -> DomainResult<UserPage> {
+    scope.authorize(Permission::UserRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = scope.select::<user::Entity>();
+    if let Some(role) = query.role {
+        select = select.filter(user::Column::Role.eq(role.as_str()));
+    }
+    if let Some(email) = &query.email {
+        select = select.filter(user::Column::Email.eq(email.trim().to_lowercase()));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, user::Column::Id, |m| m.id)
+        .await?;
+    Ok(UserPage {
+        items: rows.iter().map(UserView::from).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn create(scope: &TenantScope, core: &Core, input: CreateUser) -> DomainResult<UserView> {
+    scope.authorize(Permission::UserWrite)?;
+    let mut errors = Errors::default();
+    let email = errors.check(Email::parse("email", &input.email));
+    let display_name = errors.check(display_text("display_name", &input.display_name));
+    errors.check(check_role(scope, "role", input.role));
+    let password = errors.check(NewPassword::parse("password", &input.password));
+    errors.finish()?;
+    let (Some(email), Some(display_name), Some(password)) = (email, display_name, password) else {
+        return Err(DomainError::internal("validated fields missing"));
+    };
+    ensure_email_free(&core.db, email.as_str()).await?;
+    let hash = core.hasher.hash(password.expose().to_owned()).await?;
+
+    let txn = core.db.begin().await?;
+    ensure_email_free(&txn, email.as_str()).await?;
+    let now = Utc::now();
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(Some(scope.tenant().id)),
+        email: Set(email.into_inner()),
+        display_name: Set(display_name),
+        role: Set(input.role.as_str().into()),
+        password_hash: Set(hash),
+        status: Set(UserStatus::Active.as_str().into()),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    let view = UserView::from(&model);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "user.create",
+            resource_type: "user",
+            resource_id: model.id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<UserView> {
+    scope.authorize(Permission::UserRead)?;
+    let m = scope.find::<user::Entity, _>(&core.db, id, "user").await?;
+    Ok(UserView::from(&m))
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateUser,
+    if_match: Option<i64>,
+) -> DomainResult<UserView> {
+    scope.authorize(Permission::UserWrite)?;
+    let mut errors = Errors::default();
+    let display_name = input
+        .display_name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("display_name", n)));
+    if let Some(role) = input.role {
+        errors.check(check_role(scope, "role", role));
+    }
+    let password = input
+        .password
+        .as_deref()
+        .and_then(|p| errors.check(NewPassword::parse("password", p)));
+    errors.finish()?;
+    let current = scope.find::<user::Entity, _>(&core.db, id, "user").await?;
+    // Nobody edits a user who holds more than they could grant.
+    let holder = Role::parse(&current.role).unwrap_or(Role::TenantUser);
+    if !scope.actor().principal.role.may_grant(holder) {
+        return Err(DomainError::forbidden(
+            "This user's role is above what you may manage",
+        ));
+    }
+    let hash = match password {
+        Some(p) => Some(core.hasher.hash(p.expose().to_owned()).await?),
+        None => None,
+    };
+
+    let txn = core.db.begin().await?;
+    let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
+    check_version(current.version, if_match)?;
+    let before = UserView::from(&current);
+    let mut am: user::ActiveModel = current.clone().into();
+    if let Some(n) = display_name {
+        am.display_name = Set(n);
+    }
+    if let Some(r) = input.role {
+        am.role = Set(r.as_str().into());
+    }
+    if let Some(s) = input.status {
+        am.status = Set(s.as_str().into());
+    }
+    let sign_out = hash.is_some() || input.status == Some(UserStatus::Disabled);
+    if let Some(h) = hash {
+        am.password_hash = Set(h);
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = user::Entity::update_many()
+        .set(am)
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::TenantId.eq(scope.tenant().id))
+        .filter(user::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    if sign_out {
+        revoke_all_sessions(&txn, id).await?;
+    }
+    let updated = scope.find::<user::Entity, _>(&txn, id, "user").await?;
+    let view = UserView::from(&updated);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "user.update",
+            resource_type: "user",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Revokes every refresh token of a user.
+pub(crate) async fn revoke_all_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> DomainResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::UserWrite)?;
+    let txn = core.db.begin().await?;
+    let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
+    check_version(current.version, if_match)?;
+    let holder = Role::parse(&current.role).unwrap_or(Role::TenantUser);
+    if !scope.actor().principal.role.may_grant(holder) {
+        return Err(DomainError::forbidden(
+            "This user's role is above what you may manage",
+        ));
+    }
+    user::Entity::delete_many()
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::TenantId.eq(scope.tenant().id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "user.delete",
+            resource_type: "user",
+            resource_id: id,
+            before: Some(audit::snapshot(&UserView::from(&current))?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Validated types, built by parsing: once a `Hostname` exists it is a valid SIP domain.
+//!
+//! Each parser returns a [`FieldError`] naming the field, so a service can collect every
+//! problem of a request and answer them together before it writes anything.
+
+use crate::error::FieldError;
+
+/// A SIP domain name: lower-case ASCII, LDH labels, at least two labels.
+///
+/// Internationalised names are **normalised** to their IDNA ASCII form (`bücher.example` is
+/// stored and matched as `xn--bcher-kva.example`), since that is what SIP requests carry in
+/// their Request-URI and what Kamailio compares. A trailing dot is dropped; IP addresses are
+/// refused (a tenant's realm must be a name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hostname(String);
+
+impl Hostname {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let err = |msg: &str| FieldError::new(field, "invalid_hostname", msg);
+        let trimmed = raw.trim().trim_end_matches('.');
+        if trimmed.is_empty() {
+            return Err(err("must not be empty"));
+        }
+        let ascii = idna::domain_to_ascii(trimmed)
+            .map_err(|_| err("is not a valid internationalised domain name"))?;
+        if ascii.len() > 253 {
+            return Err(err("must be at most 253 characters"));
+        }
+        let labels: Vec<&str> = ascii.split('.').collect();
+        if labels.len() < 2 {
+            return Err(err("must have at least two labels, like pbx.example.com"));
+        }
+        for label in &labels {
+            let valid = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid {
+                return Err(err(
+                    "each label must be 1-63 letters, digits or inner hyphens",
+                ));
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(err("must be a name, not an IP address"));
+        }
+        Ok(Self(ascii))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A tenant slug: 2-63 of `a-z`, `0-9`, `-`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let ok = (2..=63).contains(&raw.len())
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                field,
+                "invalid_slug",
+                "must be 2-63 characters of a-z, 0-9 and inner hyphens",
+            ))
+        }
+    }
+
+    /// Derives a slug from a display name: `"Acme Plumbing, Inc."` → `acme-plumbing-inc`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        let out = out.trim_end_matches('-');
+        let cut: String = out.chars().take(63).collect();
+        Self::parse("slug", cut.trim_end_matches('-')).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An e-mail address, lower-cased. Deliberately simple (one `@`, a non-empty local part, a
+/// valid host name): the only real check of an address is mail arriving at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let err = || FieldError::new(field, "invalid_email", "must be an e-mail address");
+        let lowered = raw.trim().to_lowercase();
+        let (local, host) = lowered.split_once('@').ok_or_else(err)?;
+        if local.is_empty()
+            || local.len() > 64
+            || lowered.len() > 254
+            || local.chars().any(|c| c.is_whitespace() || c == '@')
+        {
+            return Err(err());
+        }
+        let host = Hostname::parse(field, host).map_err(|_| err())?;
+        Ok(Self(format!("{local}@{}", host.as_str())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A login password: 12 to 128 characters.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let len = raw.chars().count();
+        if len < 12 {
+            return Err(FieldError::new(
+                field,
+                "password_too_short",
+                "must be at least 12 characters",
+            ));
+        }
+        if len > 128 {
+            return Err(FieldError::new(
+                field,
+                "password_too_long",
+                "must be at most 128 characters",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A human-readable name: 1-200 characters after trimming, no control characters.
+pub fn display_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 {
+        return Err(FieldError::new(
+            field,
+            "invalid_length",
+            "must be 1-200 characters",
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Collects field errors so a request's problems are reported together.
+#[derive(Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    /// Keeps the value, or records the error and gives `None`.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
+    /// `Err` with every collected problem, if there was any.
+    pub fn finish(self) -> crate::error::DomainResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::DomainError::invalid(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_are_lowercased_and_idna_normalised() {
+        assert_eq!(
+            Hostname::parse("name", "PBX.Example.COM.").map(|h| h.into_inner()),
+            Ok("pbx.example.com".to_owned())
+        );
+        assert_eq!(
+            Hostname::parse("name", "bücher.example").map(|h| h.into_inner()),
+            Ok("xn--bcher-kva.example".to_owned())
+        );
+    }
+
+    #[test]
+    fn bad_hostnames_are_refused() {
+        for bad in [
+            "",
+            "localhost",
+            "-a.example.com",
+            "a_b.example.com",
+            "10.0.0.1",
+            "a..b",
+            "sp ace.example",
+        ] {
+            assert!(Hostname::parse("name", bad).is_err(), "{bad}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(Hostname::parse("name", &long).is_err());
+    }
+
+    #[test]
+    fn slugs_derive_from_names() {
+        assert_eq!(
+            Slug::from_name("Acme Plumbing, Inc.").map(|s| s.into_inner()),
+            Some("acme-plumbing-inc".to_owned())
+        );
+        assert!(Slug::parse("slug", "Bad_Slug").is_err());
+    }
+
+    #[test]
+    fn emails_are_lowercased() {
+        assert_eq!(
+            Email::parse("email", " Ana@Example.COM ").map(|e| e.into_inner()),
+            Ok("ana@example.com".to_owned())
+        );
+        assert!(Email::parse("email", "no-at-sign").is_err());
+        assert!(Email::parse("email", "a@b").is_err());
+    }
+}

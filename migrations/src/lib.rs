@@ -1,0 +1,20 @@
+//! Database schema of Centralita, one file per change.
+//!
+//! Every file here is append-only history: once a migration has landed on `main` it is never
+//! edited, a later change adds a new file. The same migrations run on SQLite (the embedded
+//! default) and PostgreSQL, so they use only sea-query's portable column types; money, when it
+//! arrives, is stored as integer micro-units for the same reason.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_identity;
+
+/// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_identity::Migration)]
+    }
+}

@@ -1,0 +1,120 @@
+//! The `centralita` binary's library half: start-up and shutdown of the API server and the
+//! worker, shared by `main.rs` (the CLI) and the black-box tests in `tests/`.
+
+use std::net::TcpListener;
+
+use actix_web::HttpServer;
+use centralita_api::{AppState, build_app};
+use centralita_domain::{Core, config::Config, core as dcore};
+use tokio_util::sync::CancellationToken;
+
+/// What a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// API + in-process worker; applies migrations and creates the first admin.
+    Serve,
+    /// API only (production: migrations run separately).
+    Api,
+}
+
+/// Options for tests and special deployments.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// PostgreSQL schema to use (tests give each run its own).
+    pub search_path: Option<String>,
+    /// Apply migrations even in `Api` mode.
+    pub migrate: bool,
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    core: Core,
+    worker: bool,
+}
+
+impl Application {
+    pub async fn build(config: Config, mode: Mode, opts: BuildOptions) -> anyhow::Result<Self> {
+        let db = dcore::connect(&config, opts.search_path.as_deref()).await?;
+        if mode == Mode::Serve || opts.migrate {
+            dcore::migrate(&db).await?;
+        }
+        let worker = mode == Mode::Serve && config.embedded_worker;
+        let listener = TcpListener::bind(config.listen)?;
+        let port = listener.local_addr()?.port();
+        let core = Core::build(config, db).await?;
+        if mode == Mode::Serve
+            && let Some((email, generated)) =
+                centralita_domain::services::auth::bootstrap_admin(&core).await?
+        {
+            match generated {
+                // Printed, not logged: log lines are shipped and kept, this is shown once.
+                Some(password) => println!(
+                    "Created the first platform admin: {email}\nIts password (shown only this once): {password}"
+                ),
+                None => println!("Created the first platform admin: {email}"),
+            }
+        }
+        let state = AppState::new(core.clone())?;
+        let server = HttpServer::new(move || build_app(state.clone()))
+            .listen(listener)?
+            .shutdown_timeout(10)
+            .run();
+        Ok(Self {
+            port,
+            server,
+            core,
+            worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix handles the signals and drains connections), then
+    /// stops the worker after its current job.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let worker = self
+            .worker
+            .then(|| tokio::spawn(centralita_worker::run(self.core.clone(), stop.clone())));
+        let result = self.server.await;
+        stop.cancel();
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        result.map_err(Into::into)
+    }
+}
+
+/// Runs the worker alone until SIGTERM/SIGINT.
+pub async fn run_worker(config: Config) -> anyhow::Result<()> {
+    let db = dcore::connect(&config, None).await?;
+    let core = Core::build(config, db).await?;
+    let stop = CancellationToken::new();
+    let handle = tokio::spawn(centralita_worker::run(core, stop.clone()));
+    shutdown_signal().await;
+    stop.cancel();
+    handle.await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
