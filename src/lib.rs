@@ -8,6 +8,14 @@ use centralita_api::{AppState, build_app};
 use centralita_domain::{Core, config::Config, core as dcore};
 use tokio_util::sync::CancellationToken;
 
+/// Applies every pending migration. Lives here, not in the domain crate: the schema is owned
+/// by `centralita-migrations`, and only the binary decides when to apply it.
+pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    use centralita_migrations::MigratorTrait;
+    centralita_migrations::Migrator::up(db, None).await?;
+    Ok(())
+}
+
 /// What a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -37,7 +45,7 @@ impl Application {
     pub async fn build(config: Config, mode: Mode, opts: BuildOptions) -> anyhow::Result<Self> {
         let db = dcore::connect(&config, opts.search_path.as_deref()).await?;
         if mode == Mode::Serve || opts.migrate {
-            dcore::migrate(&db).await?;
+            migrate(&db).await?;
         }
         let worker = mode == Mode::Serve && config.embedded_worker;
         let listener = TcpListener::bind(config.listen)?;

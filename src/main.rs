@@ -107,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Worker => centralita::run_worker(config).await,
         Command::Migrate => {
             let db = dcore::connect(&config, None).await?;
-            dcore::migrate(&db).await?;
+            centralita::migrate(&db).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -121,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let db = dcore::connect(&config, None).await?;
-            dcore::migrate(&db).await?;
+            centralita::migrate(&db).await?;
             let core = Core::build(config, db).await?;
             let (password, generated) = match password {
                 Some(p) => (p, false),

@@ -3,7 +3,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use centralita_migrations::{Migrator, MigratorTrait};
 use redis::aio::ConnectionManager;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
@@ -68,11 +67,6 @@ pub async fn connect(
         .map_err(DomainError::internal)?;
     }
     Ok(db)
-}
-
-/// Applies every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> DomainResult<()> {
-    Migrator::up(db, None).await.map_err(DomainError::internal)
 }
 
 impl Core {
