@@ -4,7 +4,8 @@
 //! [`Scope`] is the only way a handler obtains a [`TenantScope`]; it resolves the
 //! `{tenant_id}` of the path against the principal and answers 404 for tenants the caller
 //! cannot see. [`Body`] only *reads* the body: handlers parse it after the scope resolved,
-//! so a request for another tenant's object is a 404 whatever its body says.
+//! so a request for another tenant's object is a 404 whatever its body says, and (with
+//! [`Body::parse_for`]) after the permission check, so a forbidden write is a 403.
 
 use std::marker::PhantomData;
 
@@ -15,7 +16,10 @@ use actix_web::{
     web::{self, Bytes},
 };
 use centralita_domain::{
-    Core, DomainError, ErrorCode, FieldError, authz::Actor, scope::TenantScope, services::auth,
+    Core, DomainError, ErrorCode, FieldError,
+    authz::{Actor, Permission},
+    scope::TenantScope,
+    services::auth,
 };
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
@@ -55,7 +59,8 @@ impl Auth {
         let reason = req
             .headers()
             .get("X-Acting-Reason")
-            .and_then(|v| v.to_str().ok())
+            // Free text: UTF-8 is accepted (`to_str` would drop any non-ASCII reason).
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(|r| r.chars().take(500).collect());
@@ -113,6 +118,13 @@ impl<T: DeserializeOwned> Body<T> {
         parse_json(&self.bytes)
     }
 
+    /// Parses the body of a write that needs `perm` in `scope`, checking the permission
+    /// first: a forbidden write is a 403 whatever its body says.
+    pub fn parse_for(&self, scope: &TenantScope, perm: Permission) -> Result<T, ApiError> {
+        scope.authorize(perm)?;
+        self.parse()
+    }
+
     /// The body in canonical form (keys sorted, no whitespace), for request fingerprints.
     pub fn canonical(&self) -> Vec<u8> {
         serde_json::from_slice::<serde_json::Value>(&self.bytes)
@@ -122,32 +134,42 @@ impl<T: DeserializeOwned> Body<T> {
     }
 }
 
+/// Parses a request body in two steps: the JSON syntax first (anything malformed, trailing
+/// data included, is 400), then the shape (not an object, unknown fields, missing fields and
+/// wrong types are 422 naming the field). Checking the syntax on its own matters because
+/// serde reports some type mismatches (a number where an enum is expected) as syntax errors,
+/// and would accept an array in place of an object.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            ErrorCode::MalformedBody,
+            format!("The body is not valid JSON: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(ApiError(DomainError::invalid(vec![FieldError::new(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        )])));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { String::new() } else { path };
-                let msg = inner.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-                let code = if msg.starts_with("unknown field") {
-                    "unknown_field"
-                } else if msg.starts_with("missing field") {
-                    "required"
-                } else {
-                    "invalid_type"
-                };
-                ApiError(DomainError::invalid(vec![FieldError::new(
-                    field, code, msg,
-                )]))
-            }
-            _ => ApiError::new(
-                ErrorCode::MalformedBody,
-                format!("The body is not valid JSON: {inner}"),
-            ),
-        }
+        let field = if path == "." { String::new() } else { path };
+        let msg = inner.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        let code = if msg.starts_with("unknown field") {
+            "unknown_field"
+        } else if msg.starts_with("missing field") {
+            "required"
+        } else {
+            "invalid_type"
+        };
+        ApiError(DomainError::invalid(vec![FieldError::new(
+            field, code, msg,
+        )]))
     })
 }
 

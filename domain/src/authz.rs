@@ -51,11 +51,12 @@ impl Role {
 
     /// Roles that a principal of this role may hand out to users and API keys of a tenant.
     /// Nobody can grant more than they hold, and staff roles are never granted through the
-    /// tenant API (only `centralita admin create-user` makes staff).
+    /// tenant API (only `centralita admin create-user` makes staff). Support staff may act
+    /// for a tenant's admins (password resets, a new key), always with a stated reason, which
+    /// [`grant`] demands of every support write.
     pub fn may_grant(self, other: Role) -> bool {
         match self {
-            Role::PlatformAdmin | Role::PartnerAdmin => !other.is_staff(),
-            Role::Support => false,
+            Role::PlatformAdmin | Role::PartnerAdmin | Role::Support => !other.is_staff(),
             Role::TenantAdmin => matches!(other, Role::TenantAdmin | Role::TenantUser),
             Role::TenantUser => false,
         }

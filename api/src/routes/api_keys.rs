@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use centralita_domain::{
     Core,
+    authz::Permission,
     services::api_keys::{
         self, ApiKeyCreated, ApiKeyListQuery, ApiKeyPage, ApiKeyView, CreateApiKey,
     },
@@ -49,7 +50,12 @@ pub async fn create(
     core: web::Data<Core>,
     body: Body<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
-    let created = api_keys::create(&scope, &core, body.parse()?).await?;
+    let created = api_keys::create(
+        &scope,
+        &core,
+        body.parse_for(&scope, Permission::ApiKeyWrite)?,
+    )
+    .await?;
     let location = format!(
         "/v1/tenants/{}/api-keys/{}",
         created.api_key.tenant_id, created.api_key.id

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use centralita_domain::{
     Core,
-    services::audit::{self, AuditEventPage, AuditFilter},
+    services::audit::{self, AuditEventPage, AuditFilter, PlatformAuditFilter},
 };
 
 use crate::{
@@ -15,7 +15,7 @@ use crate::{
 /// The audit log of the whole platform (platform staff).
 #[utoipa::path(
     tag = "audit",
-    params(AuditFilter),
+    params(PlatformAuditFilter),
     responses((status = 200, description = "A page of events, oldest first", body = AuditEventPage), CommonErrors),
     security(("bearer" = []))
 )]
@@ -23,7 +23,7 @@ use crate::{
 pub async fn list_platform(
     Auth(actor): Auth,
     core: web::Data<Core>,
-    query: web::Query<AuditFilter>,
+    query: web::Query<PlatformAuditFilter>,
 ) -> ApiResult<HttpResponse> {
     Ok(respond::ok(
         &audit::list_platform(&actor, &core.db, &query).await?,

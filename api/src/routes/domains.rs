@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
+    authz::Permission,
     services::domains::{self, DomainInput, DomainListQuery, DomainPage, DomainView},
 };
 use uuid::Uuid;
@@ -47,7 +48,12 @@ pub async fn create(
     core: web::Data<Core>,
     body: Body<DomainInput>,
 ) -> ApiResult<HttpResponse> {
-    let view = domains::create(&scope, &core, body.parse()?).await?;
+    let view = domains::create(
+        &scope,
+        &core,
+        body.parse_for(&scope, Permission::DomainWrite)?,
+    )
+    .await?;
     let location = format!("/v1/tenants/{}/domains/{}", view.tenant_id, view.id);
     Ok(respond::created(location, &view, Some(view.version)))
 }
@@ -85,7 +91,14 @@ pub async fn update(
     body: Body<DomainInput>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let view = domains::update(&scope, &core, path.1, body.parse()?, if_match.0).await?;
+    let view = domains::update(
+        &scope,
+        &core,
+        path.1,
+        body.parse_for(&scope, Permission::DomainWrite)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
+    authz::Permission,
     services::{
         idempotency::IdempotencyKey,
         tenants::{self, CreateTenant, TenantListQuery, TenantPage, TenantView, UpdateTenant},
@@ -107,7 +108,13 @@ pub async fn update(
     body: Body<UpdateTenant>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let view = tenants::update(&scope, &core, body.parse()?, if_match.0).await?;
+    let view = tenants::update(
+        &scope,
+        &core,
+        body.parse_for(&scope, Permission::TenantUpdate)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

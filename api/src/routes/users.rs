@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
+    authz::Permission,
     services::users::{self, CreateUser, UpdateUser, UserListQuery, UserPage, UserView},
 };
 use uuid::Uuid;
@@ -48,7 +49,12 @@ pub async fn create(
     core: web::Data<Core>,
     body: Body<CreateUser>,
 ) -> ApiResult<HttpResponse> {
-    let view = users::create(&scope, &core, body.parse()?).await?;
+    let view = users::create(
+        &scope,
+        &core,
+        body.parse_for(&scope, Permission::UserWrite)?,
+    )
+    .await?;
     let location = format!("/v1/tenants/{}/users/{}", scope.tenant_id(), view.id);
     Ok(respond::created(location, &view, Some(view.version)))
 }
@@ -88,7 +94,14 @@ pub async fn update(
     body: Body<UpdateUser>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let view = users::update(&scope, &core, path.1, body.parse()?, if_match.0).await?;
+    let view = users::update(
+        &scope,
+        &core,
+        path.1,
+        body.parse_for(&scope, Permission::UserWrite)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

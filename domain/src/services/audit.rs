@@ -125,7 +125,7 @@ impl From<audit_event::Model> for AuditEventView {
 
 crate::page_type!(AuditEventPage, AuditEventView);
 
-/// Filters of the audit log lists.
+/// Filters of a tenant's audit log.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -143,8 +143,45 @@ pub struct AuditFilter {
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
-    /// Platform list only: events of one tenant.
+}
+
+/// Filters of the platform audit log: those of a tenant's, plus the tenant.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PlatformAuditFilter {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Exact action, e.g. `domain.create`.
+    pub action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// Only events of this tenant.
     pub tenant_id: Option<Uuid>,
+}
+
+impl PlatformAuditFilter {
+    /// The filters both lists share. (serde's `flatten` cannot be combined with
+    /// `deny_unknown_fields`, hence two structs.)
+    fn common(&self) -> AuditFilter {
+        AuditFilter {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            action: self.action.clone(),
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id,
+            actor_id: self.actor_id,
+            since: self.since,
+            until: self.until,
+        }
+    }
 }
 
 fn apply(mut q: Select<audit_event::Entity>, f: &AuditFilter) -> Select<audit_event::Entity> {
@@ -176,13 +213,6 @@ pub async fn list_for_tenant<C: ConnectionTrait>(
     filter: &AuditFilter,
 ) -> DomainResult<AuditEventPage> {
     scope.authorize(Permission::AuditRead)?;
-    if filter.tenant_id.is_some() {
-        return Err(DomainError::field(
-            "tenant_id",
-            "not_allowed",
-            "the tenant is given by the path",
-        ));
-    }
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
     let q = apply(scope.select::<audit_event::Entity>(), filter);
     let (rows, next_cursor) = page.fetch(db, q, audit_event::Column::Id, |m| m.id).await?;
@@ -195,7 +225,7 @@ pub async fn list_for_tenant<C: ConnectionTrait>(
 pub async fn list_platform<C: ConnectionTrait>(
     actor: &Actor,
     db: &C,
-    filter: &AuditFilter,
+    filter: &PlatformAuditFilter,
 ) -> DomainResult<AuditEventPage> {
     if grant_platform(actor.principal.role, PlatformPermission::ReadPlatformAudit) != Grant::Allow {
         return Err(DomainError::forbidden(
@@ -203,7 +233,7 @@ pub async fn list_platform<C: ConnectionTrait>(
         ));
     }
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
-    let mut q = apply(audit_event::Entity::find(), filter);
+    let mut q = apply(audit_event::Entity::find(), &filter.common());
     if let Some(t) = filter.tenant_id {
         q = q.filter(audit_event::Column::TenantId.eq(t));
     }

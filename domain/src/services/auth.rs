@@ -166,7 +166,11 @@ async fn issue_pair<C: ConnectionTrait>(
 
 /// Password login, rate-limited per account and per client address.
 pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> DomainResult<TokenPair> {
-    let email = input.email.trim().to_lowercase();
+    // Normalised as stored (lower case, IDNA host), so an address signs in however it is
+    // spelled; one that could never be stored just fails to match.
+    let email = Email::parse("email", &input.email)
+        .map(Email::into_inner)
+        .unwrap_or_else(|_| input.email.trim().to_lowercase());
     let window = Duration::from_secs(core.config.login_window_secs);
     let buckets = [
         (

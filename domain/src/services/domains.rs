@@ -67,14 +67,19 @@ pub struct DomainListQuery {
     pub name: Option<String>,
 }
 
-/// 409 when the name is taken by any tenant (domains are unique across the platform).
-pub(crate) async fn ensure_free<C: ConnectionTrait>(db: &C, name: &str) -> DomainResult<()> {
+/// 409 when the name is taken by any tenant (domains are unique across the platform);
+/// `field` names the request field that carried the name.
+pub(crate) async fn ensure_free<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    name: &str,
+) -> DomainResult<()> {
     let taken = domain::Entity::find()
         .filter(domain::Column::Name.eq(name))
         .count(db)
         .await?;
     if taken > 0 {
-        Err(conflict_field("name", "is already in use"))
+        Err(conflict_field(field, "is already in use"))
     } else {
         Ok(())
     }
@@ -124,7 +129,12 @@ pub async fn list(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let mut select = scope.select::<domain::Entity>();
     if let Some(name) = &query.name {
-        select = select.filter(domain::Column::Name.eq(name.to_lowercase()));
+        // Normalised like stored names (IDNA, case, trailing dot); a name that could never
+        // be stored simply matches nothing.
+        let wanted = Hostname::parse("name", name)
+            .map(Hostname::into_inner)
+            .unwrap_or_else(|_| name.to_lowercase());
+        select = select.filter(domain::Column::Name.eq(wanted));
     }
     let (rows, next_cursor) = page
         .fetch(&core.db, select, domain::Column::Id, |m| m.id)
@@ -140,15 +150,15 @@ pub async fn create(
     core: &Core,
     input: DomainInput,
 ) -> DomainResult<DomainView> {
+    scope.authorize(Permission::DomainWrite)?;
     let mut errors = Errors::default();
     let name = errors.check(Hostname::parse("name", &input.name));
     errors.finish()?;
-    scope.authorize(Permission::DomainWrite)?;
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
     let txn = core.db.begin().await?;
-    ensure_free(&txn, name.as_str()).await?;
+    ensure_free(&txn, "name", name.as_str()).await?;
     let view = insert(&txn, scope.actor(), scope.tenant().id, name).await?;
     txn.commit().await?;
     Ok(view)
@@ -169,10 +179,10 @@ pub async fn update(
     input: DomainInput,
     if_match: Option<i64>,
 ) -> DomainResult<DomainView> {
+    scope.authorize(Permission::DomainWrite)?;
     let mut errors = Errors::default();
     let name = errors.check(Hostname::parse("name", &input.name));
     errors.finish()?;
-    scope.authorize(Permission::DomainWrite)?;
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
@@ -180,7 +190,7 @@ pub async fn update(
     let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     check_version(current.version, if_match)?;
     if current.name != name.as_str() {
-        ensure_free(&txn, name.as_str()).await?;
+        ensure_free(&txn, "name", name.as_str()).await?;
     }
     let before = DomainView::from(&current);
     let res = domain::Entity::update_many()

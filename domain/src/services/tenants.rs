@@ -195,7 +195,7 @@ pub async fn create(
         return Err(conflict_field("slug", "is already taken"));
     }
     if let Some(d) = &domain_name {
-        domains::ensure_free(&txn, d.as_str()).await?;
+        domains::ensure_free(&txn, "domain", d.as_str()).await?;
     }
     let now = Utc::now();
     let id = Uuid::now_v7();
@@ -287,15 +287,15 @@ pub async fn update(
     input: UpdateTenant,
     if_match: Option<i64>,
 ) -> DomainResult<TenantView> {
+    // Status changes are a separate permission from renames only in spirit: both need
+    // TenantUpdate, which partners hold for their customers but not for themselves.
+    scope.authorize(Permission::TenantUpdate)?;
     let mut errors = Errors::default();
     let name = input
         .name
         .as_deref()
         .and_then(|n| errors.check(display_text("name", n)));
     errors.finish()?;
-    // Status changes are a separate permission from renames only in spirit: both need
-    // TenantUpdate, which partners hold for their customers but not for themselves.
-    scope.authorize(Permission::TenantUpdate)?;
 
     let txn = core.db.begin().await?;
     let current = tenant::Entity::find_by_id(scope.tenant().id)

@@ -146,7 +146,10 @@ pub async fn list(
         select = select.filter(user::Column::Role.eq(role.as_str()));
     }
     if let Some(email) = &query.email {
-        select = select.filter(user::Column::Email.eq(email.trim().to_lowercase()));
+        let wanted = Email::parse("email", email)
+            .map(Email::into_inner)
+            .unwrap_or_else(|_| email.trim().to_lowercase());
+        select = select.filter(user::Column::Email.eq(wanted));
     }
     let (rows, next_cursor) = page
         .fetch(&core.db, select, user::Column::Id, |m| m.id)
