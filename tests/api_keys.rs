@@ -31,11 +31,12 @@ async fn a_key_is_shown_once_and_works_as_a_bearer_token() {
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("{}/{id}", keys(&tenant)));
     let key = created["key"].as_str().unwrap().to_owned();
-    // ck_<12 hex>_<43 base64url>
+    // ck_<12 hex>_<64 hex>
     let (prefix, secret) = key.strip_prefix("ck_").unwrap().split_once('_').unwrap();
     assert_eq!(prefix.len(), 12);
     assert!(prefix.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(secret.len(), 43);
+    assert_eq!(secret.len(), 64);
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(created["prefix"], prefix);
     assert_eq!(created["name"], "CRM sync");
     assert_eq!(created["role"], "tenant_admin");

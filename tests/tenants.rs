@@ -675,3 +675,37 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_tenant() {
     assert_eq!(header(&res, "idempotent-replayed"), "true");
     assert_eq!(expect_json(res, 201).await["id"], created[0].as_str());
 }
+
+/// A PATCH that changes nothing (an empty object, or the current values) keeps the version
+/// and writes no audit event; the next real change still works with the old ETag.
+#[tokio::test]
+async fn patches_that_change_nothing_are_not_changes() {
+    let app = TestApp::spawn().await;
+    let t = app.create_tenant(&app.admin, "Quiet Tenant", None).await;
+    let path = format!("/v1/tenants/{t}");
+    let before = audit_events(&app, &format!("resource_id={t}")).await.len();
+    for body in [
+        json!({}),
+        json!({"name": "Quiet Tenant", "status": "active"}),
+    ] {
+        let v = expect_json(app.patch(&path, &app.admin, body).await, 200).await;
+        assert_eq!(v["version"], 1, "{v}");
+    }
+    assert_eq!(
+        audit_events(&app, &format!("resource_id={t}")).await.len(),
+        before
+    );
+    let res = app
+        .req(reqwest::Method::PATCH, &path, &app.admin)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"name": "Loud Tenant"}))
+        .send()
+        .await
+        .unwrap();
+    let v = expect_json(res, 200).await;
+    assert_eq!(v["version"], 2);
+    assert_eq!(
+        audit_events(&app, &format!("resource_id={t}")).await.len(),
+        before + 1
+    );
+}

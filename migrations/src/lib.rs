@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_identity;
+mod m20261126_000002_tenant_path_prefix_index;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_identity::Migration)]
+        vec![
+            Box::new(m20261126_000001_identity::Migration),
+            Box::new(m20261126_000002_tenant_path_prefix_index::Migration),
+        ]
     }
 }

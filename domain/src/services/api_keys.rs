@@ -1,6 +1,6 @@
 //! API keys: long-lived credentials for a tenant's integrations.
 //!
-//! A key looks like `ck_<12 hex>_<43 base64url>`: `ck_` makes leaked keys recognisable to
+//! A key looks like `ck_<12 hex>_<64 hex>`: `ck_` makes leaked keys recognisable to
 //! secret scanners, the hex part is the public lookup prefix, and the whole key is stored
 //! only as a SHA-256 digest. The key is shown once, in the create answer.
 
@@ -20,7 +20,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     services::audit,
-    tokens::{random_token, sha256_hex},
+    tokens::{random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
 
@@ -135,12 +135,8 @@ pub async fn create(
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
-    let prefix = {
-        let mut bytes = [0u8; 6];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-        hex::encode(bytes)
-    };
-    let key = format!("{KEY_PREFIX}{prefix}_{}", random_token(32));
+    let prefix = random_hex(6);
+    let key = format!("{KEY_PREFIX}{prefix}_{}", random_hex(32));
     let txn = core.db.begin().await?;
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -189,10 +189,12 @@ pub async fn update(
     let txn = core.db.begin().await?;
     let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     check_version(current.version, if_match)?;
-    if current.name != name.as_str() {
-        ensure_free(&txn, "name", name.as_str()).await?;
-    }
     let before = DomainView::from(&current);
+    // Renaming to the same name is not a change: no new version, no audit event.
+    if current.name == name.as_str() {
+        return Ok(before);
+    }
+    ensure_free(&txn, "name", name.as_str()).await?;
     let res = domain::Entity::update_many()
         .col_expr(domain::Column::Name, name.as_str().into())
         .col_expr(domain::Column::UpdatedAt, Utc::now().into())

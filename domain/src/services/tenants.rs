@@ -306,10 +306,14 @@ pub async fn update(
     let before = TenantView::from(&current);
     let mut am: tenant::ActiveModel = current.clone().into();
     if let Some(n) = name {
-        am.name = Set(n);
+        am.name.set_if_not_equals(n);
     }
     if let Some(s) = input.status {
-        am.status = Set(s.as_str().into());
+        am.status.set_if_not_equals(s.as_str().into());
+    }
+    // A patch that changes nothing is not a change: no new version, no audit event.
+    if !am.is_changed() {
+        return Ok(before);
     }
     am.updated_at = Set(Utc::now());
     am.version = Set(current.version + 1);

@@ -256,17 +256,22 @@ pub async fn update(
     let before = UserView::from(&current);
     let mut am: user::ActiveModel = current.clone().into();
     if let Some(n) = display_name {
-        am.display_name = Set(n);
+        am.display_name.set_if_not_equals(n);
     }
     if let Some(r) = input.role {
-        am.role = Set(r.as_str().into());
+        am.role.set_if_not_equals(r.as_str().into());
     }
     if let Some(s) = input.status {
-        am.status = Set(s.as_str().into());
+        am.status.set_if_not_equals(s.as_str().into());
     }
-    let sign_out = hash.is_some() || input.status == Some(UserStatus::Disabled);
+    let sign_out =
+        hash.is_some() || (am.status.is_set() && input.status == Some(UserStatus::Disabled));
     if let Some(h) = hash {
         am.password_hash = Set(h);
+    }
+    // A patch that changes nothing is not a change: no new version, no audit event.
+    if !am.is_changed() {
+        return Ok(before);
     }
     am.updated_at = Set(Utc::now());
     am.version = Set(current.version + 1);
