@@ -2,14 +2,14 @@
 # HTTP benchmark of the tenant API on PostgreSQL, with a pgbench -S baseline measured in the
 # same invocation. Not a test: it prints figures, it asserts nothing.
 #
-#   tests/bench/run.sh [TENANTS=1000] [DURATION_SECS=15] [CONNECTIONS=32]
+#   tests/bench/run.sh [TENANTS=1000] [DURATION_SECS=15] [CONNECTION_LEVELS="8 32"]
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth); installs wrk from Debian if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TENANTS=${1:-1000}
 DURATION=${2:-15}
-CONNS=${3:-32}
+LEVELS=${3:-"8 32"}
 PORT=${BENCH_PORT:-18181}
 DB=centralita_bench
 PGB=centralita_pgbench
@@ -36,8 +36,8 @@ python3 tests/bench/load.py "http://127.0.0.1:$PORT" "$TENANTS" "$WORK"
 TOKEN=$(cat "$WORK/token")
 ADMIN_TOKEN=$(cat "$WORK/admin_token")
 
-run_wrk() { # name, lua, token
-  local name=$1 lua=$2 token=$3
+run_wrk() { # name, lua, token, connections
+  local name=$1 lua=$2 token=$3 CONNS=$4
   local out
   out=$(IDS_FILE="$WORK/ids" TOKEN="$token" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$lua" "http://127.0.0.1:$PORT")
   local rps p99
@@ -48,11 +48,13 @@ run_wrk() { # name, lua, token
   printf '%-46s %10s req/s   p99 %8s   non-2xx %s\n' "$name" "$rps" "$p99" "${non2xx:-0}"
 }
 
-echo
-echo "== HTTP ($CONNS connections, ${DURATION}s each, 2 wrk threads, server and wrk share 2 cores)"
-run_wrk "GET /v1/tenants/{id} (platform admin)" tests/bench/get_tenant.lua "$ADMIN_TOKEN"
-run_wrk "GET /v1/tenants/{id} (partner admin, subtree)" tests/bench/get_tenant.lua "$TOKEN"
-run_wrk "GET /v1/tenants?limit=50 (partner admin)" tests/bench/list_tenants.lua "$TOKEN"
+for CONNS in $LEVELS; do
+  echo
+  echo "== HTTP ($CONNS connections, ${DURATION}s each, 2 wrk threads; server, PostgreSQL and wrk share 2 cores)"
+  run_wrk "GET /v1/tenants/{id} (platform admin)" tests/bench/get_tenant.lua "$ADMIN_TOKEN" "$CONNS"
+  run_wrk "GET /v1/tenants/{id} (partner admin, subtree)" tests/bench/get_tenant.lua "$TOKEN" "$CONNS"
+  run_wrk "GET /v1/tenants?limit=50 (partner admin)" tests/bench/list_tenants.lua "$TOKEN" "$CONNS"
+done
 
 echo
 echo "== baseline: pgbench -S (select-only), same machine, same duration"

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect, RelationDef, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,6 +78,11 @@ async fn tenant_path_if_active<C: ConnectionTrait>(
         .ok_or_else(|| {
             DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
         })?;
+    active_path(db, own).await
+}
+
+/// The tenant's path, if neither it nor any tenant above it is suspended.
+async fn active_path<C: ConnectionTrait>(db: &C, own: tenant::Model) -> DomainResult<String> {
     let suspended = || DomainError::new(ErrorCode::TenantSuspended, "The tenant is suspended");
     if own.status != "active" {
         return Err(suspended());
@@ -101,8 +106,33 @@ async fn tenant_path_if_active<C: ConnectionTrait>(
     Ok(own.path)
 }
 
-/// Checks a user row is allowed to act, giving its principal.
+/// A user with its tenant, in one round trip: this runs on every authenticated request.
+async fn user_with_tenant<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> DomainResult<Option<(user::Model, Option<tenant::Model>)>> {
+    let rel: RelationDef = user::Entity::belongs_to(tenant::Entity)
+        .from(user::Column::TenantId)
+        .to(tenant::Column::Id)
+        .into();
+    Ok(user::Entity::find_by_id(id)
+        .select_also(tenant::Entity)
+        .join(JoinType::LeftJoin, rel)
+        .one(db)
+        .await?)
+}
+
+/// Checks a user row is allowed to act, giving its principal. `tenant` is the user's
+/// tenant when the caller already loaded it.
 async fn user_principal<C: ConnectionTrait>(db: &C, u: &user::Model) -> DomainResult<Principal> {
+    user_principal_with(db, u, None).await
+}
+
+async fn user_principal_with<C: ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+    tenant: Option<tenant::Model>,
+) -> DomainResult<Principal> {
     if u.status != "active" {
         return Err(DomainError::new(
             ErrorCode::Unauthenticated,
@@ -111,9 +141,10 @@ async fn user_principal<C: ConnectionTrait>(db: &C, u: &user::Model) -> DomainRe
     }
     let role =
         Role::parse(&u.role).ok_or_else(|| DomainError::internal("unknown role in database"))?;
-    let tenant_path = match u.tenant_id {
-        Some(t) => Some(tenant_path_if_active(db, t).await?),
-        None => None,
+    let tenant_path = match (u.tenant_id, tenant) {
+        (Some(_), Some(t)) => Some(active_path(db, t).await?),
+        (Some(t), None) => Some(tenant_path_if_active(db, t).await?),
+        (None, _) => None,
     };
     Ok(Principal {
         kind: PrincipalKind::User,
@@ -301,13 +332,12 @@ pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<Principal> 
         return authenticate_key(core, bearer, rest).await;
     }
     let claims = core.keys.verify(bearer)?;
-    let u = user::Entity::find_by_id(claims.sub)
-        .one(&core.db)
+    let (u, tenant) = user_with_tenant(&core.db, claims.sub)
         .await?
         .ok_or_else(|| {
             DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
         })?;
-    user_principal(&core.db, &u).await
+    user_principal_with(&core.db, &u, tenant).await
 }
 
 async fn authenticate_key(core: &Core, full: &str, rest: &str) -> DomainResult<Principal> {
