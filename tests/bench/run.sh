@@ -48,6 +48,8 @@ run_wrk() { # name, lua, token, connections
   printf '%-46s %10s req/s   p99 %8s   non-2xx %s\n' "$name" "$rps" "$p99" "${non2xx:-0}"
 }
 
+# Warm-up (connection pools, caches), not reported.
+IDS_FILE="$WORK/ids" TOKEN="$TOKEN" wrk -t2 -c8 -d3s -s tests/bench/get_tenant.lua "http://127.0.0.1:$PORT" >/dev/null
 for CONNS in $LEVELS; do
   echo
   echo "== HTTP ($CONNS connections, ${DURATION}s each, 2 wrk threads; server, PostgreSQL and wrk share 2 cores)"
