@@ -249,7 +249,12 @@ async fn idempotency_key_replays_the_first_answer() {
         .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(header(&res, "idempotent-replayed"), "");
+    let (location, etag) = (header(&res, "location"), header(&res, "etag"));
     let first: Value = res.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/v1/tenants/{}", first["id"].as_str().unwrap())
+    );
 
     // Same key, same body (even formatted differently): the first answer, nothing new.
     for body in [
@@ -260,6 +265,8 @@ async fn idempotency_key_replays_the_first_answer() {
         assert_eq!(res.status(), 201, "{body}");
         assert_eq!(header(&res, "idempotent-replayed"), "true");
         assert!(header(&res, "content-type").starts_with("application/json"));
+        assert_eq!(header(&res, "location"), location);
+        assert_eq!(header(&res, "etag"), etag);
         let again: Value = res.json().await.unwrap();
         assert_eq!(again, first);
     }

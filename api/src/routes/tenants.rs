@@ -64,7 +64,7 @@ pub async fn create(
                 &[b"POST", req.path().as_bytes(), &body.canonical()],
             )?;
             if let Some(stored) = key.replay(&core.db).await? {
-                return Ok(respond::replay(stored.status, stored.body));
+                return Ok(respond::replay(stored.status, stored.body, "/v1/tenants"));
             }
             Some(key)
         }
