@@ -150,7 +150,34 @@ fn payloads(op: &Op, all: bool) -> Vec<Option<Payload>> {
         }
         ("api-keys", _) => json!({"name": "Intruder key", "role": "tenant_admin"}),
         ("tenants", _) => json!({"name": "Hijacked", "status": "suspended"}),
-        _ => json!({"name": "Intruder"}),
+        ("extensions", Method::POST) => json!({"number": "7777", "display_name": "Intruder"}),
+        ("extensions", _) => json!({"display_name": "Hijacked", "dnd": true}),
+        ("voicemail-boxes", Method::POST) => json!({"mailbox": "7777", "pin": "480613"}),
+        ("voicemail-boxes", _) => json!({"enabled": false}),
+        ("trunks", Method::POST) => json!({"name": "Intruder", "host": "sip.intruder.example.com"}),
+        ("trunks", _) => json!({"name": "Hijacked", "enabled": false}),
+        ("outbound-routes", Method::POST) => {
+            json!({"name": "Intruder", "patterns": ["X."], "trunk_ids": [Uuid::now_v7()]})
+        }
+        ("outbound-routes", _) => json!({"name": "Hijacked", "enabled": false}),
+        ("test", Method::POST) => json!({"number": "5551234"}),
+        ("dids", Method::POST) => json!({"number": "+34911234567"}),
+        ("dids", _) => json!({"destination": {"type": "hangup"}}),
+        ("messages", _) => json!({"read": true}),
+        ("ring-groups", Method::POST) => json!({
+            "number": "7778", "name": "Intruders",
+            "members": [{"target": {"type": "external_number", "number": "+34911234567"}}],
+        }),
+        ("ring-groups", _) => json!({"name": "Hijacked", "ring_seconds": 60}),
+        ("conferences", Method::POST) => {
+            json!({"number": "7779", "name": "Intruders", "pin": "482913"})
+        }
+        ("conferences", _) => json!({"name": "Hijacked", "pin": null}),
+        ("queues", Method::POST) => json!({"number": "7780", "name": "Intruders"}),
+        ("queues", _) => json!({"name": "Hijacked", "max_wait_seconds": 60}),
+        // Routes added later: an empty object is a valid merge patch, and the object lookup
+        // must answer 404 before anything else is said about a body.
+        _ => json!({}),
     };
     if !all {
         return vec![Some(Payload::Json(plausible))];

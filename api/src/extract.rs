@@ -288,3 +288,29 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|_, _| ApiError(DomainError::not_found("resource")).into())
 }
+
+/// A switch node, from `Authorization: Bearer sn_…`. The only way into `/v1/switch/*`:
+/// user tokens and API keys are refused there, and node tokens everywhere else.
+pub struct SwitchNode(pub centralita_domain::entities::switch_node::Model);
+
+impl FromRequest for SwitchNode {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let core = core(&req)?;
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .unwrap_or_default();
+            let node =
+                centralita_domain::services::switch_nodes::authenticate(&core, token).await?;
+            Ok(SwitchNode(node))
+        })
+    }
+}

@@ -38,6 +38,17 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
+            "switch_node",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A switch-node token (sn_…) from POST /v1/switch-nodes",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -67,8 +78,15 @@ impl Modify for BearerAuth {
         (name = "domains", description = "SIP domains of a tenant"),
         (name = "users", description = "Users of a tenant"),
         (name = "api-keys", description = "API keys of a tenant"),
+        (name = "extensions", description = "Extensions: numbers, SIP accounts, forwarding, follow-me"),
+        (name = "voicemail", description = "Voicemail boxes"),
+        (name = "call-flow", description = "Call-flow objects: ring groups, conferences, queues, time conditions, IVR menus"),
         (name = "audit", description = "The audit log"),
+        (name = "switch", description = "Switch nodes and what they ask at call time"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "trunks", description = "SIP trunks: platform carrier trunks and tenants' own"),
+        (name = "outbound-routes", description = "Outbound routes: dial patterns, rewriting and trunk failover"),
+        (name = "dids", description = "DIDs: the platform's number inventory and the numbers tenants hold"),
     )
 )]
 struct ApiDoc;

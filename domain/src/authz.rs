@@ -127,6 +127,9 @@ pub enum Permission {
     ApiKeyRead,
     ApiKeyWrite,
     AuditRead,
+    /// PBX configuration: extensions, voicemail boxes, call-flow objects, DIDs, routes.
+    PbxRead,
+    PbxWrite,
 }
 
 impl Permission {
@@ -138,6 +141,7 @@ impl Permission {
                 | Permission::UserRead
                 | Permission::ApiKeyRead
                 | Permission::AuditRead
+                | Permission::PbxRead
         )
     }
 }
@@ -189,12 +193,22 @@ pub enum PlatformPermission {
     CreateRootTenant,
     /// Read the audit log of the whole platform.
     ReadPlatformAudit,
+    /// Create, change and delete the platform's carrier trunks and DID inventory.
+    ManageCarriers,
+    /// Read the platform's carrier trunks and DID inventory.
+    ReadCarriers,
+    /// Register, change and remove switch nodes, and issue their tokens.
+    ManageSwitchNodes,
+    /// Read the switch-node registry.
+    ReadSwitchNodes,
 }
 
 pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
     match (role, perm) {
         (Role::PlatformAdmin, _) => Grant::Allow,
         (Role::Support, PlatformPermission::ReadPlatformAudit) => Grant::Allow,
+        (Role::Support, PlatformPermission::ReadCarriers) => Grant::Allow,
+        (Role::Support, PlatformPermission::ReadSwitchNodes) => Grant::Allow,
         _ => Grant::Deny,
     }
 }

@@ -60,6 +60,11 @@ pub struct Config {
     pub bootstrap_admin_password: Option<String>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
+    /// AES-256-GCM key that encrypts trunk passwords at rest (they must be sent to carriers,
+    /// so they cannot be hashed): 32 bytes as 64 hex digits or 44 characters of base64
+    /// (`openssl rand -base64 32`). Never generated: losing it makes every stored trunk
+    /// password unreadable, so it must be set and backed up deliberately.
+    pub trunk_secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -83,6 +88,7 @@ impl Default for Config {
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             embedded_worker: true,
+            trunk_secret_key: None,
         }
     }
 }

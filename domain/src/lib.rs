@@ -9,19 +9,30 @@
 //! - [`error`]: the error-code table every layer maps from;
 //! - [`validate`], [`pagination`], [`tokens`], [`password`], [`ratelimit`]: the building
 //!   blocks those services share;
-//! - [`config`] and [`core`]: configuration and the shared state built from it.
+//! - [`numbering`]: E.164 telephone numbers validated against real numbering plans;
+//! - [`sip`]: SIP passwords, the HA1/HA1B digests Kamailio stores, SIP usernames and
+//!   voicemail PINs;
+//! - [`secretbox`]: AES-256-GCM encryption at rest for the secrets that must be read back
+//!   (trunk passwords);
+//! - [`config`] and [`core`]: configuration and the shared state built from it;
+//! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
 pub mod authz;
 pub mod config;
 pub mod core;
+pub mod dialplan;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod money;
+pub mod numbering;
 pub mod pagination;
 pub mod password;
 pub mod ratelimit;
 pub mod scope;
+pub mod secretbox;
 pub mod services;
+pub mod sip;
 pub mod tokens;
 pub mod validate;
 

@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use crate::{
     authz::{Actor, Grant, Permission, Relation, grant},
-    entities::{api_key, audit_event, domain, tenant, user},
+    entities::{
+        api_key, audit_event, conference, domain, extension, queue, ring_group, tenant, user,
+        voicemail_box,
+    },
     error::{DomainError, DomainResult, ErrorCode},
     ids::TenantId,
 };
@@ -38,9 +41,57 @@ impl TenantOwned for api_key::Entity {
     }
 }
 
+impl TenantOwned for extension::Entity {
+    fn tenant_column() -> Self::Column {
+        extension::Column::TenantId
+    }
+}
+
+impl TenantOwned for voicemail_box::Entity {
+    fn tenant_column() -> Self::Column {
+        voicemail_box::Column::TenantId
+    }
+}
+
 impl TenantOwned for audit_event::Entity {
     fn tenant_column() -> Self::Column {
         audit_event::Column::TenantId
+    }
+}
+
+impl TenantOwned for ring_group::Entity {
+    fn tenant_column() -> Self::Column {
+        ring_group::Column::TenantId
+    }
+}
+
+impl TenantOwned for crate::entities::trunk::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::trunk::Column::TenantId
+    }
+}
+
+impl TenantOwned for crate::entities::outbound_route::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::outbound_route::Column::TenantId
+    }
+}
+
+impl TenantOwned for conference::Entity {
+    fn tenant_column() -> Self::Column {
+        conference::Column::TenantId
+    }
+}
+
+impl TenantOwned for queue::Entity {
+    fn tenant_column() -> Self::Column {
+        queue::Column::TenantId
+    }
+}
+
+impl TenantOwned for crate::entities::did::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::did::Column::TenantId
     }
 }
 

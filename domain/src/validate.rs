@@ -167,6 +167,37 @@ impl NewPassword {
     }
 }
 
+/// A number dialled inside a tenant (extension, ring group, IVR, queue, conference,
+/// mailbox): 2-15 ASCII digits, not starting with 0 (0 is the operator and the usual
+/// outside-line prefix; plain digits keep it dialable from every phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialNumber(String);
+
+impl DialNumber {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let ok = (2..=15).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_digit())
+            && !raw.starts_with('0');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                field,
+                "invalid_number",
+                "must be 2-15 digits, not starting with 0",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A human-readable name: 1-200 characters after trimming, no control characters.
 pub fn display_text(field: &str, raw: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
@@ -205,6 +236,15 @@ impl Errors {
 
     pub fn push(&mut self, e: FieldError) {
         self.0.push(e);
+    }
+
+    /// Takes over `other`'s problems, their fields prefixed (`extension.` + `number`): for
+    /// objects nested in a request.
+    pub fn nest(&mut self, prefix: &str, other: Errors) {
+        for mut e in other.0 {
+            e.field = format!("{prefix}{}", e.field);
+            self.0.push(e);
+        }
     }
 
     /// `Err` with every collected problem, if there was any.

@@ -9,6 +9,10 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_identity;
 mod m20261126_000002_tenant_path_prefix_index;
+mod m20261126_000003_pbx_extensions;
+mod m20261126_000004_call_flow;
+mod m20261126_000005_carriers;
+mod m20261126_000006_switch_nodes;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -19,6 +23,10 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_identity::Migration),
             Box::new(m20261126_000002_tenant_path_prefix_index::Migration),
+            Box::new(m20261126_000003_pbx_extensions::Migration),
+            Box::new(m20261126_000004_call_flow::Migration),
+            Box::new(m20261126_000005_carriers::Migration),
+            Box::new(m20261126_000006_switch_nodes::Migration),
         ]
     }
 }

@@ -439,3 +439,86 @@ pub async fn send_raw(
     }
     rb.send().await.unwrap()
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers of the PBX suites (extensions, voicemail_boxes, compound_user).
+// ---------------------------------------------------------------------------------------
+
+pub fn extensions_path(tenant: &str) -> String {
+    format!("/v1/tenants/{tenant}/extensions")
+}
+
+pub fn boxes_path(tenant: &str) -> String {
+    format!("/v1/tenants/{tenant}/voicemail-boxes")
+}
+
+/// Adds a fresh SIP domain to `tenant`; returns its name.
+pub async fn add_domain(app: &TestApp, token: &str, tenant: &str) -> String {
+    let name = domain_name();
+    let res = app
+        .post(
+            &format!("/v1/tenants/{tenant}/domains"),
+            token,
+            json!({"name": name}),
+        )
+        .await;
+    expect_json(res, 201).await;
+    name
+}
+
+/// Creates an extension from `body`; asserts 201 and returns the answer.
+pub async fn create_extension(app: &TestApp, token: &str, tenant: &str, body: Value) -> Value {
+    expect_json(app.post(&extensions_path(tenant), token, body).await, 201).await
+}
+
+/// Creates a voicemail box with `mailbox` and a non-trivial PIN; returns the answer.
+pub async fn create_box(app: &TestApp, token: &str, tenant: &str, mailbox: &str) -> Value {
+    let res = app
+        .post(
+            &boxes_path(tenant),
+            token,
+            json!({"mailbox": mailbox, "pin": "739164"}),
+        )
+        .await;
+    expect_json(res, 201).await
+}
+
+/// `(field, code)` of every entry of a problem's `errors`.
+pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or_default().to_owned(),
+                e["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that the problem lists an error on `field` with `code`.
+pub fn assert_field_error(problem: &Value, field: &str, code: &str) {
+    let errs = field_errors(problem);
+    assert!(
+        errs.iter().any(|(f, c)| f == field && c == code),
+        "expected {field}/{code} in {problem}"
+    );
+}
+
+/// The stored SIP credential rows of an extension.
+pub async fn credentials_of(
+    app: &TestApp,
+    extension_id: &str,
+) -> Vec<centralita_domain::entities::extension_credential::Model> {
+    use centralita_domain::entities::extension_credential;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    extension_credential::Entity::find()
+        .filter(
+            extension_credential::Column::ExtensionId.eq(Uuid::parse_str(extension_id).unwrap()),
+        )
+        .all(&app.core.db)
+        .await
+        .unwrap()
+}

@@ -75,7 +75,8 @@ pub async fn get(
     Ok(respond::ok(&view, Some(view.version)))
 }
 
-/// Rename a SIP domain (`If-Match` honoured).
+/// Rename a SIP domain (`If-Match` honoured). Extension digests computed for the old name
+/// are dropped: phones register on the new name after their password is reset.
 #[utoipa::path(
     tag = "domains",
     params(("tenant_id" = Uuid, Path), ("domain_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),

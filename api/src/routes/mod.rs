@@ -7,10 +7,21 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod conferences;
+pub mod dids;
 pub mod domains;
+pub mod extensions;
 pub mod ops;
+pub mod outbound_routes;
+pub mod queues;
+pub mod ring_groups;
+pub mod switch;
+pub mod switch_nodes;
 pub mod tenants;
+pub mod trunks;
 pub mod users;
+pub mod voicemail_boxes;
+pub mod voicemail_messages;
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -37,9 +48,74 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::create)
         .service(api_keys::get)
         .service(api_keys::revoke)
+        .service(extensions::list)
+        .service(extensions::create)
+        .service(extensions::get)
+        .service(extensions::update)
+        .service(extensions::reset_password)
+        .service(extensions::delete)
+        .service(voicemail_boxes::list)
+        .service(voicemail_boxes::create)
+        .service(voicemail_boxes::get)
+        .service(voicemail_boxes::update)
+        .service(voicemail_boxes::delete)
+        .service(voicemail_messages::list)
+        .service(voicemail_messages::get)
+        .service(voicemail_messages::audio)
+        .service(voicemail_messages::mark)
+        .service(voicemail_messages::delete)
+        .service(ring_groups::list)
+        .service(ring_groups::create)
+        .service(ring_groups::get)
+        .service(ring_groups::update)
+        .service(ring_groups::delete)
+        .service(conferences::list)
+        .service(conferences::create)
+        .service(conferences::get)
+        .service(conferences::update)
+        .service(conferences::delete)
+        .service(queues::list)
+        .service(queues::create)
+        .service(queues::get)
+        .service(queues::update)
+        .service(queues::delete)
         .service(audit::list_platform)
         .service(audit::list_tenant)
+        .service(switch_nodes::list)
+        .service(switch_nodes::create)
+        .service(switch_nodes::get)
+        .service(switch_nodes::update)
+        .service(switch_nodes::rotate_token)
+        .service(switch_nodes::delete)
+        .service(switch::directory)
+        .service(switch::route)
         .service(ops::healthz)
         .service(ops::readyz)
-        .service(ops::metrics);
+        .service(ops::metrics)
+        .service(trunks::platform_list)
+        .service(trunks::platform_create)
+        .service(trunks::platform_get)
+        .service(trunks::platform_update)
+        .service(trunks::platform_delete)
+        .service(trunks::list)
+        .service(trunks::create)
+        .service(trunks::get)
+        .service(trunks::update)
+        .service(trunks::delete)
+        .service(outbound_routes::list)
+        .service(outbound_routes::create)
+        .service(outbound_routes::test)
+        .service(outbound_routes::get)
+        .service(outbound_routes::update)
+        .service(outbound_routes::delete)
+        .service(dids::platform_list)
+        .service(dids::platform_create)
+        .service(dids::platform_get)
+        .service(dids::platform_update)
+        .service(dids::platform_delete)
+        .service(dids::list)
+        .service(dids::claim)
+        .service(dids::get)
+        .service(dids::update)
+        .service(dids::release);
 }

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::Permission,
-    services::users::{self, CreateUser, UpdateUser, UserListQuery, UserPage, UserView},
+    services::users::{
+        self, CreateUser, UpdateUser, UserCreated, UserListQuery, UserPage, UserView,
+    },
 };
 use uuid::Uuid;
 
@@ -35,11 +37,15 @@ pub async fn list(
 
 /// Create a user in the tenant. E-mails are unique across the platform (409 when taken);
 /// the role can be at most the caller's own.
+///
+/// With `extension` and/or `voicemail`, the user's extension and voicemail box are created
+/// in the same transaction (all or nothing) and linked to the user; the answer then carries
+/// them, with the extension's SIP password shown this once.
 #[utoipa::path(
     tag = "users",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateUser,
-    responses((status = 201, description = "Created", body = UserView,
+    responses((status = 201, description = "Created", body = UserCreated,
         headers(("Location" = String), ("ETag" = String))), CommonErrors, WriteErrors),
     security(("bearer" = []))
 )]
@@ -55,8 +61,8 @@ pub async fn create(
         body.parse_for(&scope, Permission::UserWrite)?,
     )
     .await?;
-    let location = format!("/v1/tenants/{}/users/{}", scope.tenant_id(), view.id);
-    Ok(respond::created(location, &view, Some(view.version)))
+    let location = format!("/v1/tenants/{}/users/{}", scope.tenant_id(), view.user.id);
+    Ok(respond::created(location, &view, Some(view.user.version)))
 }
 
 /// Read a user.

@@ -3,9 +3,24 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod conference;
+pub mod destination_ref;
+pub mod dial_number;
+pub mod did;
+pub mod did_assignment;
 pub mod domain;
+pub mod extension;
+pub mod extension_credential;
 pub mod idempotency_key;
 pub mod job;
+pub mod outbound_route;
+pub mod outbound_route_trunk;
+pub mod queue;
 pub mod refresh_token;
+pub mod ring_group;
+pub mod switch_node;
 pub mod tenant;
+pub mod trunk;
 pub mod user;
+pub mod voicemail_box;
+pub mod voicemail_message;

@@ -244,6 +244,11 @@ pub async fn list_platform<C: ConnectionTrait>(
     })
 }
 
+/// The JSON image of a resource for `before`/`after`.
+pub fn snapshot<T: Serialize>(view: &T) -> DomainResult<Value> {
+    serde_json::to_value(view).map_err(DomainError::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,9 +262,4 @@ mod tests {
         assert_eq!(r["nested"]["ok"], 1);
         assert_eq!(r["name"], "a");
     }
-}
-
-/// The JSON image of a resource for `before`/`after`.
-pub fn snapshot<T: Serialize>(view: &T) -> DomainResult<Value> {
-    serde_json::to_value(view).map_err(DomainError::internal)
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     authz::{Actor, Permission},
     core::Core,
-    entities::domain,
+    entities::{domain, extension_credential},
     error::{DomainError, DomainResult},
     pagination::PageRequest,
     scope::TenantScope,
@@ -207,6 +207,14 @@ pub async fn update(
     if res.rows_affected != 1 {
         return Err(DomainError::stale());
     }
+    // The realm is part of every SIP digest: those computed for the old name can never
+    // match again, and the password needed to compute new ones is, by design, nowhere.
+    // Drop them; extensions register on the new name after a password reset.
+    extension_credential::Entity::delete_many()
+        .filter(extension_credential::Column::TenantId.eq(scope.tenant().id))
+        .filter(extension_credential::Column::DomainId.eq(id))
+        .exec(&txn)
+        .await?;
     let updated = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     let view = DomainView::from(&updated);
     audit::record(

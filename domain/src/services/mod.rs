@@ -6,11 +6,25 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod conferences;
+pub mod destinations;
+pub mod dial_numbers;
+pub mod dids;
 pub mod domains;
+pub mod extensions;
 pub mod idempotency;
 pub mod jobs;
+pub mod outbound_routes;
+pub mod queues;
+pub mod ring_groups;
+pub mod routing;
+pub mod switch;
+pub mod switch_nodes;
 pub mod tenants;
+pub mod trunks;
 pub mod users;
+pub mod voicemail_boxes;
+pub mod voicemail_messages;
 
 /// Current version check for `If-Match`: `None` means the client sent no precondition.
 pub(crate) fn check_version(current: i64, if_match: Option<i64>) -> crate::error::DomainResult<()> {

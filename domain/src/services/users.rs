@@ -16,7 +16,12 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, tenants::conflict_field},
+    services::{
+        audit, check_version,
+        extensions::{self, CreateExtension, ExtensionCreated},
+        tenants::conflict_field,
+        voicemail_boxes::{self, CreateVoicemailBox, VoicemailBoxView},
+    },
     validate::{Email, Errors, NewPassword, display_text},
 };
 
@@ -85,6 +90,23 @@ pub struct CreateUser {
     pub role: Role,
     /// 12-128 characters. Stored only as an argon2id hash.
     pub password: String,
+    /// Also create the user's extension, in the same transaction (its `user_id` is set to
+    /// the new user, its `voicemail_box_id` to the box below when both are given).
+    pub extension: Option<CreateExtension>,
+    /// Also create a voicemail box, in the same transaction.
+    pub voicemail: Option<CreateVoicemailBox>,
+}
+
+/// The create answer: the user, and what was created with it. The extension's
+/// `sip_password` is shown here once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserCreated {
+    #[serde(flatten)]
+    pub user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension: Option<ExtensionCreated>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voicemail_box: Option<VoicemailBoxView>,
 }
 
 /// JSON merge patch of a user.
@@ -160,13 +182,54 @@ pub async fn list(
     })
 }
 
-pub async fn create(scope: &TenantScope, core: &Core, input: CreateUser) -> DomainResult<UserView> {
+/// Creates a user, and with it (one transaction: all or nothing) an extension and a
+/// voicemail box when asked: one call where other platforms need several.
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    input: CreateUser,
+) -> DomainResult<UserCreated> {
     scope.authorize(Permission::UserWrite)?;
+    if input.extension.is_some() || input.voicemail.is_some() {
+        scope.authorize(Permission::PbxWrite)?;
+    }
     let mut errors = Errors::default();
     let email = errors.check(Email::parse("email", &input.email));
     let display_name = errors.check(display_text("display_name", &input.display_name));
     errors.check(check_role(scope, "role", input.role));
     let password = errors.check(NewPassword::parse("password", &input.password));
+    let new_box = match input.voicemail {
+        Some(v) => {
+            let mut nested = Errors::default();
+            let b = voicemail_boxes::prepare(core, v, "", &mut nested).await?;
+            errors.nest("voicemail.", nested);
+            b
+        }
+        None => None,
+    };
+    let new_ext = match input.extension {
+        Some(e) => {
+            let mut nested = Errors::default();
+            if e.user_id.is_some() {
+                nested.push(FieldError::new(
+                    "user_id",
+                    "not_allowed",
+                    "is the user created by this request",
+                ));
+            }
+            if e.voicemail_box_id.is_some() && new_box.is_some() {
+                nested.push(FieldError::new(
+                    "voicemail_box_id",
+                    "not_allowed",
+                    "is the voicemail box created by this request",
+                ));
+            }
+            let x = extensions::prepare(scope, &core.db, e, &mut nested).await?;
+            errors.nest("extension.", nested);
+            x
+        }
+        None => None,
+    };
     errors.finish()?;
     let (Some(email), Some(display_name), Some(password)) = (email, display_name, password) else {
         return Err(DomainError::internal("validated fields missing"));
@@ -206,8 +269,23 @@ pub async fn create(scope: &TenantScope, core: &Core, input: CreateUser) -> Doma
         },
     )
     .await?;
+    let voicemail_box = match new_box {
+        Some(b) => Some(voicemail_boxes::insert(scope, &txn, b).await?),
+        None => None,
+    };
+    let extension = match new_ext {
+        Some(e) => {
+            let e = e.link(model.id, voicemail_box.as_ref().map(|b| b.id));
+            Some(extensions::insert(scope, &txn, e).await?)
+        }
+        None => None,
+    };
     txn.commit().await?;
-    Ok(view)
+    Ok(UserCreated {
+        user: view,
+        extension,
+        voicemail_box,
+    })
 }
 
 pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<UserView> {

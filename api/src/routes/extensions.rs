@@ -1,0 +1,142 @@
+//! `/v1/tenants/{tenant_id}/extensions`.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use centralita_domain::{
+    Core,
+    authz::Permission,
+    services::extensions::{
+        self, CreateExtension, ExtensionCreated, ExtensionListQuery, ExtensionPage, ExtensionView,
+        UpdateExtension,
+    },
+};
+use uuid::Uuid;
+
+use crate::{
+    extract::{Body, IfMatch, Scope},
+    problem::{ApiResult, CommonErrors, WriteErrors},
+    respond,
+};
+
+/// List the tenant's extensions (never SIP passwords or digests).
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ExtensionListQuery),
+    responses((status = 200, description = "A page of extensions", body = ExtensionPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/extensions")]
+pub async fn list(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<ExtensionListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &extensions::list(&scope, &core, &query).await?,
+        None,
+    ))
+}
+
+/// Create an extension. The answer carries the generated SIP password, the only time it is
+/// shown; digests are stored for every SIP domain of the tenant.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path)),
+    request_body = CreateExtension,
+    responses((status = 201, description = "Created; store `sip_password` now", body = ExtensionCreated,
+        headers(("Location" = String), ("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/extensions")]
+pub async fn create(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    body: Body<CreateExtension>,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::PbxWrite)?;
+    let created = extensions::create(&scope, &core, input).await?;
+    let location = format!(
+        "/v1/tenants/{}/extensions/{}",
+        scope.tenant_id(),
+        created.extension.id
+    );
+    Ok(respond::created(
+        location,
+        &created,
+        Some(created.extension.version),
+    ))
+}
+
+/// Read an extension.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path)),
+    responses((status = 200, description = "The extension", body = ExtensionView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/extensions/{extension_id}")]
+pub async fn get(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let view = extensions::get(&scope, &core, path.1).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Change an extension (JSON merge patch; `forwarding` and `follow_me` replace the whole
+/// value; `If-Match` honoured).
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateExtension,
+    responses((status = 200, description = "Updated", body = ExtensionView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/tenants/{tenant_id}/extensions/{extension_id}")]
+pub async fn update(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Body<UpdateExtension>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::PbxWrite)?;
+    let view = extensions::update(&scope, &core, path.1, input, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Generate a new SIP password (shown once) and replace the stored digests, for every
+/// current SIP domain of the tenant. Phones with the old password stop registering.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path)),
+    responses((status = 200, description = "The new password", body = ExtensionCreated), CommonErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/extensions/{extension_id}/reset-password")]
+pub async fn reset_password(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let created = extensions::reset_password(&scope, &core, path.1).await?;
+    Ok(respond::ok(&created, Some(created.extension.version)))
+}
+
+/// Delete an extension; 409 listing the referrers while anything still points at it.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[delete("/v1/tenants/{tenant_id}/extensions/{extension_id}")]
+pub async fn delete(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    extensions::delete(&scope, &core, path.1, if_match.0).await?;
+    Ok(respond::no_content())
+}

@@ -1,0 +1,55 @@
+//! `/v1/switch/*`: what switch nodes ask at call time (node tokens only).
+
+use actix_web::{HttpResponse, get, post, web};
+use centralita_domain::{
+    Core,
+    services::{
+        routing::{self, RoutePlan, RouteRequest},
+        switch::{self, DirectoryEntry},
+    },
+};
+
+use crate::{
+    extract::{Body, SwitchNode},
+    problem::{ApiResult, CommonErrors},
+    respond,
+};
+
+/// What a media server needs to authenticate and place `user@domain`: HA1/HA1B digests
+/// (never a password), caller ID, voicemail, limits. 404 for unknown users, domains, and
+/// users of suspended tenants.
+#[utoipa::path(
+    tag = "switch",
+    params(("domain" = String, Path, description = "SIP domain (realm)"), ("user" = String, Path, description = "SIP username")),
+    responses((status = 200, description = "The directory entry", body = DirectoryEntry), CommonErrors),
+    security(("switch_node" = []))
+)]
+#[get("/v1/switch/directory/{domain}/{user}")]
+pub async fn directory(
+    _node: SwitchNode,
+    core: web::Data<Core>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let entry = switch::directory(&core, &path.0, &path.1).await?;
+    Ok(respond::ok(&entry, None))
+}
+
+/// Resolve a call: given the SIP domain, the caller and the dialled number, the plan to
+/// execute (who rings, in which order, and what happens on no answer, busy or
+/// unreachable). Forwarding, do-not-disturb and follow-me are applied; loops end in a
+/// `hangup` with reason `loop`.
+#[utoipa::path(
+    tag = "switch",
+    request_body = RouteRequest,
+    responses((status = 200, description = "The plan", body = RoutePlan), CommonErrors),
+    security(("switch_node" = []))
+)]
+#[post("/v1/switch/route")]
+pub async fn route(
+    _node: SwitchNode,
+    core: web::Data<Core>,
+    body: Body<RouteRequest>,
+) -> ApiResult<HttpResponse> {
+    let plan = routing::route(&core, body.parse()?).await?;
+    Ok(respond::ok(&plan, None))
+}

@@ -1,0 +1,132 @@
+//! `/v1/switch-nodes`: the registry of switches allowed on the switch surface.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use centralita_domain::{
+    Core,
+    services::switch_nodes::{
+        self, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery, SwitchNodePage,
+        SwitchNodeView, UpdateSwitchNode,
+    },
+};
+use uuid::Uuid;
+
+use crate::{
+    extract::{Auth, Body, IfMatch},
+    problem::{ApiResult, CommonErrors, WriteErrors},
+    respond,
+};
+
+/// List switch nodes (platform staff).
+#[utoipa::path(
+    tag = "switch",
+    params(SwitchNodeListQuery),
+    responses((status = 200, description = "A page of switch nodes", body = SwitchNodePage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/switch-nodes")]
+pub async fn list(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    query: web::Query<SwitchNodeListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &switch_nodes::list(&core, &actor, &query).await?,
+        None,
+    ))
+}
+
+/// Register a switch node (platform admin). The answer carries its token, shown once.
+#[utoipa::path(
+    tag = "switch",
+    request_body = CreateSwitchNode,
+    responses((status = 201, description = "Registered; configure the node with `token` now", body = SwitchNodeCreated,
+        headers(("Location" = String), ("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/switch-nodes")]
+pub async fn create(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    body: Body<CreateSwitchNode>,
+) -> ApiResult<HttpResponse> {
+    let created = switch_nodes::create(&core, &actor, body.parse()?).await?;
+    let location = format!("/v1/switch-nodes/{}", created.node.id);
+    Ok(respond::created(
+        location,
+        &created,
+        Some(created.node.version),
+    ))
+}
+
+/// Read a switch node.
+#[utoipa::path(
+    tag = "switch",
+    params(("node_id" = Uuid, Path)),
+    responses((status = 200, description = "The node", body = SwitchNodeView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/switch-nodes/{node_id}")]
+pub async fn get(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let view = switch_nodes::get(&core, &actor, *path).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Rename, re-address, disable or re-enable a node (JSON merge patch; `If-Match` honoured).
+/// A disabled node's token is refused at once.
+#[utoipa::path(
+    tag = "switch",
+    params(("node_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateSwitchNode,
+    responses((status = 200, description = "Updated", body = SwitchNodeView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/switch-nodes/{node_id}")]
+pub async fn update(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+    body: Body<UpdateSwitchNode>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let view = switch_nodes::update(&core, &actor, *path, body.parse()?, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Issue a new token for the node (shown once); the old one stops working at once.
+#[utoipa::path(
+    tag = "switch",
+    params(("node_id" = Uuid, Path)),
+    responses((status = 200, description = "The new token", body = SwitchNodeCreated), CommonErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/switch-nodes/{node_id}/rotate-token")]
+pub async fn rotate_token(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let created = switch_nodes::rotate_token(&core, &actor, *path).await?;
+    Ok(respond::ok(&created, None))
+}
+
+/// Remove a switch node; its token stops working.
+#[utoipa::path(
+    tag = "switch",
+    params(("node_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Removed"), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[delete("/v1/switch-nodes/{node_id}")]
+pub async fn delete(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    switch_nodes::delete(&core, &actor, *path, if_match.0).await?;
+    Ok(respond::no_content())
+}

@@ -1,0 +1,208 @@
+//! Destinations: the one typed union every routing field uses (forwarding, follow-me, DID
+//! targets, IVR options, fallbacks …), and the reference index behind "409: still used by".
+//!
+//! A destination that names an object must name one of the same tenant (422 otherwise).
+//! Every write of an object's destinations replaces its rows in `destination_refs` in the
+//! same transaction, so a delete can answer 409 listing exactly who still points at it.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    entities::{destination_ref, dial_number, extension, voicemail_box},
+    error::{DomainError, DomainResult, FieldError},
+    numbering::E164,
+    scope::TenantScope,
+};
+
+/// Where a call goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Destination {
+    /// Ring an extension of the tenant.
+    Extension { id: Uuid },
+    /// Send the caller to a voicemail box of the tenant.
+    VoicemailBox { id: Uuid },
+    /// Ring a ring group of the tenant.
+    RingGroup { id: Uuid },
+    /// Play an IVR menu of the tenant.
+    IvrMenu { id: Uuid },
+    /// Put the caller in a call queue of the tenant.
+    Queue { id: Uuid },
+    /// Branch on a time condition of the tenant.
+    TimeCondition { id: Uuid },
+    /// Join a conference room of the tenant.
+    Conference { id: Uuid },
+    /// Call out to a number in E.164 form (through the tenant's outbound routes).
+    ExternalNumber { number: String },
+    /// End the call.
+    Hangup,
+}
+
+impl Destination {
+    /// The object this destination names, as `(type, id)`.
+    pub fn target(&self) -> Option<(&'static str, Uuid)> {
+        match self {
+            Destination::Extension { id } => Some(("extension", *id)),
+            Destination::VoicemailBox { id } => Some(("voicemail_box", *id)),
+            Destination::RingGroup { id } => Some(("ring_group", *id)),
+            Destination::IvrMenu { id } => Some(("ivr_menu", *id)),
+            Destination::Queue { id } => Some(("queue", *id)),
+            Destination::TimeCondition { id } => Some(("time_condition", *id)),
+            Destination::Conference { id } => Some(("conference", *id)),
+            Destination::ExternalNumber { .. } | Destination::Hangup => None,
+        }
+    }
+}
+
+/// Checks one destination (of request field `field`) against the tenant: the named object
+/// exists in this tenant, the number is E.164. External numbers are normalised in place.
+pub async fn check<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    field: &str,
+    dest: &mut Destination,
+) -> Result<(), FieldError> {
+    let missing = |what: &str| {
+        FieldError::new(
+            field,
+            "unknown_destination",
+            format!("no {what} with this id in the tenant"),
+        )
+    };
+    let lookup = |e: DomainError| FieldError::new(field, "lookup_failed", e.detail);
+    match dest {
+        Destination::Extension { id } => {
+            let n = scope
+                .select::<extension::Entity>()
+                .filter(extension::Column::Id.eq(*id))
+                .count(db)
+                .await
+                .map_err(|e| lookup(e.into()))?;
+            if n == 0 {
+                return Err(missing("extension"));
+            }
+        }
+        Destination::VoicemailBox { id } => {
+            let n = scope
+                .select::<voicemail_box::Entity>()
+                .filter(voicemail_box::Column::Id.eq(*id))
+                .count(db)
+                .await
+                .map_err(|e| lookup(e.into()))?;
+            if n == 0 {
+                return Err(missing("voicemail box"));
+            }
+        }
+        // Call-flow objects that have a number are found through the dialable-number space,
+        // which records every owner: one lookup for every kind.
+        Destination::RingGroup { .. }
+        | Destination::IvrMenu { .. }
+        | Destination::Queue { .. }
+        | Destination::Conference { .. } => {
+            let Some((kind, id)) = dest.target() else {
+                return Err(missing("object"));
+            };
+            let n = dial_number::Entity::find()
+                .filter(dial_number::Column::TenantId.eq(scope.tenant().id))
+                .filter(dial_number::Column::OwnerType.eq(kind))
+                .filter(dial_number::Column::OwnerId.eq(id))
+                .count(db)
+                .await
+                .map_err(|e| lookup(e.into()))?;
+            if n == 0 {
+                return Err(missing(&kind.replace('_', " ")));
+            }
+        }
+        // Time conditions have no number; their table arrives with them.
+        Destination::TimeCondition { .. } => return Err(missing("time condition")),
+        Destination::ExternalNumber { number } => {
+            *number = E164::parse(&format!("{field}.number"), number)?.into_inner();
+        }
+        Destination::Hangup => {}
+    }
+    Ok(())
+}
+
+/// Replaces the references held by `(from_type, from_id)` with `refs` (`(field, target)`).
+pub async fn replace_refs<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    from_type: &str,
+    from_id: Uuid,
+    refs: &[(String, &'static str, Uuid)],
+) -> DomainResult<()> {
+    destination_ref::Entity::delete_many()
+        .filter(destination_ref::Column::TenantId.eq(tenant_id))
+        .filter(destination_ref::Column::FromId.eq(from_id))
+        .exec(db)
+        .await?;
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let rows = refs
+        .iter()
+        .map(|(field, to_type, to_id)| destination_ref::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant_id),
+            from_type: Set(from_type.to_owned()),
+            from_id: Set(from_id),
+            field: Set(field.clone()),
+            to_type: Set((*to_type).to_owned()),
+            to_id: Set(*to_id),
+        });
+    destination_ref::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// 409 listing the referrers when anything still points at `to_id`.
+pub async fn ensure_unreferenced<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    what: &str,
+    to_id: Uuid,
+) -> DomainResult<()> {
+    let refs = destination_ref::Entity::find()
+        .filter(destination_ref::Column::TenantId.eq(tenant_id))
+        .filter(destination_ref::Column::ToId.eq(to_id))
+        // An object pointing at itself (forwarding to its own voicemail…) goes with it.
+        .filter(destination_ref::Column::FromId.ne(to_id))
+        .all(db)
+        .await?;
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let mut err = DomainError::conflict(format!(
+        "The {what} is still used by {} other object(s); change them first",
+        refs.len()
+    ));
+    err.errors = refs
+        .iter()
+        .map(|r| {
+            FieldError::new(
+                format!("{}/{}", r.from_type, r.from_id),
+                "still_referenced",
+                format!(
+                    "{} {} points here through {}",
+                    r.from_type, r.from_id, r.field
+                ),
+            )
+        })
+        .collect();
+    Err(err)
+}
+
+/// Deletes the references an object holds (when the object itself is deleted).
+pub async fn drop_refs_from<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    from_id: Uuid,
+) -> DomainResult<()> {
+    replace_refs(db, tenant_id, "", from_id, &[]).await
+}

@@ -1,0 +1,798 @@
+//! Extensions: a number in the tenant's dialable space, the SIP account a phone registers
+//! with, and what happens to calls (forwarding, do-not-disturb, follow-me, voicemail).
+//!
+//! The SIP password is generated here, shown once (in the create answer and by
+//! `reset-password`), and stored only as HA1/HA1B digests, one pair per SIP domain of the
+//! tenant (the realm). A domain added later has no digests until the password is reset:
+//! the plaintext needed to compute them is, by design, nowhere.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::Permission,
+    core::Core,
+    entities::{domain, extension, extension_credential, user, voicemail_box},
+    error::{DomainError, DomainResult, FieldError},
+    numbering::E164,
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{
+        audit, check_version,
+        destinations::{self, Destination},
+        dial_numbers,
+    },
+    sip::{SipUsername, digests, generate_sip_password},
+    validate::{DialNumber, Errors, display_text},
+};
+
+/// One forwarding rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRule {
+    pub enabled: bool,
+    pub destination: Destination,
+}
+
+/// Call forwarding: unconditional, on busy, on no answer, when the phone is unreachable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forwarding {
+    pub always: Option<ForwardRule>,
+    pub busy: Option<ForwardRule>,
+    pub no_answer: Option<ForwardRule>,
+    pub unreachable: Option<ForwardRule>,
+}
+
+impl Forwarding {
+    fn rules_mut(&mut self) -> [(&'static str, &mut Option<ForwardRule>); 4] {
+        [
+            ("always", &mut self.always),
+            ("busy", &mut self.busy),
+            ("no_answer", &mut self.no_answer),
+            ("unreachable", &mut self.unreachable),
+        ]
+    }
+}
+
+/// One follow-me step: ring `destination` for `ring_seconds`, then go on to the next step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowMeStep {
+    pub destination: Destination,
+    /// 5-300 seconds.
+    pub ring_seconds: u32,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExtensionView {
+    pub id: Uuid,
+    pub number: String,
+    pub display_name: String,
+    /// The user this extension belongs to, if any.
+    pub user_id: Option<Uuid>,
+    pub enabled: bool,
+    /// The SIP username phones register with (realm: each SIP domain of the tenant).
+    pub sip_username: String,
+    /// SIP domains the current password has digests for.
+    pub sip_realms: Vec<String>,
+    /// Caller ID shown on internal calls (default: display name and number).
+    pub caller_id_name: Option<String>,
+    pub caller_id_number: Option<String>,
+    /// Caller ID number presented on outside calls, E.164.
+    pub external_caller_id: Option<String>,
+    /// Do not disturb: calls go straight to the busy treatment.
+    pub dnd: bool,
+    pub forwarding: Forwarding,
+    pub follow_me: Vec<FollowMeStep>,
+    pub max_concurrent_calls: i32,
+    pub record_calls: bool,
+    pub voicemail_box_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl ExtensionView {
+    fn new(m: &extension::Model, realms: Vec<String>) -> Self {
+        Self {
+            id: m.id,
+            number: m.number.clone(),
+            display_name: m.display_name.clone(),
+            user_id: m.user_id,
+            enabled: m.enabled,
+            sip_username: m.sip_username.clone(),
+            sip_realms: realms,
+            caller_id_name: m.caller_id_name.clone(),
+            caller_id_number: m.caller_id_number.clone(),
+            external_caller_id: m.external_caller_id.clone(),
+            dnd: m.dnd,
+            forwarding: serde_json::from_value(m.forwarding.clone()).unwrap_or_default(),
+            follow_me: serde_json::from_value(m.follow_me.clone()).unwrap_or_default(),
+            max_concurrent_calls: m.max_concurrent_calls,
+            record_calls: m.record_calls,
+            voicemail_box_id: m.voicemail_box_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+/// The create answer (and `reset-password`'s): the only times the SIP password is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExtensionCreated {
+    #[serde(flatten)]
+    pub extension: ExtensionView,
+    /// The SIP password. Store it now: only its digests are kept.
+    pub sip_password: String,
+}
+
+crate::page_type!(ExtensionPage, ExtensionView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateExtension {
+    /// 2-15 digits, not starting with 0; unique in the tenant's dialable numbers.
+    pub number: String,
+    pub display_name: String,
+    pub user_id: Option<Uuid>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    /// Default: the number.
+    pub sip_username: Option<String>,
+    pub caller_id_name: Option<String>,
+    pub caller_id_number: Option<String>,
+    /// E.164.
+    pub external_caller_id: Option<String>,
+    pub dnd: Option<bool>,
+    pub forwarding: Option<Forwarding>,
+    pub follow_me: Option<Vec<FollowMeStep>>,
+    /// 1-100 (default 4).
+    pub max_concurrent_calls: Option<i32>,
+    pub record_calls: Option<bool>,
+    pub voicemail_box_id: Option<Uuid>,
+}
+
+/// JSON merge patch of an extension. `forwarding` and `follow_me`, when present, replace
+/// the whole value; `null` in a nullable field clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateExtension {
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub user_id: Option<Option<Uuid>>,
+    pub enabled: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub caller_id_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub caller_id_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub external_caller_id: Option<Option<String>>,
+    pub dnd: Option<bool>,
+    pub forwarding: Option<Forwarding>,
+    pub follow_me: Option<Vec<FollowMeStep>>,
+    pub max_concurrent_calls: Option<i32>,
+    pub record_calls: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub voicemail_box_id: Option<Option<Uuid>>,
+}
+
+/// Absent → `None`; `null` → `Some(None)`; a value → `Some(Some(v))` (merge-patch semantics).
+fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExtensionListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Exact number.
+    pub number: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub enabled: Option<bool>,
+}
+
+/// Every routing field of an extension, checked against the tenant; gives the references
+/// to record.
+async fn check_routing<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    forwarding: &mut Forwarding,
+    follow_me: &mut [FollowMeStep],
+) -> Vec<(String, &'static str, Uuid)> {
+    let mut refs = Vec::new();
+    for (name, rule) in forwarding.rules_mut() {
+        if let Some(rule) = rule {
+            let field = format!("forwarding.{name}.destination");
+            if errors
+                .check(destinations::check(scope, db, &field, &mut rule.destination).await)
+                .is_some()
+                && let Some((t, id)) = rule.destination.target()
+            {
+                refs.push((format!("forwarding.{name}"), t, id));
+            }
+        }
+    }
+    if follow_me.len() > 10 {
+        errors.push(FieldError::new("follow_me", "too_many", "at most 10 steps"));
+    }
+    for (i, step) in follow_me.iter_mut().enumerate() {
+        let field = format!("follow_me[{i}].destination");
+        if !(5..=300).contains(&step.ring_seconds) {
+            errors.push(FieldError::new(
+                format!("follow_me[{i}].ring_seconds"),
+                "out_of_range",
+                "must be 5-300 seconds",
+            ));
+        }
+        if errors
+            .check(destinations::check(scope, db, &field, &mut step.destination).await)
+            .is_some()
+            && let Some((t, id)) = step.destination.target()
+        {
+            refs.push((format!("follow_me[{i}]"), t, id));
+        }
+    }
+    refs
+}
+
+async fn check_user<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    id: Uuid,
+) -> DomainResult<()> {
+    let n = scope
+        .select::<user::Entity>()
+        .filter(user::Column::Id.eq(id))
+        .count(db)
+        .await?;
+    if n == 0 {
+        errors.push(FieldError::new(
+            "user_id",
+            "unknown_user",
+            "no user with this id in the tenant",
+        ));
+    }
+    Ok(())
+}
+
+async fn check_box<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    id: Uuid,
+) -> DomainResult<()> {
+    let n = scope
+        .select::<voicemail_box::Entity>()
+        .filter(voicemail_box::Column::Id.eq(id))
+        .count(db)
+        .await?;
+    if n == 0 {
+        errors.push(FieldError::new(
+            "voicemail_box_id",
+            "unknown_voicemail_box",
+            "no voicemail box with this id in the tenant",
+        ));
+    }
+    Ok(())
+}
+
+fn check_max_calls(errors: &mut Errors, n: i32) {
+    if !(1..=100).contains(&n) {
+        errors.push(FieldError::new(
+            "max_concurrent_calls",
+            "out_of_range",
+            "must be 1-100",
+        ));
+    }
+}
+
+fn optional_text(errors: &mut Errors, field: &str, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|v| errors.check(display_text(field, v)))
+}
+
+fn optional_e164(errors: &mut Errors, field: &str, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|v| errors.check(E164::parse(field, v)).map(E164::into_inner))
+}
+
+fn internal_caller_number(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|v| {
+        errors
+            .check(DialNumber::parse("caller_id_number", v))
+            .map(DialNumber::into_inner)
+    })
+}
+
+/// (Re)writes the digests of `ext` for every domain of the tenant.
+async fn write_credentials<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    ext_id: Uuid,
+    username: &str,
+    password: &str,
+) -> DomainResult<Vec<String>> {
+    extension_credential::Entity::delete_many()
+        .filter(extension_credential::Column::TenantId.eq(scope.tenant().id))
+        .filter(extension_credential::Column::ExtensionId.eq(ext_id))
+        .exec(db)
+        .await?;
+    let domains = scope.select::<domain::Entity>().all(db).await?;
+    let mut realms = Vec::new();
+    for d in domains {
+        let dg = digests(username, &d.name, password);
+        extension_credential::Entity::insert(extension_credential::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(scope.tenant().id),
+            extension_id: Set(ext_id),
+            domain_id: Set(d.id),
+            username: Set(username.to_owned()),
+            realm: Set(d.name.clone()),
+            ha1: Set(dg.ha1),
+            ha1b: Set(dg.ha1b),
+        })
+        .exec_without_returning(db)
+        .await?;
+        realms.push(d.name);
+    }
+    realms.sort();
+    Ok(realms)
+}
+
+async fn realms_of<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    ext_id: Uuid,
+) -> DomainResult<Vec<String>> {
+    let mut realms: Vec<String> = extension_credential::Entity::find()
+        .filter(extension_credential::Column::TenantId.eq(scope.tenant().id))
+        .filter(extension_credential::Column::ExtensionId.eq(ext_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.realm)
+        .collect();
+    realms.sort();
+    Ok(realms)
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &ExtensionListQuery,
+) -> DomainResult<ExtensionPage> {
+    scope.authorize(Permission::PbxRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = scope.select::<extension::Entity>();
+    if let Some(n) = &query.number {
+        select = select.filter(extension::Column::Number.eq(n.clone()));
+    }
+    if let Some(u) = query.user_id {
+        select = select.filter(extension::Column::UserId.eq(u));
+    }
+    if let Some(e) = query.enabled {
+        select = select.filter(extension::Column::Enabled.eq(e));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, extension::Column::Id, |m| m.id)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let creds = extension_credential::Entity::find()
+        .filter(extension_credential::Column::TenantId.eq(scope.tenant().id))
+        .filter(extension_credential::Column::ExtensionId.is_in(ids))
+        .all(&core.db)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|m| {
+            let mut realms: Vec<String> = creds
+                .iter()
+                .filter(|c| c.extension_id == m.id)
+                .map(|c| c.realm.clone())
+                .collect();
+            realms.sort();
+            ExtensionView::new(m, realms)
+        })
+        .collect();
+    Ok(ExtensionPage { items, next_cursor })
+}
+
+/// Validated extension input, ready to insert.
+pub(crate) struct NewExtension {
+    number: String,
+    display_name: String,
+    user_id: Option<Uuid>,
+    enabled: bool,
+    sip_username: String,
+    caller_id_name: Option<String>,
+    caller_id_number: Option<String>,
+    external_caller_id: Option<String>,
+    dnd: bool,
+    forwarding: Forwarding,
+    follow_me: Vec<FollowMeStep>,
+    max_concurrent_calls: i32,
+    record_calls: bool,
+    voicemail_box_id: Option<Uuid>,
+    refs: Vec<(String, &'static str, Uuid)>,
+}
+
+impl NewExtension {
+    /// Links the extension to a user and a voicemail box created in the same request.
+    pub(crate) fn link(mut self, user_id: Uuid, box_id: Option<Uuid>) -> Self {
+        self.user_id = Some(user_id);
+        if let Some(b) = box_id {
+            self.voicemail_box_id = Some(b);
+            self.refs
+                .push(("voicemail_box_id".into(), "voicemail_box", b));
+        }
+        self
+    }
+}
+
+/// Validates a create request, collecting every field error. `user_id` and
+/// `voicemail_box_id` may name objects created earlier in the same transaction.
+pub(crate) async fn prepare<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    input: CreateExtension,
+    errors: &mut Errors,
+) -> DomainResult<Option<NewExtension>> {
+    let number = errors.check(DialNumber::parse("number", &input.number));
+    let display_name = errors.check(display_text("display_name", &input.display_name));
+    let sip_username = errors.check(SipUsername::or_extension(
+        "sip_username",
+        input.sip_username.as_deref(),
+        &input.number,
+    ));
+    let caller_id_name = optional_text(errors, "caller_id_name", input.caller_id_name.as_deref());
+    let caller_id_number = internal_caller_number(errors, input.caller_id_number.as_deref());
+    let external_caller_id = optional_e164(
+        errors,
+        "external_caller_id",
+        input.external_caller_id.as_deref(),
+    );
+    let max_concurrent_calls = input.max_concurrent_calls.unwrap_or(4);
+    check_max_calls(errors, max_concurrent_calls);
+    if let Some(u) = input.user_id {
+        check_user(scope, db, errors, u).await?;
+    }
+    if let Some(b) = input.voicemail_box_id {
+        check_box(scope, db, errors, b).await?;
+    }
+    let mut forwarding = input.forwarding.unwrap_or_default();
+    let mut follow_me = input.follow_me.unwrap_or_default();
+    let mut refs = check_routing(scope, db, errors, &mut forwarding, &mut follow_me).await;
+    if let Some(b) = input.voicemail_box_id {
+        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+    }
+    let (Some(number), Some(display_name), Some(sip_username)) =
+        (number, display_name, sip_username)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(NewExtension {
+        number: number.into_inner(),
+        display_name,
+        user_id: input.user_id,
+        enabled: input.enabled.unwrap_or(true),
+        sip_username: sip_username.into_inner(),
+        caller_id_name,
+        caller_id_number,
+        external_caller_id,
+        dnd: input.dnd.unwrap_or(false),
+        forwarding,
+        follow_me,
+        max_concurrent_calls,
+        record_calls: input.record_calls.unwrap_or(false),
+        voicemail_box_id: input.voicemail_box_id,
+        refs,
+    }))
+}
+
+/// Inserts a prepared extension (number reserved, credentials, references, audit) inside
+/// the caller's transaction.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    e: NewExtension,
+) -> DomainResult<ExtensionCreated> {
+    let tenant_id = scope.tenant().id;
+    let id = Uuid::now_v7();
+    dial_numbers::reserve(db, tenant_id, &e.number, "extension", id).await?;
+    let username_taken = scope
+        .select::<extension::Entity>()
+        .filter(extension::Column::SipUsername.eq(e.sip_username.clone()))
+        .count(db)
+        .await?;
+    if username_taken > 0 {
+        return Err(crate::services::tenants::conflict_field(
+            "sip_username",
+            "is already used in this tenant",
+        ));
+    }
+    let now = Utc::now();
+    let model = extension::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        number: Set(e.number),
+        display_name: Set(e.display_name),
+        user_id: Set(e.user_id),
+        enabled: Set(e.enabled),
+        sip_username: Set(e.sip_username.clone()),
+        caller_id_name: Set(e.caller_id_name),
+        caller_id_number: Set(e.caller_id_number),
+        external_caller_id: Set(e.external_caller_id),
+        dnd: Set(e.dnd),
+        forwarding: Set(serde_json::to_value(&e.forwarding).map_err(DomainError::internal)?),
+        follow_me: Set(serde_json::to_value(&e.follow_me).map_err(DomainError::internal)?),
+        max_concurrent_calls: Set(e.max_concurrent_calls),
+        record_calls: Set(e.record_calls),
+        voicemail_box_id: Set(e.voicemail_box_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await?;
+    destinations::replace_refs(db, tenant_id, "extension", id, &e.refs).await?;
+    let password = generate_sip_password();
+    let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
+    let view = ExtensionView::new(&model, realms);
+    audit::record(
+        db,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "extension.create",
+            resource_type: "extension",
+            resource_id: id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    Ok(ExtensionCreated {
+        extension: view,
+        sip_password: password,
+    })
+}
+
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    input: CreateExtension,
+) -> DomainResult<ExtensionCreated> {
+    scope.authorize(Permission::PbxWrite)?;
+    let txn = core.db.begin().await?;
+    let mut errors = Errors::default();
+    let prepared = prepare(scope, &txn, input, &mut errors).await?;
+    errors.finish()?;
+    let Some(e) = prepared else {
+        return Err(DomainError::internal("validated extension missing"));
+    };
+    let created = insert(scope, &txn, e).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<ExtensionView> {
+    scope.authorize(Permission::PbxRead)?;
+    let m = scope
+        .find::<extension::Entity, _>(&core.db, id, "extension")
+        .await?;
+    let realms = realms_of(scope, &core.db, id).await?;
+    Ok(ExtensionView::new(&m, realms))
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateExtension,
+    if_match: Option<i64>,
+) -> DomainResult<ExtensionView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<extension::Entity, _>(&txn, id, "extension")
+        .await?;
+    check_version(current.version, if_match)?;
+    let realms = realms_of(scope, &txn, id).await?;
+    let before = ExtensionView::new(&current, realms.clone());
+
+    let mut errors = Errors::default();
+    let display_name = optional_text(&mut errors, "display_name", input.display_name.as_deref());
+    let caller_id_name = input
+        .caller_id_name
+        .map(|v| optional_text(&mut errors, "caller_id_name", v.as_deref()));
+    let caller_id_number = input
+        .caller_id_number
+        .map(|v| internal_caller_number(&mut errors, v.as_deref()));
+    let external_caller_id = input
+        .external_caller_id
+        .map(|v| optional_e164(&mut errors, "external_caller_id", v.as_deref()));
+    if let Some(n) = input.max_concurrent_calls {
+        check_max_calls(&mut errors, n);
+    }
+    if let Some(Some(u)) = input.user_id {
+        check_user(scope, &txn, &mut errors, u).await?;
+    }
+    if let Some(Some(b)) = input.voicemail_box_id {
+        check_box(scope, &txn, &mut errors, b).await?;
+    }
+    let mut forwarding = input
+        .forwarding
+        .clone()
+        .unwrap_or(before.forwarding.clone());
+    let mut follow_me = input.follow_me.clone().unwrap_or(before.follow_me.clone());
+    let mut refs = check_routing(scope, &txn, &mut errors, &mut forwarding, &mut follow_me).await;
+    let box_id = input.voicemail_box_id.unwrap_or(current.voicemail_box_id);
+    if let Some(b) = box_id {
+        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+    }
+    errors.finish()?;
+
+    let mut am: extension::ActiveModel = current.clone().into();
+    if let Some(n) = display_name {
+        am.display_name.set_if_not_equals(n);
+    }
+    if let Some(u) = input.user_id {
+        am.user_id.set_if_not_equals(u);
+    }
+    if let Some(e) = input.enabled {
+        am.enabled.set_if_not_equals(e);
+    }
+    if let Some(v) = caller_id_name {
+        am.caller_id_name.set_if_not_equals(v);
+    }
+    if let Some(v) = caller_id_number {
+        am.caller_id_number.set_if_not_equals(v);
+    }
+    if let Some(v) = external_caller_id {
+        am.external_caller_id.set_if_not_equals(v);
+    }
+    if let Some(v) = input.dnd {
+        am.dnd.set_if_not_equals(v);
+    }
+    am.forwarding
+        .set_if_not_equals(serde_json::to_value(&forwarding).map_err(DomainError::internal)?);
+    am.follow_me
+        .set_if_not_equals(serde_json::to_value(&follow_me).map_err(DomainError::internal)?);
+    if let Some(v) = input.max_concurrent_calls {
+        am.max_concurrent_calls.set_if_not_equals(v);
+    }
+    if let Some(v) = input.record_calls {
+        am.record_calls.set_if_not_equals(v);
+    }
+    am.voicemail_box_id.set_if_not_equals(box_id);
+    if !am.is_changed() {
+        return Ok(before);
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = extension::Entity::update_many()
+        .set(am)
+        .filter(extension::Column::Id.eq(id))
+        .filter(extension::Column::TenantId.eq(scope.tenant().id))
+        .filter(extension::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    destinations::replace_refs(&txn, scope.tenant().id, "extension", id, &refs).await?;
+    let updated = scope
+        .find::<extension::Entity, _>(&txn, id, "extension")
+        .await?;
+    let view = ExtensionView::new(&updated, realms);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "extension.update",
+            resource_type: "extension",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Generates a new SIP password and replaces the digests (for every current domain).
+pub async fn reset_password(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+) -> DomainResult<ExtensionCreated> {
+    scope.authorize(Permission::PbxWrite)?;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<extension::Entity, _>(&txn, id, "extension")
+        .await?;
+    let password = generate_sip_password();
+    let realms = write_credentials(scope, &txn, id, &current.sip_username, &password).await?;
+    let view = ExtensionView::new(&current, realms);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "extension.reset_password",
+            resource_type: "extension",
+            resource_id: id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ExtensionCreated {
+        extension: view,
+        sip_password: password,
+    })
+}
+
+/// Deletes an extension; 409 listing the referrers while anything points at it.
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::PbxWrite)?;
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<extension::Entity, _>(&txn, id, "extension")
+        .await?;
+    check_version(current.version, if_match)?;
+    destinations::ensure_unreferenced(&txn, tenant_id, "extension", id).await?;
+    let before = ExtensionView::new(&current, realms_of(scope, &txn, id).await?);
+    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    dial_numbers::release(&txn, tenant_id, id).await?;
+    extension::Entity::delete_many()
+        .filter(extension::Column::Id.eq(id))
+        .filter(extension::Column::TenantId.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "extension.delete",
+            resource_type: "extension",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

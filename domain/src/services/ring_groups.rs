@@ -1,0 +1,521 @@
+//! Ring groups: one number that rings several phones (extensions of the tenant or external
+//! numbers) at once, in turn or at random, then falls back somewhere when nobody answers.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::Permission,
+    core::Core,
+    entities::ring_group,
+    error::{DomainError, DomainResult, FieldError},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{
+        audit, check_version,
+        destinations::{self, Destination},
+        dial_numbers,
+    },
+    validate::{DialNumber, Errors, display_text},
+};
+
+/// Most members of one group: more would be a queue.
+const MAX_MEMBERS: usize = 50;
+
+/// The references an object holds: `(field, target type, target id)`.
+pub(crate) type Refs = Vec<(String, &'static str, Uuid)>;
+
+/// Checks one destination held in `field`; records its reference when it names an object.
+/// Shared by every call-flow object.
+pub(crate) async fn check_destination<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    refs: &mut Refs,
+    field: &str,
+    dest: &mut Destination,
+) {
+    if errors
+        .check(destinations::check(scope, db, field, dest).await)
+        .is_some()
+        && let Some((t, id)) = dest.target()
+    {
+        refs.push((field.to_owned(), t, id));
+    }
+}
+
+/// Checks a whole-number setting against an inclusive range.
+pub(crate) fn check_range(errors: &mut Errors, field: &str, v: i32, min: i32, max: i32) {
+    if !(min..=max).contains(&v) {
+        errors.push(FieldError::new(
+            field,
+            "out_of_range",
+            format!("must be {min}-{max}"),
+        ));
+    }
+}
+
+/// A JSON column back into its typed value; a row that no longer parses is a server bug.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> DomainResult<T> {
+    serde_json::from_value(v.clone()).map_err(DomainError::internal)
+}
+
+/// A typed value as a JSON column.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> DomainResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(DomainError::internal)
+}
+
+/// In which order the members ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RingStrategy {
+    /// All at once; the first to answer takes the call.
+    Simultaneous,
+    /// One after another in list order.
+    Sequential,
+    /// One after another in a random order.
+    Random,
+    /// One after another, starting after the member who answered last.
+    RoundRobin,
+}
+
+impl RingStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RingStrategy::Simultaneous => "simultaneous",
+            RingStrategy::Sequential => "sequential",
+            RingStrategy::Random => "random",
+            RingStrategy::RoundRobin => "round_robin",
+        }
+    }
+
+    fn parse(s: &str) -> DomainResult<Self> {
+        from_json(&serde_json::Value::String(s.to_owned()))
+    }
+}
+
+/// Who a member is: an extension of the tenant or an outside number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MemberTarget {
+    Extension {
+        id: Uuid,
+    },
+    /// E.164, e.g. `+34911234567` (normalised).
+    ExternalNumber {
+        number: String,
+    },
+}
+
+impl MemberTarget {
+    fn as_destination(&self) -> Destination {
+        match self {
+            MemberTarget::Extension { id } => Destination::Extension { id: *id },
+            MemberTarget::ExternalNumber { number } => Destination::ExternalNumber {
+                number: number.clone(),
+            },
+        }
+    }
+}
+
+/// One member of a ring group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RingGroupMember {
+    pub target: MemberTarget,
+    /// Seconds after the group starts ringing before this member rings (0-300, default 0).
+    #[serde(default)]
+    pub delay_seconds: i32,
+    /// Seconds this member rings (5-300, default 20).
+    #[serde(default = "default_member_timeout")]
+    pub timeout_seconds: i32,
+}
+
+fn default_member_timeout() -> i32 {
+    20
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RingGroupView {
+    pub id: Uuid,
+    pub number: String,
+    pub name: String,
+    pub strategy: RingStrategy,
+    pub members: Vec<RingGroupMember>,
+    /// Total seconds the group rings before the fallback.
+    pub ring_seconds: i32,
+    /// Where unanswered calls go.
+    pub fallback: Destination,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl RingGroupView {
+    fn new(m: &ring_group::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            number: m.number.clone(),
+            name: m.name.clone(),
+            strategy: RingStrategy::parse(&m.strategy)?,
+            members: from_json(&m.members)?,
+            ring_seconds: m.ring_seconds,
+            fallback: from_json(&m.fallback)?,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        })
+    }
+}
+
+crate::page_type!(RingGroupPage, RingGroupView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRingGroup {
+    /// 2-15 digits, in the tenant's shared number space (409 `number_taken` on collision).
+    pub number: String,
+    pub name: String,
+    /// Default `simultaneous`.
+    pub strategy: Option<RingStrategy>,
+    /// 1-50 members, no duplicates.
+    pub members: Vec<RingGroupMember>,
+    /// 5-600 (default 30).
+    pub ring_seconds: Option<i32>,
+    /// Default `{"type": "hangup"}`.
+    pub fallback: Option<Destination>,
+}
+
+/// JSON merge patch of a ring group; `members`, when present, replaces the whole list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRingGroup {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub strategy: Option<RingStrategy>,
+    pub members: Option<Vec<RingGroupMember>>,
+    pub ring_seconds: Option<i32>,
+    pub fallback: Option<Destination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RingGroupListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Exact number.
+    pub number: Option<String>,
+    pub strategy: Option<RingStrategy>,
+}
+
+/// Validates members against the tenant (extensions exist, numbers are E.164, no
+/// duplicates), normalising them in place; records extension members as references.
+async fn check_members<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    refs: &mut Refs,
+    members: &mut [RingGroupMember],
+) {
+    if members.is_empty() || members.len() > MAX_MEMBERS {
+        errors.push(FieldError::new(
+            "members",
+            "invalid_length",
+            format!("must have 1-{MAX_MEMBERS} members"),
+        ));
+    }
+    let mut seen: Vec<MemberTarget> = Vec::new();
+    for (i, m) in members.iter_mut().enumerate() {
+        let field = format!("members[{i}]");
+        check_range(
+            errors,
+            &format!("{field}.delay_seconds"),
+            m.delay_seconds,
+            0,
+            300,
+        );
+        check_range(
+            errors,
+            &format!("{field}.timeout_seconds"),
+            m.timeout_seconds,
+            5,
+            300,
+        );
+        let mut dest = m.target.as_destination();
+        let target_field = format!("{field}.target");
+        if errors
+            .check(destinations::check(scope, db, &target_field, &mut dest).await)
+            .is_none()
+        {
+            continue;
+        }
+        if let Destination::ExternalNumber { number } = dest {
+            m.target = MemberTarget::ExternalNumber { number };
+        }
+        if seen.contains(&m.target) {
+            errors.push(FieldError::new(
+                target_field,
+                "duplicate_member",
+                "is already a member of this group",
+            ));
+        } else {
+            seen.push(m.target.clone());
+        }
+        if let MemberTarget::Extension { id } = m.target {
+            refs.push((field, "extension", id));
+        }
+    }
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &RingGroupListQuery,
+) -> DomainResult<RingGroupPage> {
+    scope.authorize(Permission::PbxRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = scope.select::<ring_group::Entity>();
+    if let Some(n) = &query.number {
+        select = select.filter(ring_group::Column::Number.eq(n.clone()));
+    }
+    if let Some(s) = query.strategy {
+        select = select.filter(ring_group::Column::Strategy.eq(s.as_str()));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, ring_group::Column::Id, |m| m.id)
+        .await?;
+    Ok(RingGroupPage {
+        items: rows
+            .iter()
+            .map(RingGroupView::new)
+            .collect::<DomainResult<_>>()?,
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    mut input: CreateRingGroup,
+) -> DomainResult<RingGroupView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let mut errors = Errors::default();
+    let mut refs = Refs::new();
+    let number = errors.check(DialNumber::parse("number", &input.number));
+    let name = errors.check(display_text("name", &input.name));
+    let ring_seconds = input.ring_seconds.unwrap_or(30);
+    check_range(&mut errors, "ring_seconds", ring_seconds, 5, 600);
+    check_members(scope, &core.db, &mut errors, &mut refs, &mut input.members).await;
+    let mut fallback = input.fallback.unwrap_or(Destination::Hangup);
+    check_destination(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        "fallback",
+        &mut fallback,
+    )
+    .await;
+    errors.finish()?;
+    let (Some(number), Some(name)) = (number, name) else {
+        return Err(DomainError::internal("validated ring group missing"));
+    };
+
+    let tenant_id = scope.tenant().id;
+    let id = Uuid::now_v7();
+    let txn = core.db.begin().await?;
+    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ring_group", id).await?;
+    let now = Utc::now();
+    let model = ring_group::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        number: Set(number.into_inner()),
+        name: Set(name),
+        strategy: Set(input
+            .strategy
+            .unwrap_or(RingStrategy::Simultaneous)
+            .as_str()
+            .to_owned()),
+        members: Set(to_json(&input.members)?),
+        ring_seconds: Set(ring_seconds),
+        fallback: Set(to_json(&fallback)?),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
+    let view = RingGroupView::new(&model)?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "ring_group.create",
+            resource_type: "ring_group",
+            resource_id: id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<RingGroupView> {
+    scope.authorize(Permission::PbxRead)?;
+    let m = scope
+        .find::<ring_group::Entity, _>(&core.db, id, "ring group")
+        .await?;
+    RingGroupView::new(&m)
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateRingGroup,
+    if_match: Option<i64>,
+) -> DomainResult<RingGroupView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let current = scope
+        .find::<ring_group::Entity, _>(&core.db, id, "ring group")
+        .await?;
+    let before = RingGroupView::new(&current)?;
+    let mut errors = Errors::default();
+    let mut refs = Refs::new();
+    let number = input
+        .number
+        .as_deref()
+        .and_then(|n| errors.check(DialNumber::parse("number", n)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("name", n)));
+    let ring_seconds = input.ring_seconds.unwrap_or(before.ring_seconds);
+    check_range(&mut errors, "ring_seconds", ring_seconds, 5, 600);
+    let mut members = input.members.unwrap_or_else(|| before.members.clone());
+    check_members(scope, &core.db, &mut errors, &mut refs, &mut members).await;
+    let mut fallback = input.fallback.unwrap_or_else(|| before.fallback.clone());
+    check_destination(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        "fallback",
+        &mut fallback,
+    )
+    .await;
+    errors.finish()?;
+
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<ring_group::Entity, _>(&txn, id, "ring group")
+        .await?;
+    check_version(current.version, if_match)?;
+    let mut am: ring_group::ActiveModel = current.clone().into();
+    if let Some(n) = number.map(DialNumber::into_inner)
+        && n != current.number
+    {
+        dial_numbers::release(&txn, tenant_id, id).await?;
+        dial_numbers::reserve(&txn, tenant_id, &n, "ring_group", id).await?;
+        am.number = Set(n);
+    }
+    if let Some(n) = name {
+        am.name.set_if_not_equals(n);
+    }
+    if let Some(s) = input.strategy {
+        am.strategy.set_if_not_equals(s.as_str().to_owned());
+    }
+    am.members.set_if_not_equals(to_json(&members)?);
+    am.ring_seconds.set_if_not_equals(ring_seconds);
+    am.fallback.set_if_not_equals(to_json(&fallback)?);
+    if !am.is_changed() {
+        return Ok(before);
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = ring_group::Entity::update_many()
+        .set(am)
+        .filter(ring_group::Column::Id.eq(id))
+        .filter(ring_group::Column::TenantId.eq(tenant_id))
+        .filter(ring_group::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
+    let updated = scope
+        .find::<ring_group::Entity, _>(&txn, id, "ring group")
+        .await?;
+    let view = RingGroupView::new(&updated)?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "ring_group.update",
+            resource_type: "ring_group",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes a ring group and frees its number; 409 listing the referrers while anything
+/// still points at it.
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::PbxWrite)?;
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<ring_group::Entity, _>(&txn, id, "ring group")
+        .await?;
+    check_version(current.version, if_match)?;
+    destinations::ensure_unreferenced(&txn, tenant_id, "ring group", id).await?;
+    let before = RingGroupView::new(&current)?;
+    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    dial_numbers::release(&txn, tenant_id, id).await?;
+    ring_group::Entity::delete_many()
+        .filter(ring_group::Column::Id.eq(id))
+        .filter(ring_group::Column::TenantId.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "ring_group.delete",
+            resource_type: "ring_group",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

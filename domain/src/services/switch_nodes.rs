@@ -1,0 +1,433 @@
+//! The switch-node registry and node authentication.
+//!
+//! A node token looks like `sn_<12 hex>_<64 hex>`: recognisable, looked up by its prefix,
+//! stored only as a SHA-256 digest, shown once at registration and at rotation. Node
+//! tokens open the `/v1/switch/*` surface and nothing else; user tokens and API keys never
+//! open it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::{Actor, Grant, PlatformPermission, grant_platform},
+    core::Core,
+    entities::switch_node,
+    error::{DomainError, DomainResult, ErrorCode, FieldError},
+    pagination::PageRequest,
+    services::{audit, check_version, tenants::conflict_field},
+    tokens::{digests_equal, random_hex, sha256_hex},
+    validate::{Errors, display_text},
+};
+
+pub const NODE_TOKEN_PREFIX: &str = "sn_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SwitchKind {
+    Kamailio,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    Active,
+    /// Its token is refused.
+    Disabled,
+}
+
+impl NodeStatus {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwitchNodeView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: SwitchKind,
+    pub addresses: Vec<String>,
+    pub status: NodeStatus,
+    /// Public start of the node's token (`sn_<prefix>_…`).
+    pub token_prefix: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&switch_node::Model> for SwitchNodeView {
+    fn from(m: &switch_node::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name.clone(),
+            kind: SwitchKind::Kamailio,
+            addresses: serde_json::from_value(m.addresses.clone()).unwrap_or_default(),
+            status: if m.status == "disabled" {
+                NodeStatus::Disabled
+            } else {
+                NodeStatus::Active
+            },
+            token_prefix: m.token_prefix.clone(),
+            last_seen_at: m.last_seen_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+/// Registration and rotation answer: the only time the token is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwitchNodeCreated {
+    #[serde(flatten)]
+    pub node: SwitchNodeView,
+    /// The node token. Configure the node with it now: it cannot be shown again.
+    pub token: String,
+}
+
+crate::page_type!(SwitchNodePage, SwitchNodeView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSwitchNode {
+    /// Unique name, 1-200 characters.
+    pub name: String,
+    pub kind: SwitchKind,
+    /// IP addresses or host names of the node (1-16).
+    pub addresses: Vec<String>,
+}
+
+/// JSON merge patch of a switch node.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSwitchNode {
+    pub name: Option<String>,
+    pub addresses: Option<Vec<String>>,
+    pub status: Option<NodeStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SwitchNodeListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+fn require(actor: &Actor, perm: PlatformPermission) -> DomainResult<()> {
+    if grant_platform(actor.principal.role, perm) == Grant::Allow {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden(
+            "Only platform staff manage switch nodes",
+        ))
+    }
+}
+
+fn check_addresses(errors: &mut Errors, raw: &[String]) -> Vec<String> {
+    if raw.is_empty() || raw.len() > 16 {
+        errors.push(FieldError::new(
+            "addresses",
+            "out_of_range",
+            "give 1-16 addresses",
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, a) in raw.iter().enumerate() {
+        let a = a.trim();
+        if a.parse::<std::net::IpAddr>().is_ok() {
+            out.push(a.to_owned());
+        } else if let Some(h) = errors.check(crate::validate::Hostname::parse(
+            &format!("addresses[{i}]"),
+            a,
+        )) {
+            out.push(h.into_inner());
+        }
+    }
+    out
+}
+
+fn new_token() -> (String, String) {
+    let prefix = random_hex(6);
+    let token = format!("{NODE_TOKEN_PREFIX}{prefix}_{}", random_hex(32));
+    (prefix, token)
+}
+
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    query: &SwitchNodeListQuery,
+) -> DomainResult<SwitchNodePage> {
+    require(actor, PlatformPermission::ReadSwitchNodes)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (rows, next_cursor) = page
+        .fetch(
+            &core.db,
+            switch_node::Entity::find(),
+            switch_node::Column::Id,
+            |m| m.id,
+        )
+        .await?;
+    Ok(SwitchNodePage {
+        items: rows.iter().map(SwitchNodeView::from).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    input: CreateSwitchNode,
+) -> DomainResult<SwitchNodeCreated> {
+    require(actor, PlatformPermission::ManageSwitchNodes)?;
+    let mut errors = Errors::default();
+    let name = errors.check(display_text("name", &input.name));
+    let addresses = check_addresses(&mut errors, &input.addresses);
+    errors.finish()?;
+    let Some(name) = name else {
+        return Err(DomainError::internal("validated name missing"));
+    };
+    let txn = core.db.begin().await?;
+    let taken = switch_node::Entity::find()
+        .filter(switch_node::Column::Name.eq(name.clone()))
+        .count(&txn)
+        .await?;
+    if taken > 0 {
+        return Err(conflict_field("name", "is already a switch node"));
+    }
+    let (prefix, token) = new_token();
+    let now = Utc::now();
+    let model = switch_node::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        kind: Set("kamailio".into()),
+        addresses: Set(serde_json::json!(addresses)),
+        status: Set(NodeStatus::Active.as_str().into()),
+        token_prefix: Set(prefix),
+        token_hash: Set(sha256_hex(&token)),
+        last_seen_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    let view = SwitchNodeView::from(&model);
+    audit::record(
+        &txn,
+        actor,
+        audit::Change {
+            tenant_id: None,
+            action: "switch_node.create",
+            resource_type: "switch_node",
+            resource_id: model.id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SwitchNodeCreated { node: view, token })
+}
+
+async fn find(core: &Core, id: Uuid) -> DomainResult<switch_node::Model> {
+    switch_node::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("switch node"))
+}
+
+pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<SwitchNodeView> {
+    require(actor, PlatformPermission::ReadSwitchNodes)?;
+    Ok(SwitchNodeView::from(&find(core, id).await?))
+}
+
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    id: Uuid,
+    input: UpdateSwitchNode,
+    if_match: Option<i64>,
+) -> DomainResult<SwitchNodeView> {
+    require(actor, PlatformPermission::ManageSwitchNodes)?;
+    let mut errors = Errors::default();
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("name", n)));
+    let addresses = input
+        .addresses
+        .as_deref()
+        .map(|a| check_addresses(&mut errors, a));
+    errors.finish()?;
+    let txn = core.db.begin().await?;
+    let current = switch_node::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("switch node"))?;
+    check_version(current.version, if_match)?;
+    let before = SwitchNodeView::from(&current);
+    if let Some(n) = &name
+        && *n != current.name
+        && switch_node::Entity::find()
+            .filter(switch_node::Column::Name.eq(n.clone()))
+            .count(&txn)
+            .await?
+            > 0
+    {
+        return Err(conflict_field("name", "is already a switch node"));
+    }
+    let mut am: switch_node::ActiveModel = current.clone().into();
+    if let Some(n) = name {
+        am.name.set_if_not_equals(n);
+    }
+    if let Some(a) = addresses {
+        am.addresses.set_if_not_equals(serde_json::json!(a));
+    }
+    if let Some(s) = input.status {
+        am.status.set_if_not_equals(s.as_str().into());
+    }
+    if !am.is_changed() {
+        return Ok(before);
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = switch_node::Entity::update_many()
+        .set(am)
+        .filter(switch_node::Column::Id.eq(id))
+        .filter(switch_node::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    let updated = switch_node::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("switch node"))?;
+    let view = SwitchNodeView::from(&updated);
+    audit::record(
+        &txn,
+        actor,
+        audit::Change {
+            tenant_id: None,
+            action: "switch_node.update",
+            resource_type: "switch_node",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Issues a new token; the old one stops working at once.
+pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<SwitchNodeCreated> {
+    require(actor, PlatformPermission::ManageSwitchNodes)?;
+    let current = find(core, id).await?;
+    let (prefix, token) = new_token();
+    let txn = core.db.begin().await?;
+    switch_node::Entity::update_many()
+        .col_expr(switch_node::Column::TokenPrefix, prefix.clone().into())
+        .col_expr(switch_node::Column::TokenHash, sha256_hex(&token).into())
+        .col_expr(switch_node::Column::UpdatedAt, Utc::now().into())
+        .filter(switch_node::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        audit::Change {
+            tenant_id: None,
+            action: "switch_node.rotate_token",
+            resource_type: "switch_node",
+            resource_id: id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let node = SwitchNodeView::from(&switch_node::Model {
+        token_prefix: prefix,
+        ..current
+    });
+    Ok(SwitchNodeCreated { node, token })
+}
+
+pub async fn delete(
+    core: &Core,
+    actor: &Actor,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    require(actor, PlatformPermission::ManageSwitchNodes)?;
+    let txn = core.db.begin().await?;
+    let current = switch_node::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("switch node"))?;
+    check_version(current.version, if_match)?;
+    switch_node::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        audit::Change {
+            tenant_id: None,
+            action: "switch_node.delete",
+            resource_type: "switch_node",
+            resource_id: id,
+            before: Some(audit::snapshot(&SwitchNodeView::from(&current))?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The node a bearer token belongs to, or 401. Disabled nodes are refused.
+pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<switch_node::Model> {
+    let invalid = || {
+        DomainError::new(
+            ErrorCode::Unauthenticated,
+            "A valid switch-node token is required",
+        )
+    };
+    let rest = bearer.strip_prefix(NODE_TOKEN_PREFIX).ok_or_else(invalid)?;
+    let (prefix, _) = rest.split_once('_').ok_or_else(invalid)?;
+    let node = switch_node::Entity::find()
+        .filter(switch_node::Column::TokenPrefix.eq(prefix))
+        .one(&core.db)
+        .await?
+        .ok_or_else(invalid)?;
+    if !digests_equal(&node.token_hash, &sha256_hex(bearer)) || node.status != "active" {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    if node
+        .last_seen_at
+        .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+    {
+        switch_node::Entity::update_many()
+            .col_expr(switch_node::Column::LastSeenAt, Some(now).into())
+            .filter(switch_node::Column::Id.eq(node.id))
+            .exec(&core.db)
+            .await?;
+    }
+    Ok(node)
+}
