@@ -64,10 +64,12 @@ impl Application {
             }
         }
         let state = AppState::new(core.clone())?;
-        let server = HttpServer::new(move || build_app(state.clone()))
-            .listen(listener)?
-            .shutdown_timeout(10)
-            .run();
+        let workers = core.config.http_workers;
+        let mut server = HttpServer::new(move || build_app(state.clone()));
+        if let Some(n) = workers {
+            server = server.workers(n.max(1));
+        }
+        let server = server.listen(listener)?.shutdown_timeout(10).run();
         Ok(Self {
             port,
             server,

@@ -164,6 +164,7 @@ fn payloads(op: &Op, all: bool) -> Vec<Option<Payload>> {
         ("dids", Method::POST) => json!({"number": "+34911234567"}),
         ("dids", _) => json!({"destination": {"type": "hangup"}}),
         ("messages", _) => json!({"read": true}),
+        ("import", _) => json!({}),
         ("ring-groups", Method::POST) => json!({
             "number": "7778", "name": "Intruders",
             "members": [{"target": {"type": "external_number", "number": "+34911234567"}}],

@@ -445,3 +445,34 @@ async fn test_endpoint_follows_position_order_and_rewrites() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn deleting_a_tenant_takes_its_routes_and_trunks_along() {
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("Leaving").await;
+    let own = own_trunk(&app, &token, &tenant, "Own").await;
+    let carrier = carrier_trunk(&app, "Carrier").await;
+    expect_json(
+        app.post(
+            &routes(&tenant),
+            &token,
+            json!({"name": "All", "patterns": ["X."], "trunk_ids": [own, carrier]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.delete(&format!("/v1/tenants/{tenant}"), &app.admin)
+            .await
+            .status(),
+        204
+    );
+    // The carrier trunk stays, and is free to delete now.
+    assert_eq!(
+        app.delete(&format!("/v1/trunks/{carrier}"), &app.admin)
+            .await
+            .status(),
+        204
+    );
+}

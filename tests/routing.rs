@@ -104,6 +104,39 @@ impl Pbx {
             .unwrap()
     }
 
+    /// A tenant trunk and a route sending `+1NXXNXXXXXX` and `9|.` (9 stripped) to it.
+    async fn outbound_setup(&self) -> (String, String) {
+        let trunk = expect_json(
+            self.app
+                .post(
+                    &format!("/v1/tenants/{}/trunks", self.t),
+                    &self.admin,
+                    json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
+                )
+                .await,
+            201,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let route = expect_json(
+            self.app
+                .post(
+                    &format!("/v1/tenants/{}/outbound-routes", self.t),
+                    &self.admin,
+                    json!({"name": "Out", "patterns": ["+1NXXNXXXXXX", "9|."], "trunk_ids": [trunk], "caller_id_override": "+12125550000"}),
+                )
+                .await,
+            201,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (trunk, route)
+    }
+
     async fn route(&self, dialled: &str) -> Value {
         let res = self
             .route_raw(json!({"domain": self.domain, "caller": "1001", "destination": dialled}))
@@ -212,7 +245,8 @@ async fn resolution_table() {
     );
     assert_eq!(
         plan["on_no_answer"],
-        json!({"action": "outbound", "number": "+12125550199"})
+        json!({"action": "hangup", "reason": "no_route"}),
+        "no outbound route is configured here"
     );
     assert_eq!(
         plan["on_busy"],
@@ -227,10 +261,10 @@ async fn resolution_table() {
     // 1008: a disabled "always" rule is ignored.
     assert_eq!(p.route("1008").await["plan"]["action"], "ring");
 
-    // Anything else goes out.
+    // Anything else goes out — when an outbound route takes it (none here).
     assert_eq!(
         p.route("0034911234567").await["plan"],
-        json!({"action": "outbound", "number": "0034911234567"})
+        json!({"action": "hangup", "reason": "no_route"})
     );
 }
 
@@ -298,6 +332,325 @@ async fn another_tenants_numbers_are_never_reached() {
     .await;
     assert_eq!(
         p.route("1001").await["plan"],
-        json!({"action": "outbound", "number": "1001"})
+        json!({"action": "hangup", "reason": "no_route"})
     );
+}
+
+#[tokio::test]
+async fn call_flow_objects_resolve() {
+    let p = Pbx::new().await;
+    let vm = p.vm("2000").await;
+    let a = p.ext(json!({"number": "2001", "display_name": "A"})).await;
+    let b = p.ext(json!({"number": "2002", "display_name": "B"})).await;
+    let _dnd = p
+        .ext(json!({"number": "2003", "display_name": "Busy", "dnd": true}))
+        .await;
+    let t = p.t.clone();
+    let post = |path: &'static str, body: Value| {
+        let app = &p.app;
+        let url = format!("/v1/tenants/{t}/{path}");
+        let admin = p.admin.clone();
+        async move {
+            expect_json(app.post(&url, &admin, body).await, 201).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let dnd_id = list_all(
+        &p.app,
+        &format!("/v1/tenants/{t}/extensions?number=2003"),
+        &p.admin,
+    )
+    .await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _group = post(
+        "ring-groups",
+        json!({"number": "600", "name": "Sales", "strategy": "sequential", "members": [
+            {"target": {"type": "extension", "id": a}, "timeout_seconds": 15},
+            {"target": {"type": "extension", "id": dnd_id}},
+            {"target": {"type": "external_number", "number": "+12125550100"}, "delay_seconds": 5}
+        ], "fallback": {"type": "voicemail_box", "id": vm}}),
+    )
+    .await;
+    let _queue = post(
+        "queues",
+        json!({"number": "700", "name": "Support", "agents": [
+            {"extension_id": b, "tier": 2}, {"extension_id": a, "tier": 1}
+        ], "timeout_destination": {"type": "voicemail_box", "id": vm}}),
+    )
+    .await;
+    let _conf = post(
+        "conferences",
+        json!({"number": "800", "name": "Bridge", "pin": "482913"}),
+    )
+    .await;
+
+    // Ring group: available members in order (the DND one skipped), fallback on every outcome.
+    let plan = p.route("600").await["plan"].clone();
+    assert_eq!(plan["action"], "ring");
+    assert_eq!(plan["strategy"], "sequential");
+    let legs = plan["legs"].as_array().unwrap();
+    assert_eq!(legs.len(), 2, "{plan}");
+    assert_eq!(legs[0]["extension_id"], a.as_str());
+    assert_eq!(legs[0]["ring_seconds"], 15);
+    assert_eq!(
+        legs[1],
+        json!({"type": "external", "number": "+12125550100", "delay_seconds": 5, "ring_seconds": 20})
+    );
+    for outcome in ["on_no_answer", "on_busy", "on_unreachable"] {
+        assert_eq!(plan[outcome]["action"], "voicemail");
+        assert_eq!(plan[outcome]["mailbox"], "2000");
+    }
+
+    // Queue: agents by tier, timeout to voicemail.
+    let plan = p.route("700").await["plan"].clone();
+    assert_eq!(plan["action"], "queue");
+    assert_eq!(plan["agents"][0]["extension_id"], a.as_str());
+    assert_eq!(plan["agents"][1]["extension_id"], b.as_str());
+    assert_eq!(plan["on_timeout"]["action"], "voicemail");
+
+    // Conference: PIN required, never the PIN.
+    let r = p.route("800").await;
+    assert_eq!(r["plan"]["action"], "conference");
+    assert_eq!(r["plan"]["pin_required"], true);
+    assert!(!r.to_string().contains("482913"));
+
+    // An extension forwarding to the ring group resolves through it.
+    p.patch_ext(&b, json!({"forwarding": {"always": {"enabled": true, "destination": {"type": "ring_group", "id": _group}}}}))
+        .await;
+    assert_eq!(
+        p.route("2002").await["plan"]["legs"][0]["extension_id"],
+        a.as_str()
+    );
+}
+
+/// Answers come from the cache until the tenant changes; any change is seen at once.
+#[tokio::test]
+async fn cached_answers_follow_changes() {
+    let p = Pbx::new().await;
+    let a = p.ext(json!({"number": "2001", "display_name": "A"})).await;
+    let first = p.route("2001").await;
+    assert_eq!(first["plan"]["action"], "ring");
+    assert_eq!(p.route("2001").await, first, "a repeat is the same answer");
+    p.patch_ext(&a, json!({"dnd": true})).await;
+    assert_eq!(
+        p.route("2001").await["plan"],
+        json!({"action": "hangup", "reason": "busy"})
+    );
+    let res = p
+        .app
+        .delete(&format!("/v1/tenants/{}/extensions/{a}", p.t), &p.admin)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        p.route("2001").await["plan"],
+        json!({"action": "hangup", "reason": "no_route"})
+    );
+}
+
+#[tokio::test]
+async fn outbound_calls_take_the_matching_route() {
+    let p = Pbx::new().await;
+    let (trunk, route) = p.outbound_setup().await;
+    let plan = p.route("90034911234567").await["plan"].clone();
+    assert_eq!(plan["action"], "outbound");
+    assert_eq!(plan["route_id"], route.as_str());
+    assert_eq!(plan["send"], "0034911234567", "the 9 prefix is stripped");
+    assert_eq!(plan["trunks"][0]["trunk_id"], trunk.as_str());
+    assert_eq!(plan["trunks"][0]["host"], "sip.carrier.example.com");
+    assert_eq!(plan["caller_id"], "+12125550000");
+    // Forwarding to an outside number uses the same routes.
+    p.ext(json!({"number": "1001", "display_name": "A",
+        "forwarding": {"always": {"enabled": true, "destination": {"type": "external_number", "number": "+12125550199"}}}}))
+        .await;
+    let plan = p.route("1001").await["plan"].clone();
+    assert_eq!(plan["action"], "outbound");
+    assert_eq!(plan["send"], "+12125550199");
+    // No route for it: a clear reason.
+    assert_eq!(
+        p.route("123").await["plan"],
+        json!({"action": "hangup", "reason": "no_route"})
+    );
+}
+
+#[tokio::test]
+async fn inbound_calls_follow_the_did() {
+    let p = Pbx::new().await;
+    let ext = p
+        .ext(json!({"number": "1001", "display_name": "Reception"}))
+        .await;
+    let carrier = expect_json(
+        p.app
+            .post(
+                "/v1/trunks",
+                &p.app.admin,
+                json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
+            )
+            .await,
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect_json(
+        p.app
+            .post("/v1/dids", &p.app.admin, json!({"number": "+34 911 23 45 67", "carrier_trunk_id": carrier, "currency": "EUR"}))
+            .await,
+        201,
+    )
+    .await;
+    let inbound = |number: &str| json!({"domain": p.domain, "caller": "+12125550100", "destination": number, "source": "trunk"});
+    // Not claimed yet: unknown.
+    assert_eq!(
+        expect_json(p.route_raw(inbound("+34911234567")).await, 200).await["plan"]["reason"],
+        "unknown_did"
+    );
+    let claimed = expect_json(
+        p.app
+            .post(
+                &format!("/v1/tenants/{}/dids", p.t),
+                &p.admin,
+                json!({"number": "+34911234567"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let did_path = format!(
+        "/v1/tenants/{}/dids/{}",
+        p.t,
+        claimed["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        expect_json(p.route_raw(inbound("+34911234567")).await, 200).await["plan"]["reason"],
+        "no_destination"
+    );
+    expect_json(
+        p.app
+            .patch(
+                &did_path,
+                &p.admin,
+                json!({"destination": {"type": "extension", "id": ext}}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let plan =
+        expect_json(p.route_raw(inbound("+34 91 123 45 67")).await, 200).await["plan"].clone();
+    assert_eq!(plan["action"], "ring");
+    assert_eq!(plan["legs"][0]["extension_id"], ext.as_str());
+    // Another tenant's domain never reaches this DID.
+    let (t2, admin2) = p.app.tenant_with_admin("Other").await;
+    let d2 = domain_name();
+    expect_json(
+        p.app
+            .post(
+                &format!("/v1/tenants/{t2}/domains"),
+                &admin2,
+                json!({"name": d2}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let other = json!({"domain": d2, "caller": "+12125550100", "destination": "+34911234567", "source": "trunk"});
+    assert_eq!(
+        expect_json(p.route_raw(other).await, 200).await["plan"]["reason"],
+        "unknown_did"
+    );
+}
+
+/// Deleting a tenant takes its whole PBX with it and returns its DIDs to the inventory.
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_pbx_and_frees_its_dids() {
+    let p = Pbx::new().await;
+    let vm = p.vm("1001").await;
+    let ext = p
+        .ext(json!({"number": "1001", "display_name": "A", "voicemail_box_id": vm,
+            "forwarding": {"busy": {"enabled": true, "destination": {"type": "voicemail_box", "id": vm}}}}))
+        .await;
+    p.outbound_setup().await;
+    let t = p.t.clone();
+    expect_json(
+        p.app
+            .post(&format!("/v1/tenants/{t}/ring-groups"), &p.admin,
+                json!({"number": "600", "name": "G", "members": [{"target": {"type": "extension", "id": ext}}]}))
+            .await,
+        201,
+    )
+    .await;
+    let carrier = expect_json(
+        p.app
+            .post(
+                "/v1/trunks",
+                &p.app.admin,
+                json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
+            )
+            .await,
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let did = expect_json(
+        p.app
+            .post(
+                "/v1/dids",
+                &p.app.admin,
+                json!({"number": "+34911234567", "carrier_trunk_id": carrier, "currency": "EUR"}),
+            )
+            .await,
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claimed = expect_json(
+        p.app
+            .post(
+                &format!("/v1/tenants/{t}/dids"),
+                &p.admin,
+                json!({"did_id": did}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    expect_json(
+        p.app
+            .patch(
+                &format!("/v1/tenants/{t}/dids/{}", claimed["id"].as_str().unwrap()),
+                &p.admin,
+                json!({"destination": {"type": "extension", "id": ext}}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let res = p
+        .app
+        .delete(&format!("/v1/tenants/{t}"), &p.app.admin)
+        .await;
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+    let d = expect_json(
+        p.app.get(&format!("/v1/dids/{did}"), &p.app.admin).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["status"], "available", "{d}");
+    assert!(d["tenant_id"].is_null());
+    assert_problem(
+        p.route_raw(json!({"domain": p.domain, "caller": "x", "destination": "1001"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 }

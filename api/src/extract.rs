@@ -314,3 +314,63 @@ impl FromRequest for SwitchNode {
         })
     }
 }
+
+/// A CSV body, read whole within the size limit. The media type and encoding are checked
+/// by [`CsvBody::text`], after the handler resolved the scope: a request for another tenant
+/// is a 404 whatever it sends.
+pub struct CsvBody {
+    bytes: Bytes,
+    is_csv: bool,
+}
+
+impl CsvBody {
+    pub fn text(self) -> Result<String, ApiError> {
+        if !self.is_csv {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the body as Content-Type: text/csv",
+            ));
+        }
+        String::from_utf8(self.bytes.to_vec())
+            .map_err(|_| ApiError::new(ErrorCode::MalformedBody, "The CSV must be UTF-8"))
+    }
+}
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = core(req)
+            .map(|c| c.config.max_body_bytes)
+            .unwrap_or(256 * 1024);
+        let is_csv = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.essence_str() == "text/csv");
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut buf = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::MalformedBody,
+                        format!("The body could not be read: {e}"),
+                    )
+                })?;
+                if buf.len() + chunk.len() > limit {
+                    return Err(ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("The body must be at most {limit} bytes"),
+                    ));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(CsvBody {
+                bytes: buf.freeze(),
+                is_csv,
+            })
+        })
+    }
+}

@@ -58,6 +58,8 @@ pub struct Config {
     pub bootstrap_admin_email: Option<String>,
     /// Password of that admin; when absent a strong one is generated and printed once.
     pub bootstrap_admin_password: Option<String>,
+    /// HTTP worker threads (default: one per core).
+    pub http_workers: Option<usize>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
     /// AES-256-GCM key that encrypts trunk passwords at rest (they must be sent to carriers,
@@ -87,6 +89,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
+            http_workers: None,
             embedded_worker: true,
             trunk_secret_key: None,
         }
@@ -100,8 +103,16 @@ impl Config {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        // `CENTRALITA_CONFIG` names the file itself, not a key.
-        fig = fig.merge(Env::prefixed("CENTRALITA_").ignore(&["CONFIG"]));
+        // Unknown keys are refused (a typo must not silently fall back to a default), except
+        // the variables that are not configuration keys: `CENTRALITA_CONFIG` (the file),
+        // `CENTRALITA_ADMIN_PASSWORD` (an `admin create-user` argument) and the test
+        // suite's `CENTRALITA_TEST_*`.
+        fig = fig.merge(Env::prefixed("CENTRALITA_").filter(|key| {
+            let key = key.as_str();
+            !key.eq_ignore_ascii_case("config")
+                && !key.eq_ignore_ascii_case("admin_password")
+                && !key.to_ascii_lowercase().starts_with("test_")
+        }));
         fig.extract().map_err(Box::new)
     }
 

@@ -21,6 +21,8 @@ pub struct CoreInner {
     pub hasher: PasswordHasher,
     pub limiter: Limiter,
     pub redis: Option<ConnectionManager>,
+    /// Answers of `POST /v1/switch/route`, invalidated per tenant (see [`crate::cache`]).
+    pub route_cache: crate::cache::SwitchCache<crate::services::routing::RoutePlan>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -88,6 +90,13 @@ impl Core {
             }
             None => None,
         };
+        if let Some(url) = &config.redis_url {
+            let client = redis::Client::open(url.as_str()).map_err(DomainError::internal)?;
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            crate::cache::set_publisher(tx);
+            let channel = format!("{}pbx-changed", config.redis_prefix);
+            tokio::spawn(crate::cache::run_redis_bridge(client, channel, rx));
+        }
         let limiter = match &redis {
             Some(conn) => Limiter::redis(conn.clone(), config.redis_prefix.clone()),
             None => Limiter::memory(),
@@ -99,6 +108,7 @@ impl Core {
             keys,
             limiter,
             redis,
+            route_cache: Default::default(),
         })))
     }
 

@@ -18,6 +18,7 @@
 //! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
 pub mod authz;
+pub mod cache;
 pub mod config;
 pub mod core;
 pub mod dialplan;

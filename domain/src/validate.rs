@@ -247,6 +247,20 @@ impl Errors {
         }
     }
 
+    /// How many problems were collected.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The collected problems.
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// `Err` with every collected problem, if there was any.
     pub fn finish(self) -> crate::error::DomainResult<()> {
         if self.0.is_empty() {

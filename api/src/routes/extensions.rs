@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::Permission,
+    services::extension_csv::{self, ImportReport},
     services::extensions::{
         self, CreateExtension, ExtensionCreated, ExtensionListQuery, ExtensionPage, ExtensionView,
         UpdateExtension,
@@ -12,7 +13,7 @@ use centralita_domain::{
 use uuid::Uuid;
 
 use crate::{
-    extract::{Body, IfMatch, Scope},
+    extract::{Body, CsvBody, IfMatch, Scope},
     problem::{ApiResult, CommonErrors, WriteErrors},
     respond,
 };
@@ -64,6 +65,59 @@ pub async fn create(
         &created,
         Some(created.extension.version),
     ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Validate every row (collisions included) and write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Export the tenant's extensions as CSV (columns: number, display_name, sip_username,
+/// enabled, caller_id_name, caller_id_number, external_caller_id, dnd,
+/// max_concurrent_calls, record_calls). Never passwords.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The CSV", content_type = "text/csv", body = String), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/extensions/export")]
+pub async fn export(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    let csv = extension_csv::export(&scope, &core).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"extensions.csv\"",
+        ))
+        .body(csv))
+}
+
+/// Import extensions from CSV (the export's columns; `number` and `display_name` required).
+/// All or nothing: any invalid row and nothing is created (422 with `rows[<line>].<column>`
+/// errors). `?dry_run=true` checks everything and answers the report without writing. The
+/// answer lists the created extensions with their SIP passwords, shown this once.
+#[utoipa::path(
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, description = "The import report", body = ImportReport), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/extensions/import")]
+pub async fn import(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<ImportQuery>,
+    body: CsvBody,
+) -> ApiResult<HttpResponse> {
+    scope.authorize(Permission::PbxWrite)?;
+    let report = extension_csv::import(&scope, &core, &body.text()?, query.dry_run).await?;
+    Ok(respond::ok(&report, None))
 }
 
 /// Read an extension.

@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::revoke)
         .service(extensions::list)
         .service(extensions::create)
+        .service(extensions::export)
+        .service(extensions::import)
         .service(extensions::get)
         .service(extensions::update)
         .service(extensions::reset_password)

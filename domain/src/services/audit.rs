@@ -57,6 +57,10 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Actor,
     change: Change<'_>,
 ) -> DomainResult<()> {
+    // Every mutation passes here: the one place that tells the switch cache.
+    if let Some(t) = change.tenant_id {
+        crate::cache::tenant_changed(t);
+    }
     let p = &actor.principal;
     let event = audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -815,3 +815,32 @@ pub async fn release(
     txn.commit().await?;
     Ok(())
 }
+
+/// Returns every DID a tenant holds to the inventory (the tenant is being deleted): the
+/// numbers become available again and their assignment records are closed, so billing sees
+/// where each holding ended.
+pub(crate) async fn release_all_of<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> DomainResult<()> {
+    let now = Utc::now();
+    did_assignment::Entity::update_many()
+        .col_expr(did_assignment::Column::ReleasedAt, Some(now).into())
+        .filter(did_assignment::Column::TenantId.eq(tenant_id))
+        .filter(did_assignment::Column::ReleasedAt.is_null())
+        .exec(db)
+        .await?;
+    did::Entity::update_many()
+        .col_expr(did::Column::Status, "available".into())
+        .col_expr(did::Column::TenantId, Option::<Uuid>::None.into())
+        .col_expr(
+            did::Column::Destination,
+            Option::<serde_json::Value>::None.into(),
+        )
+        .col_expr(did::Column::ReleasedAt, Some(now).into())
+        .col_expr(did::Column::UpdatedAt, now.into())
+        .filter(did::Column::TenantId.eq(tenant_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod destinations;
 pub mod dial_numbers;
 pub mod dids;
 pub mod domains;
+pub mod extension_csv;
 pub mod extensions;
 pub mod idempotency;
 pub mod jobs;

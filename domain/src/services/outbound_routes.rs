@@ -581,8 +581,51 @@ async fn enabled_routes<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
 ) -> DomainResult<Vec<Candidate>> {
-    let rows = scope
-        .select::<outbound_route::Entity>()
+    enabled_routes_of(scope.tenant().id, db).await
+}
+
+/// What a call to `number` takes: the route, the number sent, trunks in failover order,
+/// the caller ID override; and whether the answer depends on the caller (routes with
+/// caller-ID patterns). For the switch surface, which has a tenant but no actor.
+pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
+    tenant_id: Uuid,
+    db: &C,
+    number: &str,
+    caller: &str,
+) -> DomainResult<(Option<RouteTestResult>, bool)> {
+    let routes = enabled_routes_of(tenant_id, db).await?;
+    let caller_dependent = routes
+        .iter()
+        .any(|r| r.rule.patterns().iter().any(|p| p.has_caller_id()));
+    let Some(choice) = choose_route(&routes, number, Some(caller)) else {
+        return Ok((None, caller_dependent));
+    };
+    let route = &choice.route.model;
+    Ok((
+        Some(RouteTestResult {
+            matched: true,
+            route_id: Some(route.id),
+            route_name: Some(route.name.clone()),
+            pattern: choice
+                .route
+                .rule
+                .patterns()
+                .get(choice.rewrite.pattern_index)
+                .map(ToString::to_string),
+            number: Some(choice.rewrite.number),
+            trunk_ids: serde_json::from_value(route.trunk_ids.clone()).unwrap_or_default(),
+            caller_id: route.caller_id_override.clone(),
+        }),
+        caller_dependent,
+    ))
+}
+
+async fn enabled_routes_of<C: ConnectionTrait>(
+    tenant_id: Uuid,
+    db: &C,
+) -> DomainResult<Vec<Candidate>> {
+    let rows = outbound_route::Entity::find()
+        .filter(outbound_route::Column::TenantId.eq(tenant_id))
         .filter(outbound_route::Column::Enabled.eq(true))
         .order_by_asc(outbound_route::Column::Position)
         .order_by_asc(outbound_route::Column::Id)

@@ -14,11 +14,17 @@ use uuid::Uuid;
 
 use crate::{
     core::Core,
-    entities::{dial_number, extension, tenant, voicemail_box},
+    entities::{
+        conference, dial_number, did, extension, queue, ring_group, tenant, trunk, voicemail_box,
+    },
     error::{DomainError, DomainResult},
+    numbering::E164,
     services::{
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
+        outbound_routes,
+        queues::QueueAgent,
+        ring_groups::{MemberTarget, RingGroupMember},
         switch::tenant_of_domain,
     },
 };
@@ -84,8 +90,13 @@ pub enum Leg {
 pub enum RingStrategy {
     /// All at once (each after its delay).
     Simultaneous,
-    /// One after another, each for its ring time.
+    /// One after another in the given order, each for its ring time.
     Sequential,
+    /// One after another in a random order (the switch shuffles).
+    Random,
+    /// One after another, starting after the leg that answered last (the switch keeps
+    /// the position).
+    RoundRobin,
 }
 
 /// What the switch should do.
@@ -109,8 +120,39 @@ pub enum Plan {
         mailbox: String,
         language: String,
     },
-    /// Call out through the tenant's outbound routes.
-    Outbound { number: String },
+    /// Call out: the matching outbound route, the number to send and the trunks to try in
+    /// order.
+    Outbound {
+        /// The number as dialled (or as the destination gave it).
+        number: String,
+        route_id: Uuid,
+        /// What the trunks receive (after prefix, strip and prepend).
+        send: String,
+        trunks: Vec<TrunkLeg>,
+        /// Caller ID to present (the route's override), if any.
+        caller_id: Option<String>,
+    },
+    /// Queue the caller for the agents.
+    Queue {
+        queue_id: Uuid,
+        number: String,
+        /// `ring_all`, `longest_idle`, `round_robin` or `fewest_calls`.
+        strategy: String,
+        agents: Vec<QueueAgentLeg>,
+        max_wait_seconds: i32,
+        wrap_up_seconds: i32,
+        music_on_hold: String,
+        #[schema(value_type = Object)]
+        on_timeout: Box<Plan>,
+    },
+    /// Put the caller into a conference room.
+    Conference {
+        conference_id: Uuid,
+        number: String,
+        /// The switch asks for the PIN and checks it with Centralita.
+        pin_required: bool,
+        max_members: i32,
+    },
     /// End the call with `reason` (`busy`, `hangup`, `loop` …).
     Hangup { reason: String },
 }
@@ -121,6 +163,25 @@ pub struct RoutePlan {
     pub plan: Plan,
     /// Each resolution step, in order.
     pub trace: Vec<String>,
+}
+
+/// A trunk to try, in failover order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TrunkLeg {
+    pub trunk_id: Uuid,
+    pub host: String,
+    pub port: i32,
+    pub transport: String,
+    pub max_channels: Option<i32>,
+}
+
+/// A queue agent: a phone and its tier (1 rings first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueueAgentLeg {
+    pub extension_id: Uuid,
+    pub number: String,
+    pub sip_uri: String,
+    pub tier: i32,
 }
 
 fn hangup(reason: &str) -> Plan {
@@ -137,6 +198,9 @@ struct Resolver<'a> {
     domain: &'a str,
     trace: Vec<String>,
     steps: usize,
+    /// False once the answer depends on the clock or the caller.
+    cacheable: bool,
+    caller: String,
 }
 
 impl<'a> Resolver<'a> {
@@ -160,12 +224,15 @@ impl<'a> Resolver<'a> {
                 Destination::VoicemailBox { id } => self.voicemail(id).await,
                 Destination::ExternalNumber { number } => {
                     self.trace.push(format!("external number {number}"));
-                    Ok(Plan::Outbound { number })
+                    self.outbound(number).await
                 }
                 Destination::Hangup => {
                     self.trace.push("hangup".into());
                     Ok(hangup("hangup"))
                 }
+                Destination::RingGroup { id } => self.ring_group(id, depth).await,
+                Destination::Queue { id } => self.queue(id, depth).await,
+                Destination::Conference { id } => self.conference(id).await,
                 other => {
                     let (kind, id) = other.target().unwrap_or(("unknown", Uuid::nil()));
                     self.trace.push(format!("{kind} {id}: not routable yet"));
@@ -293,6 +360,121 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// An enabled extension of the tenant, or `None` (missing, disabled, DND: skipped in
+    /// groups and queues).
+    async fn available_extension(&self, id: Uuid) -> DomainResult<Option<extension::Model>> {
+        Ok(extension::Entity::find_by_id(id)
+            .filter(extension::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+            .filter(|e| e.enabled && !e.dnd))
+    }
+
+    async fn ring_group(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
+        let Some(g) = ring_group::Entity::find_by_id(id)
+            .filter(ring_group::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+        else {
+            return Ok(hangup("unknown_ring_group"));
+        };
+        self.trace
+            .push(format!("ring group {} ({})", g.number, g.strategy));
+        let members: Vec<RingGroupMember> =
+            serde_json::from_value(g.members.clone()).unwrap_or_default();
+        let mut legs = Vec::new();
+        for m in members {
+            let delay = u32::try_from(m.delay_seconds).unwrap_or(0);
+            let ring = u32::try_from(m.timeout_seconds).unwrap_or(DEFAULT_RING_SECONDS);
+            match m.target {
+                MemberTarget::Extension { id } => {
+                    if let Some(e) = self.available_extension(id).await? {
+                        legs.push(self.extension_leg(&e, delay, ring));
+                    }
+                }
+                MemberTarget::ExternalNumber { number } => legs.push(Leg::External {
+                    number,
+                    delay_seconds: delay,
+                    ring_seconds: ring,
+                }),
+            }
+        }
+        let fallback: Destination =
+            serde_json::from_value(g.fallback.clone()).unwrap_or(Destination::Hangup);
+        let on_fail = self.destination(fallback, depth + 1).await?;
+        if legs.is_empty() {
+            self.trace.push("no member available".into());
+            return Ok(on_fail);
+        }
+        let strategy = match g.strategy.as_str() {
+            "sequential" => RingStrategy::Sequential,
+            "random" => RingStrategy::Random,
+            "round_robin" => RingStrategy::RoundRobin,
+            _ => RingStrategy::Simultaneous,
+        };
+        Ok(Plan::Ring {
+            legs,
+            strategy,
+            on_no_answer: Box::new(on_fail.clone()),
+            on_busy: Box::new(on_fail.clone()),
+            on_unreachable: Box::new(on_fail),
+        })
+    }
+
+    async fn queue(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
+        let Some(q) = queue::Entity::find_by_id(id)
+            .filter(queue::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+        else {
+            return Ok(hangup("unknown_queue"));
+        };
+        self.trace.push(format!("queue {}", q.number));
+        let agents: Vec<QueueAgent> = serde_json::from_value(q.agents.clone()).unwrap_or_default();
+        let mut legs = Vec::new();
+        for a in agents {
+            if let Some(e) = self.available_extension(a.extension_id).await? {
+                legs.push(QueueAgentLeg {
+                    extension_id: e.id,
+                    number: e.number.clone(),
+                    sip_uri: format!("{}@{}", e.sip_username, self.domain),
+                    tier: a.tier,
+                });
+            }
+        }
+        legs.sort_by_key(|l| l.tier);
+        let timeout: Destination =
+            serde_json::from_value(q.timeout_destination.clone()).unwrap_or(Destination::Hangup);
+        let on_timeout = self.destination(timeout, depth + 1).await?;
+        Ok(Plan::Queue {
+            queue_id: q.id,
+            number: q.number,
+            strategy: q.strategy,
+            agents: legs,
+            max_wait_seconds: q.max_wait_seconds,
+            wrap_up_seconds: q.wrap_up_seconds,
+            music_on_hold: q.music_on_hold,
+            on_timeout: Box::new(on_timeout),
+        })
+    }
+
+    async fn conference(&mut self, id: Uuid) -> DomainResult<Plan> {
+        let Some(c) = conference::Entity::find_by_id(id)
+            .filter(conference::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+        else {
+            return Ok(hangup("unknown_conference"));
+        };
+        self.trace.push(format!("conference {}", c.number));
+        Ok(Plan::Conference {
+            conference_id: c.id,
+            number: c.number,
+            pin_required: c.pin_hash.is_some(),
+            max_members: c.max_members,
+        })
+    }
+
     fn extension_leg(&self, e: &extension::Model, delay: u32, ring: u32) -> Leg {
         Leg::Extension {
             extension_id: e.id,
@@ -302,6 +484,93 @@ impl<'a> Resolver<'a> {
             ring_seconds: ring,
             max_concurrent_calls: e.max_concurrent_calls,
         }
+    }
+
+    /// A call arriving from a trunk: the DID's destination, when the tenant holds the number.
+    async fn inbound(&mut self, dialled: &str) -> DomainResult<Plan> {
+        let Ok(number) = E164::parse("destination", dialled) else {
+            self.trace
+                .push(format!("inbound {dialled}: not an E.164 number"));
+            return Ok(hangup("unknown_did"));
+        };
+        let held = did::Entity::find()
+            .filter(did::Column::Number.eq(number.as_str()))
+            .filter(did::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?;
+        let Some(d) = held else {
+            self.trace.push(format!(
+                "inbound {}: not a DID of this tenant",
+                number.as_str()
+            ));
+            return Ok(hangup("unknown_did"));
+        };
+        self.trace.push(format!("DID {}", d.number));
+        match d
+            .destination
+            .and_then(|v| serde_json::from_value::<Destination>(v).ok())
+        {
+            Some(dest) => self.destination(dest, 0).await,
+            None => {
+                self.trace.push("the DID has no destination".into());
+                Ok(hangup("no_destination"))
+            }
+        }
+    }
+
+    /// The outbound route a number takes; `hangup` (`no_route`) when none matches.
+    async fn outbound(&mut self, number: String) -> DomainResult<Plan> {
+        let (choice, caller_dependent) = outbound_routes::choose_for_switch(
+            self.tenant.id,
+            &self.core.db,
+            &number,
+            &self.caller,
+        )
+        .await?;
+        if caller_dependent {
+            self.cacheable = false;
+        }
+        let Some(choice) = choice else {
+            self.trace
+                .push(format!("no outbound route matches {number}"));
+            return Ok(hangup("no_route"));
+        };
+        let (Some(route_id), Some(send)) = (choice.route_id, choice.number) else {
+            return Ok(hangup("no_route"));
+        };
+        self.trace.push(format!(
+            "outbound route {} ({})",
+            choice.route_name.unwrap_or_default(),
+            choice.pattern.unwrap_or_default()
+        ));
+        let mut trunks = Vec::new();
+        for id in choice.trunk_ids {
+            // A route may use the tenant's own trunks and the platform's carrier trunks.
+            if let Some(t) = trunk::Entity::find_by_id(id)
+                .one(&self.core.db)
+                .await?
+                .filter(|t| t.enabled && t.tenant_id.is_none_or(|owner| owner == self.tenant.id))
+            {
+                trunks.push(TrunkLeg {
+                    trunk_id: t.id,
+                    host: t.host,
+                    port: t.port,
+                    transport: t.transport,
+                    max_channels: t.max_channels,
+                });
+            }
+        }
+        if trunks.is_empty() {
+            self.trace.push("no enabled trunk on the route".into());
+            return Ok(hangup("no_trunk"));
+        }
+        Ok(Plan::Outbound {
+            number,
+            route_id,
+            send,
+            trunks,
+            caller_id: choice.caller_id,
+        })
     }
 
     /// What a number dialled inside the tenant reaches, if anything.
@@ -321,15 +590,43 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Resolves a call for a switch.
-pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<RoutePlan> {
+/// Resolves a call for a switch, from the cache when the tenant has not changed since.
+pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<std::sync::Arc<RoutePlan>> {
+    let key = format!(
+        "{}|{:?}|{}",
+        req.domain.trim().trim_end_matches('.').to_lowercase(),
+        req.source,
+        req.destination.trim()
+    );
+    if let Some(hit) = core.route_cache.get(&key) {
+        return Ok(hit);
+    }
     let (tenant, domain) = tenant_of_domain(core, &req.domain).await?;
+    let generation = crate::cache::generation(tenant.id);
+    let (plan, cacheable) = resolve(core, &tenant, &domain.name, req).await?;
+    Ok(if cacheable {
+        core.route_cache.put(key, tenant.id, generation, plan)
+    } else {
+        std::sync::Arc::new(plan)
+    })
+}
+
+/// Resolves a call, telling whether the answer may be cached (it may not when it depends
+/// on the time of day or on the caller).
+async fn resolve(
+    core: &Core,
+    tenant: &tenant::Model,
+    domain: &str,
+    req: RouteRequest,
+) -> DomainResult<(RoutePlan, bool)> {
     let mut r = Resolver {
         core,
-        tenant: &tenant,
-        domain: &domain.name,
+        tenant,
+        domain,
         trace: Vec::new(),
         steps: 0,
+        cacheable: true,
+        caller: req.caller.trim().to_owned(),
     };
     let dialled = req.destination.trim().to_owned();
     if dialled.is_empty() || dialled.len() > 64 {
@@ -347,18 +644,18 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<RoutePlan> {
             }
             None => {
                 r.trace.push(format!("{dialled} is not internal: outbound"));
-                Plan::Outbound { number: dialled }
+                r.outbound(dialled).await?
             }
         },
-        CallSource::Trunk => {
-            r.trace
-                .push(format!("inbound {dialled}: no DID routing yet"));
-            hangup("unknown_did")
-        }
+        CallSource::Trunk => r.inbound(&dialled).await?,
     };
-    Ok(RoutePlan {
-        tenant_id: tenant.id,
-        plan,
-        trace: r.trace,
-    })
+    let cacheable = r.cacheable;
+    Ok((
+        RoutePlan {
+            tenant_id: tenant.id,
+            plan,
+            trace: r.trace,
+        },
+        cacheable,
+    ))
 }

@@ -368,6 +368,7 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
             "The tenant has {children} child tenant(s); delete or move them first"
         )));
     }
+    crate::services::dids::release_all_of(&txn, current.id).await?;
     domain::Entity::delete_many()
         .filter(domain::Column::TenantId.eq(current.id))
         .exec(&txn)
