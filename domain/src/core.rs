@@ -23,6 +23,8 @@ pub struct CoreInner {
     pub redis: Option<ConnectionManager>,
     /// Answers of `POST /v1/switch/route`, invalidated per tenant (see [`crate::cache`]).
     pub route_cache: crate::cache::SwitchCache<crate::services::routing::RoutePlan>,
+    /// Switch nodes by token digest (see `services::switch_nodes::authenticate`).
+    pub node_cache: crate::cache::SwitchCache<crate::entities::switch_node::Model>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -109,6 +111,7 @@ impl Core {
             limiter,
             redis,
             route_cache: Default::default(),
+            node_cache: Default::default(),
         })))
     }
 

@@ -239,6 +239,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::tenant_changed(REGISTRY);
     Ok(SwitchNodeCreated { node: view, token })
 }
 
@@ -332,6 +333,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::tenant_changed(REGISTRY);
     Ok(view)
 }
 
@@ -362,6 +364,7 @@ pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<
     )
     .await?;
     txn.commit().await?;
+    crate::cache::tenant_changed(REGISTRY);
     let node = SwitchNodeView::from(&switch_node::Model {
         token_prefix: prefix,
         ..current
@@ -397,11 +400,34 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::tenant_changed(REGISTRY);
     Ok(())
 }
 
-/// The node a bearer token belongs to, or 401. Disabled nodes are refused.
+/// Generation key of the node registry in [`crate::cache`]: any registry change bumps it,
+/// so cached node authentications end at once (in every process, with Redis).
+const REGISTRY: Uuid = Uuid::nil();
+
+/// The node a bearer token belongs to, or 401. Disabled nodes are refused. Successful
+/// checks are cached per token digest (switches call on every call setup), until the
+/// registry changes.
 pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<switch_node::Model> {
+    let digest = sha256_hex(bearer);
+    if let Some(node) = core.node_cache.get(&digest) {
+        return Ok((*node).clone());
+    }
+    let generation = crate::cache::generation(REGISTRY);
+    let node = authenticate_uncached(core, bearer, &digest).await?;
+    core.node_cache
+        .put(digest, REGISTRY, generation, node.clone());
+    Ok(node)
+}
+
+async fn authenticate_uncached(
+    core: &Core,
+    bearer: &str,
+    digest: &str,
+) -> DomainResult<switch_node::Model> {
     let invalid = || {
         DomainError::new(
             ErrorCode::Unauthenticated,
@@ -415,7 +441,7 @@ pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<switch_node
         .one(&core.db)
         .await?
         .ok_or_else(invalid)?;
-    if !digests_equal(&node.token_hash, &sha256_hex(bearer)) || node.status != "active" {
+    if !digests_equal(&node.token_hash, digest) || node.status != "active" {
         return Err(invalid());
     }
     let now = Utc::now();
