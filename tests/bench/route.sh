@@ -4,11 +4,11 @@
 # way in the same run. The server runs one HTTP worker pinned to core 0 and wrk runs on
 # core 1, so the figures are per core. Not a test: it prints figures, it asserts nothing.
 #
-#   tests/bench/route.sh [DURATION_SECS=10] [CONNECTIONS=32]
+#   tests/bench/route.sh [DURATION_SECS=10] [CONNECTION_LEVELS="4 32"]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
-CONNS=${2:-32}
+LEVELS=${2:-"4 32"}
 PORT=${BENCH_PORT:-18182}
 DB=centralita_route_bench
 WORK=$(mktemp -d)
@@ -86,8 +86,10 @@ run() { # name, url, [script]
 
 echo "warming the cache…"
 TOKEN="$TOKEN" taskset -c 1 wrk -t1 -c8 -d5s -s "$WORK/route.lua" "http://127.0.0.1:$PORT" >/dev/null
-echo
-echo "== one server core (1 HTTP worker, taskset -c 0), wrk on core 1, $CONNS connections, ${DURATION}s"
-run "baseline: GET /healthz (trivial handler)" "http://127.0.0.1:$PORT/healthz"
-run "POST /v1/switch/route (cache hit)" "http://127.0.0.1:$PORT" "$WORK/route.lua"
+for CONNS in $LEVELS; do
+  echo
+  echo "== one server core (1 HTTP worker, taskset -c 0), wrk on core 1, $CONNS connections, ${DURATION}s"
+  run "baseline: GET /healthz (trivial handler)" "http://127.0.0.1:$PORT/healthz"
+  run "POST /v1/switch/route (cache hit)" "http://127.0.0.1:$PORT" "$WORK/route.lua"
+done
 psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
