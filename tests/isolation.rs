@@ -16,9 +16,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Tenant-scoped operations in the spec today (tenant 3, domains 5, users 5, api-keys 4,
-/// audit-events 1). Raise it when routes are added; it catches a broken enumeration.
-const MIN_TENANT_SCOPED_OPERATIONS: usize = 18;
+/// Tenant-scoped operations in the spec today (identity, PBX configuration, carriers).
+/// Raise it when routes are added; it catches a broken enumeration.
+const MIN_TENANT_SCOPED_OPERATIONS: usize = 67;
 
 const TENANT_PREFIX: &str = "/v1/tenants/{tenant_id}";
 
