@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// Tenant-scoped operations in the spec today (identity, PBX configuration, carriers).
 /// Raise it when routes are added; it catches a broken enumeration.
-const MIN_TENANT_SCOPED_OPERATIONS: usize = 67;
+const MIN_TENANT_SCOPED_OPERATIONS: usize = 73;
 
 const TENANT_PREFIX: &str = "/v1/tenants/{tenant_id}";
 
@@ -165,6 +165,10 @@ fn payloads(op: &Op, all: bool) -> Vec<Option<Payload>> {
         ("dids", _) => json!({"destination": {"type": "hangup"}}),
         ("messages", _) => json!({"read": true}),
         ("import", _) => json!({}),
+        ("time-conditions", Method::POST) => json!({"name": "Intruders",
+            "schedule": {"time_zone": "UTC", "rules": [{"weekdays": ["mon-fri"]}]},
+            "matched_destination": {"type": "hangup"}, "unmatched_destination": {"type": "hangup"}}),
+        ("time-conditions", _) => json!({"name": "Hijacked"}),
         ("ring-groups", Method::POST) => json!({
             "number": "7778", "name": "Intruders",
             "members": [{"target": {"type": "external_number", "number": "+34911234567"}}],

@@ -53,6 +53,12 @@ impl TenantOwned for voicemail_box::Entity {
     }
 }
 
+impl TenantOwned for crate::entities::time_condition::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::time_condition::Column::TenantId
+    }
+}
+
 impl TenantOwned for audit_event::Entity {
     fn tenant_column() -> Self::Column {
         audit_event::Column::TenantId

@@ -13,6 +13,7 @@ mod m20261126_000003_pbx_extensions;
 mod m20261126_000004_call_flow;
 mod m20261126_000005_carriers;
 mod m20261126_000006_switch_nodes;
+mod m20261126_000007_time_conditions;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_call_flow::Migration),
             Box::new(m20261126_000005_carriers::Migration),
             Box::new(m20261126_000006_switch_nodes::Migration),
+            Box::new(m20261126_000007_time_conditions::Migration),
         ]
     }
 }

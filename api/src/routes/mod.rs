@@ -18,6 +18,7 @@ pub mod ring_groups;
 pub mod switch;
 pub mod switch_nodes;
 pub mod tenants;
+pub mod time_conditions;
 pub mod trunks;
 pub mod users;
 pub mod voicemail_boxes;
@@ -81,6 +82,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(queues::get)
         .service(queues::update)
         .service(queues::delete)
+        .service(time_conditions::list)
+        .service(time_conditions::create)
+        .service(time_conditions::get)
+        .service(time_conditions::evaluate)
+        .service(time_conditions::update)
+        .service(time_conditions::delete)
         .service(audit::list_platform)
         .service(audit::list_tenant)
         .service(switch_nodes::list)

@@ -118,8 +118,17 @@ pub async fn check<C: ConnectionTrait>(
                 return Err(missing(&kind.replace('_', " ")));
             }
         }
-        // Time conditions have no number; their table arrives with them.
-        Destination::TimeCondition { .. } => return Err(missing("time condition")),
+        Destination::TimeCondition { id } => {
+            let n = scope
+                .select::<crate::entities::time_condition::Entity>()
+                .filter(crate::entities::time_condition::Column::Id.eq(*id))
+                .count(db)
+                .await
+                .map_err(|e| lookup(e.into()))?;
+            if n == 0 {
+                return Err(missing("time condition"));
+            }
+        }
         Destination::ExternalNumber { number } => {
             *number = E164::parse(&format!("{field}.number"), number)?.into_inner();
         }

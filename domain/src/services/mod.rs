@@ -22,6 +22,7 @@ pub mod routing;
 pub mod switch;
 pub mod switch_nodes;
 pub mod tenants;
+pub mod time_conditions;
 pub mod trunks;
 pub mod users;
 pub mod voicemail_boxes;

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::{
     core::Core,
     entities::{
-        conference, dial_number, did, extension, queue, ring_group, tenant, trunk, voicemail_box,
+        conference, dial_number, did, extension, queue, ring_group, tenant, time_condition, trunk,
+        voicemail_box,
     },
     error::{DomainError, DomainResult},
     numbering::E164,
@@ -26,6 +27,7 @@ use crate::{
         queues::QueueAgent,
         ring_groups::{MemberTarget, RingGroupMember},
         switch::tenant_of_domain,
+        time_conditions,
     },
 };
 
@@ -61,6 +63,9 @@ pub struct RouteRequest {
     pub destination: String,
     #[serde(default)]
     pub source: CallSource,
+    /// Resolve as if the call happened at this instant (RFC 3339), for time conditions;
+    /// now when absent. For tests and "what happens at 3 am on Sunday" checks.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One leg of a ring: a phone (all registrations of a SIP user) or an outside number.
@@ -201,6 +206,8 @@ struct Resolver<'a> {
     /// False once the answer depends on the clock or the caller.
     cacheable: bool,
     caller: String,
+    /// The instant time conditions are evaluated at.
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 impl<'a> Resolver<'a> {
@@ -233,6 +240,7 @@ impl<'a> Resolver<'a> {
                 Destination::RingGroup { id } => self.ring_group(id, depth).await,
                 Destination::Queue { id } => self.queue(id, depth).await,
                 Destination::Conference { id } => self.conference(id).await,
+                Destination::TimeCondition { id } => self.time_condition(id, depth).await,
                 other => {
                     let (kind, id) = other.target().unwrap_or(("unknown", Uuid::nil()));
                     self.trace.push(format!("{kind} {id}: not routable yet"));
@@ -458,6 +466,38 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// Evaluates the schedule now and follows the branch; the answer depends on the clock,
+    /// so it is not cached.
+    async fn time_condition(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
+        self.cacheable = false;
+        let Some(m) = time_condition::Entity::find_by_id(id)
+            .filter(time_condition::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+        else {
+            return Ok(hangup("unknown_time_condition"));
+        };
+        let view = time_conditions::TimeConditionView::from(&m);
+        let Ok(cond) = time_conditions::parse_schedule("schedule", &view.schedule) else {
+            self.trace
+                .push(format!("time condition {}: unreadable schedule", view.name));
+            return Ok(hangup("invalid_time_condition"));
+        };
+        let e = cond.explain(self.now);
+        self.trace.push(format!(
+            "time condition {} at {}: {}",
+            view.name,
+            e.local_time.to_rfc3339(),
+            if e.matched { "matched" } else { "unmatched" }
+        ));
+        let next = if e.matched {
+            view.matched_destination
+        } else {
+            view.unmatched_destination
+        };
+        self.destination(next, depth + 1).await
+    }
+
     async fn conference(&mut self, id: Uuid) -> DomainResult<Plan> {
         let Some(c) = conference::Entity::find_by_id(id)
             .filter(conference::Column::TenantId.eq(self.tenant.id))
@@ -598,7 +638,9 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<std::sync::Ar
         req.source,
         req.destination.trim()
     );
-    if let Some(hit) = core.route_cache.get(&key) {
+    if req.at.is_none()
+        && let Some(hit) = core.route_cache.get(&key)
+    {
         return Ok(hit);
     }
     let (tenant, domain) = tenant_of_domain(core, &req.domain).await?;
@@ -627,6 +669,7 @@ async fn resolve(
         steps: 0,
         cacheable: true,
         caller: req.caller.trim().to_owned(),
+        now: req.at.unwrap_or_else(chrono::Utc::now),
     };
     let dialled = req.destination.trim().to_owned();
     if dialled.is_empty() || dialled.len() > 64 {

@@ -1,0 +1,392 @@
+//! Time conditions: a schedule in an IANA time zone (rules, with exceptions such as
+//! holidays) choosing between two destinations. The schedule logic, correct across DST
+//! changes, lives in [`crate::dialplan::timecond`]; this module stores and serves it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::Permission,
+    core::Core,
+    dialplan::timecond::TimeCondition,
+    entities::time_condition,
+    error::{DomainError, DomainResult, FieldError},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{
+        audit, check_version,
+        destinations::{self, Destination},
+    },
+    validate::{Errors, display_text},
+};
+
+/// A schedule: weekdays (`mon-fri`), times (`09:00-17:30`, may wrap past midnight), dates
+/// (`2026-12-25`, `2026-12-24..2026-12-26`), month days and months; a rule matches when all
+/// its parts do, the schedule when a rule matches and no exception does.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// IANA zone name, e.g. `Europe/Madrid`.
+    pub time_zone: String,
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Vec<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub exceptions: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimeConditionView {
+    pub id: Uuid,
+    pub name: String,
+    pub schedule: Schedule,
+    pub matched_destination: Destination,
+    pub unmatched_destination: Destination,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&time_condition::Model> for TimeConditionView {
+    fn from(m: &time_condition::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name.clone(),
+            schedule: serde_json::from_value(m.schedule.clone()).unwrap_or(Schedule {
+                time_zone: "UTC".into(),
+                rules: Vec::new(),
+                exceptions: Vec::new(),
+            }),
+            matched_destination: serde_json::from_value(m.matched_destination.clone())
+                .unwrap_or(Destination::Hangup),
+            unmatched_destination: serde_json::from_value(m.unmatched_destination.clone())
+                .unwrap_or(Destination::Hangup),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+crate::page_type!(TimeConditionPage, TimeConditionView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTimeCondition {
+    pub name: String,
+    pub schedule: Schedule,
+    pub matched_destination: Destination,
+    pub unmatched_destination: Destination,
+}
+
+/// JSON merge patch; `schedule` replaces the whole schedule.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTimeCondition {
+    pub name: Option<String>,
+    pub schedule: Option<Schedule>,
+    pub matched_destination: Option<Destination>,
+    pub unmatched_destination: Option<Destination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimeConditionListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluateQuery {
+    /// The instant to evaluate (RFC 3339); now when absent.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Which branch applies at an instant, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EvaluationView {
+    pub at: DateTime<Utc>,
+    /// The instant on the zone's wall clock (RFC 3339 with its offset).
+    pub local_time: String,
+    pub matched: bool,
+    /// Index of the rule that matched, if any.
+    pub rule: Option<usize>,
+    /// Index of the exception that matched, if any.
+    pub exception: Option<usize>,
+    /// The destination that applies.
+    pub destination: Destination,
+}
+
+/// Parses a stored or submitted schedule into the evaluator.
+pub(crate) fn parse_schedule(field: &str, s: &Schedule) -> Result<TimeCondition, FieldError> {
+    let value = serde_json::to_value(s)
+        .map_err(|e| FieldError::new(field, "invalid_schedule", e.to_string()))?;
+    serde_json::from_value::<TimeCondition>(value)
+        .map_err(|e| FieldError::new(field, "invalid_schedule", e.to_string()))
+}
+
+async fn check_destinations(
+    scope: &TenantScope,
+    db: &impl sea_orm::ConnectionTrait,
+    errors: &mut Errors,
+    matched: &mut Destination,
+    unmatched: &mut Destination,
+) -> Vec<(String, &'static str, Uuid)> {
+    let mut refs = Vec::new();
+    for (field, dest) in [
+        ("matched_destination", matched),
+        ("unmatched_destination", unmatched),
+    ] {
+        if errors
+            .check(destinations::check(scope, db, field, dest).await)
+            .is_some()
+            && let Some((t, id)) = dest.target()
+        {
+            refs.push((field.to_owned(), t, id));
+        }
+    }
+    refs
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &TimeConditionListQuery,
+) -> DomainResult<TimeConditionPage> {
+    scope.authorize(Permission::PbxRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let select = scope.select::<time_condition::Entity>();
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, time_condition::Column::Id, |m| m.id)
+        .await?;
+    Ok(TimeConditionPage {
+        items: rows.iter().map(TimeConditionView::from).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    mut input: CreateTimeCondition,
+) -> DomainResult<TimeConditionView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let txn = core.db.begin().await?;
+    let mut errors = Errors::default();
+    let name = errors.check(display_text("name", &input.name));
+    errors.check(parse_schedule("schedule", &input.schedule));
+    let refs = check_destinations(
+        scope,
+        &txn,
+        &mut errors,
+        &mut input.matched_destination,
+        &mut input.unmatched_destination,
+    )
+    .await;
+    errors.finish()?;
+    let Some(name) = name else {
+        return Err(DomainError::internal("validated name missing"));
+    };
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let model = time_condition::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(scope.tenant().id),
+        name: Set(name),
+        schedule: Set(serde_json::to_value(&input.schedule).map_err(DomainError::internal)?),
+        matched_destination: Set(
+            serde_json::to_value(&input.matched_destination).map_err(DomainError::internal)?
+        ),
+        unmatched_destination: Set(
+            serde_json::to_value(&input.unmatched_destination).map_err(DomainError::internal)?
+        ),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
+    let view = TimeConditionView::from(&model);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "time_condition.create",
+            resource_type: "time_condition",
+            resource_id: id,
+            before: None,
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<TimeConditionView> {
+    scope.authorize(Permission::PbxRead)?;
+    let m = scope
+        .find::<time_condition::Entity, _>(&core.db, id, "time condition")
+        .await?;
+    Ok(TimeConditionView::from(&m))
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateTimeCondition,
+    if_match: Option<i64>,
+) -> DomainResult<TimeConditionView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<time_condition::Entity, _>(&txn, id, "time condition")
+        .await?;
+    check_version(current.version, if_match)?;
+    let before = TimeConditionView::from(&current);
+    let mut errors = Errors::default();
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("name", n)));
+    if let Some(s) = &input.schedule {
+        errors.check(parse_schedule("schedule", s));
+    }
+    let mut matched = input
+        .matched_destination
+        .clone()
+        .unwrap_or(before.matched_destination.clone());
+    let mut unmatched = input
+        .unmatched_destination
+        .clone()
+        .unwrap_or(before.unmatched_destination.clone());
+    let refs = check_destinations(scope, &txn, &mut errors, &mut matched, &mut unmatched).await;
+    errors.finish()?;
+    let mut am: time_condition::ActiveModel = current.clone().into();
+    if let Some(n) = name {
+        am.name.set_if_not_equals(n);
+    }
+    if let Some(s) = &input.schedule {
+        am.schedule
+            .set_if_not_equals(serde_json::to_value(s).map_err(DomainError::internal)?);
+    }
+    am.matched_destination
+        .set_if_not_equals(serde_json::to_value(&matched).map_err(DomainError::internal)?);
+    am.unmatched_destination
+        .set_if_not_equals(serde_json::to_value(&unmatched).map_err(DomainError::internal)?);
+    if !am.is_changed() {
+        return Ok(before);
+    }
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = time_condition::Entity::update_many()
+        .set(am)
+        .filter(time_condition::Column::Id.eq(id))
+        .filter(time_condition::Column::TenantId.eq(scope.tenant().id))
+        .filter(time_condition::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
+    let updated = scope
+        .find::<time_condition::Entity, _>(&txn, id, "time condition")
+        .await?;
+    let view = TimeConditionView::from(&updated);
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action: "time_condition.update",
+            resource_type: "time_condition",
+            resource_id: id,
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&view)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::PbxWrite)?;
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = scope
+        .find::<time_condition::Entity, _>(&txn, id, "time condition")
+        .await?;
+    check_version(current.version, if_match)?;
+    destinations::ensure_unreferenced(&txn, tenant_id, "time condition", id).await?;
+    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    time_condition::Entity::delete_many()
+        .filter(time_condition::Column::Id.eq(id))
+        .filter(time_condition::Column::TenantId.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(tenant_id),
+            action: "time_condition.delete",
+            resource_type: "time_condition",
+            resource_id: id,
+            before: Some(audit::snapshot(&TimeConditionView::from(&current))?),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Which branch applies at `at` (now when absent).
+pub async fn evaluate(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> DomainResult<EvaluationView> {
+    scope.authorize(Permission::PbxRead)?;
+    let m = scope
+        .find::<time_condition::Entity, _>(&core.db, id, "time condition")
+        .await?;
+    let view = TimeConditionView::from(&m);
+    let cond =
+        parse_schedule("schedule", &view.schedule).map_err(|e| DomainError::internal(e.message))?;
+    let at = at.unwrap_or_else(Utc::now);
+    let e = cond.explain(at);
+    Ok(EvaluationView {
+        at,
+        local_time: e.local_time.to_rfc3339(),
+        matched: e.matched,
+        rule: e.rule,
+        exception: e.exception,
+        destination: if e.matched {
+            view.matched_destination
+        } else {
+            view.unmatched_destination
+        },
+    })
+}
