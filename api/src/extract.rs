@@ -105,6 +105,38 @@ impl FromRequest for Scope {
     }
 }
 
+/// The configured largest body.
+fn body_limit(req: &HttpRequest) -> usize {
+    core(req)
+        .map(|c| c.config.max_body_bytes)
+        .unwrap_or(256 * 1024)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("The body must be at most {limit} bytes"),
+    )
+}
+
+/// Reads a whole body, refusing it (413) as soon as it grows past `limit`.
+async fn read_limited(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                ErrorCode::MalformedBody,
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
 /// A JSON body, read (size and media type checked) but not yet parsed.
 pub struct Body<T> {
     bytes: Bytes,
@@ -178,9 +210,7 @@ impl<T: 'static> FromRequest for Body<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = core(req)
-            .map(|c| c.config.max_body_bytes)
-            .unwrap_or(256 * 1024);
+        let limit = body_limit(req);
         let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
             m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json")
         });
@@ -189,16 +219,10 @@ impl<T: 'static> FromRequest for Body<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            let too_large = || {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("The body must be at most {limit} bytes"),
-                )
-            };
             if declared.is_some_and(|n| n > limit) {
-                return Err(too_large());
+                return Err(too_large(limit));
             }
             if !is_json {
                 return Err(ApiError::new(
@@ -206,21 +230,8 @@ impl<T: 'static> FromRequest for Body<T> {
                     "Send the body as Content-Type: application/json",
                 ));
             }
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::MalformedBody,
-                        format!("The body could not be read: {e}"),
-                    )
-                })?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                buf.extend_from_slice(&chunk);
-            }
             Ok(Body {
-                bytes: buf.freeze(),
+                bytes: read_limited(payload, limit).await?,
                 _type: PhantomData,
             })
         })
@@ -341,34 +352,16 @@ impl FromRequest for CsvBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = core(req)
-            .map(|c| c.config.max_body_bytes)
-            .unwrap_or(256 * 1024);
+        let limit = body_limit(req);
         let is_csv = req
             .mime_type()
             .ok()
             .flatten()
             .is_some_and(|m| m.essence_str() == "text/csv");
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::MalformedBody,
-                        format!("The body could not be read: {e}"),
-                    )
-                })?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        format!("The body must be at most {limit} bytes"),
-                    ));
-                }
-                buf.extend_from_slice(&chunk);
-            }
             Ok(CsvBody {
-                bytes: buf.freeze(),
+                bytes: read_limited(payload, limit).await?,
                 is_csv,
             })
         })

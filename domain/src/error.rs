@@ -181,6 +181,13 @@ impl DomainError {
         }
     }
 
+    /// 409 for a unique value already in use, naming the field.
+    pub fn taken(field: &str, message: &str) -> Self {
+        let mut err = Self::conflict(format!("{field} {message}"));
+        err.errors.push(FieldError::new(field, "taken", message));
+        err
+    }
+
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, code, message)])
     }

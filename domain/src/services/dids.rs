@@ -370,10 +370,7 @@ pub async fn platform_create(
         .count(&txn)
         .await?;
     if taken > 0 {
-        return Err(crate::services::tenants::conflict_field(
-            "number",
-            "is already in the inventory",
-        ));
+        return Err(DomainError::taken("number", "is already in the inventory"));
     }
     let now = Utc::now();
     let id = Uuid::now_v7();

@@ -17,7 +17,7 @@ use crate::{
     error::{DomainError, DomainResult},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, tenants::conflict_field},
+    services::{audit, check_version},
     validate::{Errors, Hostname},
 };
 
@@ -79,7 +79,7 @@ pub(crate) async fn ensure_free<C: ConnectionTrait>(
         .count(db)
         .await?;
     if taken > 0 {
-        Err(conflict_field(field, "is already in use"))
+        Err(DomainError::taken(field, "is already in use"))
     } else {
         Ok(())
     }

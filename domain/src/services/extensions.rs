@@ -526,7 +526,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         .count(db)
         .await?;
     if username_taken > 0 {
-        return Err(crate::services::tenants::conflict_field(
+        return Err(DomainError::taken(
             "sip_username",
             "is already used in this tenant",
         ));

@@ -25,7 +25,7 @@ use crate::{
     numbering::E164,
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, tenants::conflict_field, trunks, trunks::double_option},
+    services::{audit, check_version, trunks, trunks::double_option},
     validate::{Errors, display_text},
 };
 
@@ -270,7 +270,10 @@ async fn ensure_name_free<C: ConnectionTrait>(
         q = q.filter(outbound_route::Column::Id.ne(id));
     }
     if q.count(db).await? > 0 {
-        return Err(conflict_field("name", "is already used by another route"));
+        return Err(DomainError::taken(
+            "name",
+            "is already used by another route",
+        ));
     }
     Ok(())
 }

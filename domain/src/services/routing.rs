@@ -324,12 +324,7 @@ impl<'a> Resolver<'a> {
         for step in &follow_me {
             match &step.destination {
                 Destination::Extension { id } if *id != ext.id => {
-                    if let Some(e) = extension::Entity::find_by_id(*id)
-                        .filter(extension::Column::TenantId.eq(self.tenant.id))
-                        .one(&self.core.db)
-                        .await?
-                        .filter(|e| e.enabled && !e.dnd)
-                    {
+                    if let Some(e) = self.available_extension(*id).await? {
                         legs.push(self.extension_leg(&e, 0, step.ring_seconds));
                     }
                 }

@@ -20,7 +20,7 @@ use crate::{
     entities::switch_node,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
-    services::{audit, check_version, tenants::conflict_field},
+    services::{audit, check_version},
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
@@ -205,7 +205,7 @@ pub async fn create(
         .count(&txn)
         .await?;
     if taken > 0 {
-        return Err(conflict_field("name", "is already a switch node"));
+        return Err(DomainError::taken("name", "is already a switch node"));
     }
     let (prefix, token) = new_token();
     let now = Utc::now();
@@ -288,7 +288,7 @@ pub async fn update(
             .await?
             > 0
     {
-        return Err(conflict_field("name", "is already a switch node"));
+        return Err(DomainError::taken("name", "is already a switch node"));
     }
     let mut am: switch_node::ActiveModel = current.clone().into();
     if let Some(n) = name {

@@ -192,7 +192,7 @@ pub async fn create(
         .await?
         > 0
     {
-        return Err(conflict_field("slug", "is already taken"));
+        return Err(DomainError::taken("slug", "is already taken"));
     }
     if let Some(d) = &domain_name {
         domains::ensure_free(&txn, "domain", d.as_str()).await?;
@@ -239,12 +239,6 @@ pub async fn create(
     }
     txn.commit().await?;
     Ok(view)
-}
-
-pub(crate) fn conflict_field(field: &str, message: &str) -> DomainError {
-    let mut err = DomainError::conflict(format!("{field} {message}"));
-    err.errors.push(FieldError::new(field, "taken", message));
-    err
 }
 
 /// Tenants the actor can see: all for staff, its subtree for a partner, its own otherwise.

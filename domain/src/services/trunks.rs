@@ -29,7 +29,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     secretbox::SecretBox,
-    services::{audit, check_version, tenants::conflict_field},
+    services::{audit, check_version},
     validate::{Errors, Hostname, display_text},
 };
 
@@ -355,7 +355,10 @@ async fn ensure_name_free<C: ConnectionTrait>(
         q = q.filter(trunk::Column::Id.ne(id));
     }
     if q.count(db).await? > 0 {
-        return Err(conflict_field("name", "is already used by another trunk"));
+        return Err(DomainError::taken(
+            "name",
+            "is already used by another trunk",
+        ));
     }
     Ok(())
 }

@@ -19,7 +19,6 @@ use crate::{
     services::{
         audit, check_version,
         extensions::{self, CreateExtension, ExtensionCreated},
-        tenants::conflict_field,
         voicemail_boxes::{self, CreateVoicemailBox, VoicemailBoxView},
     },
     validate::{Email, Errors, NewPassword, display_text},
@@ -150,7 +149,7 @@ pub(crate) async fn ensure_email_free<C: ConnectionTrait>(db: &C, email: &str) -
         .count(db)
         .await?;
     if taken > 0 {
-        Err(conflict_field("email", "is already registered"))
+        Err(DomainError::taken("email", "is already registered"))
     } else {
         Ok(())
     }

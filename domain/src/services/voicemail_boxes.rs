@@ -228,7 +228,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         .count(db)
         .await?;
     if taken > 0 {
-        return Err(crate::services::tenants::conflict_field(
+        return Err(DomainError::taken(
             "mailbox",
             "is already a voicemail box of this tenant",
         ));
