@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// Tenant-scoped operations in the spec today (identity, PBX configuration, carriers).
 /// Raise it when routes are added; it catches a broken enumeration.
-const MIN_TENANT_SCOPED_OPERATIONS: usize = 73;
+const MIN_TENANT_SCOPED_OPERATIONS: usize = 80;
 
 const TENANT_PREFIX: &str = "/v1/tenants/{tenant_id}";
 
@@ -128,6 +128,8 @@ fn resource(path: &str) -> &str {
 enum Payload {
     Json(Value),
     Raw(&'static str),
+    /// An upload that is not JSON (a greeting recording).
+    Audio(&'static [u8]),
 }
 
 /// Bodies to try on a write: a plausible one (it would succeed if the caller were allowed)
@@ -180,6 +182,17 @@ fn payloads(op: &Op, all: bool) -> Vec<Option<Payload>> {
         ("conferences", _) => json!({"name": "Hijacked", "pin": null}),
         ("queues", Method::POST) => json!({"number": "7780", "name": "Intruders"}),
         ("queues", _) => json!({"name": "Hijacked", "max_wait_seconds": 60}),
+        ("ivr-menus", Method::POST) => json!({"number": "7781", "name": "Intruders",
+            "greeting": {"type": "text", "text": "Hello"}, "direct_dial": true}),
+        ("ivr-menus", _) => json!({"name": "Hijacked", "direct_dial": true}),
+        ("greeting", _) => {
+            let audio = Payload::Audio(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00");
+            return if all {
+                vec![Some(audio), Some(Payload::Raw("{\"name\": "))]
+            } else {
+                vec![Some(audio)]
+            };
+        }
         // Routes added later: an empty object is a valid merge patch, and the object lookup
         // must answer 404 before anything else is said about a body.
         _ => json!({}),
@@ -217,6 +230,7 @@ async fn send(
     match payload {
         Some(Payload::Json(v)) => req = req.json(v),
         Some(Payload::Raw(s)) => req = req.header("content-type", "application/json").body(*s),
+        Some(Payload::Audio(b)) => req = req.header("content-type", "audio/wav").body(*b),
         None => {}
     }
     let res = req.send().await.unwrap();

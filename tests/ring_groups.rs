@@ -14,14 +14,6 @@ fn groups(tenant: &str) -> String {
     format!("/v1/tenants/{tenant}/ring-groups")
 }
 
-async fn audit_actions(app: &TestApp, resource: &str) -> Vec<String> {
-    audit_events(app, &format!("resource_id={resource}"))
-        .await
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn ring_group_crud_versions_and_audit() {
     let app = TestApp::spawn().await;

@@ -137,6 +137,26 @@ impl Pbx {
         (trunk, route)
     }
 
+    /// Puts `number` in the platform's DID inventory, on a fresh carrier trunk.
+    async fn inventory_did(&self, number: &str) {
+        let carrier = expect_json(
+            self.app
+                .post(
+                    "/v1/trunks",
+                    &self.app.admin,
+                    json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
+                )
+                .await,
+            201,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let did = json!({"number": number, "carrier_trunk_id": carrier, "currency": "EUR"});
+        expect_json(self.app.post("/v1/dids", &self.app.admin, did).await, 201).await;
+    }
+
     async fn route(&self, dialled: &str) -> Value {
         let res = self
             .route_raw(json!({"domain": self.domain, "caller": "1001", "destination": dialled}))
@@ -482,27 +502,7 @@ async fn inbound_calls_follow_the_did() {
     let ext = p
         .ext(json!({"number": "1001", "display_name": "Reception"}))
         .await;
-    let carrier = expect_json(
-        p.app
-            .post(
-                "/v1/trunks",
-                &p.app.admin,
-                json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
-            )
-            .await,
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect_json(
-        p.app
-            .post("/v1/dids", &p.app.admin, json!({"number": "+34 911 23 45 67", "carrier_trunk_id": carrier, "currency": "EUR"}))
-            .await,
-        201,
-    )
-    .await;
+    p.inventory_did("+34 911 23 45 67").await;
     let inbound = |number: &str| json!({"domain": p.domain, "caller": "+12125550100", "destination": number, "source": "trunk"});
     // Not claimed yet: unknown.
     assert_eq!(
@@ -653,4 +653,183 @@ async fn deleting_a_tenant_removes_its_pbx_and_frees_its_dids() {
         "not_found",
     )
     .await;
+}
+
+/// IVR menus: every key's plan expanded, a submenu's "back" key and a replaying timeout
+/// become `goto_ivr` (a caller's key press breaks those cycles, so they are not loops), a
+/// recorded greeting is fetched by the switch from the URL in the plan.
+#[tokio::test]
+async fn ivr_menus_resolve() {
+    let p = Pbx::new().await;
+    let vm = p.vm("2000").await;
+    let a = p
+        .ext(json!({"number": "2001", "display_name": "Sales", "voicemail_box_id": vm}))
+        .await;
+    let menus = format!("/v1/tenants/{}/ivr-menus", p.t);
+    let create = |body: Value| {
+        let app = &p.app;
+        let url = menus.clone();
+        let admin = p.admin.clone();
+        async move {
+            expect_json(app.post(&url, &admin, body).await, 201).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let main = create(json!({"number": "500", "name": "Main",
+        "greeting": {"type": "text", "text": "Welcome to Routing Co", "language": "en-gb"},
+        "direct_dial": true, "timeout_seconds": 7, "invalid_retries": 1,
+        "options": [{"digit": "1", "destination": {"type": "extension", "id": a}}],
+        "timeout_destination": {"type": "voicemail_box", "id": vm}}))
+    .await;
+    let sub = create(json!({"number": "510", "name": "Support",
+        "greeting": {"type": "text", "text": "Support"},
+        "options": [
+            {"digit": "9", "destination": {"type": "ivr_menu", "id": main}},
+            {"digit": "#", "destination": {"type": "external_number", "number": "+34911234567"}},
+        ],
+        "timeout_destination": {"type": "ivr_menu", "id": main}}))
+    .await;
+    expect_json(
+        p.app
+            .patch(
+                &format!("{menus}/{main}"),
+                &p.admin,
+                json!({"options": [
+                    {"digit": "1", "destination": {"type": "extension", "id": a}},
+                    {"digit": "2", "destination": {"type": "ivr_menu", "id": sub}},
+                    {"digit": "0", "destination": {"type": "hangup"}}
+                ], "invalid_destination": {"type": "ivr_menu", "id": main}}),
+            )
+            .await,
+        200,
+    )
+    .await;
+
+    let r = p.route("500").await;
+    let plan = &r["plan"];
+    assert_eq!(plan["action"], "ivr", "{r}");
+    assert_eq!(plan["ivr_menu_id"], main.as_str());
+    assert_eq!(plan["number"], "500");
+    assert_eq!(
+        plan["greeting"],
+        json!({"type": "text", "text": "Welcome to Routing Co", "language": "en-gb"})
+    );
+    assert_eq!(plan["timeout_seconds"], 7);
+    assert_eq!(plan["invalid_retries"], 1);
+    assert_eq!(plan["direct_dial"], true);
+    let options = plan["options"].as_array().unwrap();
+    let digits: Vec<&str> = options
+        .iter()
+        .map(|o| o["digit"].as_str().unwrap())
+        .collect();
+    assert_eq!(digits, ["1", "2", "0"]);
+    // 1: the extension, with its voicemail on every outcome.
+    assert_eq!(options[0]["plan"]["action"], "ring");
+    assert_eq!(options[0]["plan"]["legs"][0]["extension_id"], a.as_str());
+    assert_eq!(options[0]["plan"]["on_no_answer"]["action"], "voicemail");
+    // 2: the submenu, expanded; its 9 and its timeout go back to the main menu.
+    let submenu = &options[1]["plan"];
+    assert_eq!(submenu["action"], "ivr");
+    assert_eq!(submenu["ivr_menu_id"], sub.as_str());
+    let back = json!({"action": "goto_ivr", "ivr_menu_id": main, "number": "500"});
+    assert_eq!(submenu["options"][0]["digit"], "9");
+    assert_eq!(submenu["options"][0]["plan"], back);
+    assert_eq!(submenu["options"][1]["plan"]["action"], "hangup");
+    assert_eq!(
+        submenu["options"][1]["plan"]["reason"], "no_route",
+        "no outbound route yet"
+    );
+    assert_eq!(submenu["on_timeout"], back);
+    // 0: hang up; no key: voicemail; a wrong key: the menu again.
+    assert_eq!(
+        options[2]["plan"],
+        json!({"action": "hangup", "reason": "hangup"})
+    );
+    assert_eq!(plan["on_timeout"]["action"], "voicemail");
+    assert_eq!(plan["on_timeout"]["mailbox"], "2000");
+    assert_eq!(plan["on_invalid"], back);
+    let trace: Vec<&str> = r["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(trace.contains(&"IVR menu 500 (3 options)"), "{trace:?}");
+    assert!(trace.contains(&"back to IVR menu 500"), "{trace:?}");
+
+    // Dialling the submenu directly: its own plan, with the main menu expanded under 9.
+    let plan = p.route("510").await["plan"].clone();
+    assert_eq!(plan["ivr_menu_id"], sub.as_str());
+    assert_eq!(plan["options"][0]["plan"]["action"], "ivr");
+    assert_eq!(
+        plan["options"][0]["plan"]["options"][1]["plan"],
+        json!({"action": "goto_ivr", "ivr_menu_id": sub, "number": "510"})
+    );
+
+    // A recorded greeting: the plan names the switch URL and the digest; the node fetches
+    // the audio there, a user token cannot.
+    let mut wav = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+    wav.extend_from_slice(&[0u8; 40]);
+    let res = send_raw(
+        &p.app,
+        Method::PUT,
+        &format!("{menus}/{main}/greeting"),
+        &p.admin,
+        Some("audio/wav"),
+        wav.clone(),
+    )
+    .await;
+    let sha = expect_json(res, 200).await["greeting"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let greeting = p.route("500").await["plan"]["greeting"].clone();
+    let url = format!("/v1/switch/ivr-menus/{main}/greeting");
+    assert_eq!(
+        greeting,
+        json!({"type": "recording", "url": url, "content_type": "audio/wav", "sha256": sha})
+    );
+    let res = p.app.get(&url, &p.node).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), wav);
+    assert_problem(p.app.get(&url, &p.admin).await, 401, "unauthenticated").await;
+    assert_problem(
+        p.app
+            .get(&format!("/v1/switch/ivr-menus/{sub}/greeting"), &p.node)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // A DID can land on the menu.
+    p.inventory_did("+34911234500").await;
+    let did = expect_json(
+        p.app
+            .post(
+                &format!("/v1/tenants/{}/dids", p.t),
+                &p.admin,
+                json!({"number": "+34911234500"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    expect_json(
+        p.app
+            .patch(
+                &format!("/v1/tenants/{}/dids/{}", p.t, did["id"].as_str().unwrap()),
+                &p.admin,
+                json!({"destination": {"type": "ivr_menu", "id": main}}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let inbound = json!({"domain": p.domain, "caller": "+12125550100", "destination": "+34911234500", "source": "trunk"});
+    let plan = expect_json(p.route_raw(inbound).await, 200).await["plan"].clone();
+    assert_eq!(plan["action"], "ivr");
+    assert_eq!(plan["ivr_menu_id"], main.as_str());
 }

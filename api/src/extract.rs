@@ -367,3 +367,36 @@ impl FromRequest for CsvBody {
         })
     }
 }
+
+/// An audio upload (IVR greetings), read whole within the domain's greeting limit. The media
+/// type is only recorded here; the domain checks it and the bytes after the scope resolved,
+/// so a request for another tenant is a 404 whatever it sends.
+pub struct AudioBody {
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+impl FromRequest for AudioBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .map(|m| m.essence_str().to_ascii_lowercase())
+            .unwrap_or_default();
+        let payload = payload.take();
+        Box::pin(async move {
+            Ok(AudioBody {
+                content_type,
+                bytes: read_limited(
+                    payload,
+                    centralita_domain::services::ivr_menus::MAX_GREETING_BYTES,
+                )
+                .await?,
+            })
+        })
+    }
+}

@@ -65,6 +65,12 @@ impl TenantOwned for audit_event::Entity {
     }
 }
 
+impl TenantOwned for crate::entities::ivr_menu::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::ivr_menu::Column::TenantId
+    }
+}
+
 impl TenantOwned for ring_group::Entity {
     fn tenant_column() -> Self::Column {
         ring_group::Column::TenantId

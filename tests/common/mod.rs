@@ -330,6 +330,15 @@ pub async fn audit_events(app: &TestApp, query: &str) -> Vec<Value> {
 
 /// Asserts that no object key of `value`, at any depth, names a secret, and that none of
 /// `secrets` appears anywhere in its text.
+/// The audit actions recorded for one resource, oldest first.
+pub async fn audit_actions(app: &TestApp, resource: &str) -> Vec<String> {
+    audit_events(app, &format!("resource_id={resource}"))
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub fn assert_no_secrets(value: &Value, secrets: &[&str]) {
     fn walk(v: &Value, at: &str) {
         match v {

@@ -11,6 +11,7 @@ pub mod conferences;
 pub mod dids;
 pub mod domains;
 pub mod extensions;
+pub mod ivr_menus;
 pub mod ops;
 pub mod outbound_routes;
 pub mod queues;
@@ -72,6 +73,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ring_groups::get)
         .service(ring_groups::update)
         .service(ring_groups::delete)
+        .service(ivr_menus::list)
+        .service(ivr_menus::create)
+        .service(ivr_menus::get)
+        .service(ivr_menus::update)
+        .service(ivr_menus::delete)
+        .service(ivr_menus::put_greeting)
+        .service(ivr_menus::get_greeting)
         .service(conferences::list)
         .service(conferences::create)
         .service(conferences::get)
@@ -98,6 +106,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch_nodes::delete)
         .service(switch::directory)
         .service(switch::route)
+        .service(switch::ivr_greeting)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use centralita_domain::{
     Core,
     services::{
+        ivr_menus,
         routing::{self, RoutePlan, RouteRequest},
         switch::{self, DirectoryEntry},
     },
@@ -14,6 +15,7 @@ use crate::{
     problem::{ApiResult, CommonErrors},
     respond,
 };
+use uuid::Uuid;
 
 /// What a media server needs to authenticate and place `user@domain`: HA1/HA1B digests
 /// (never a password), caller ID, voicemail, limits. 404 for unknown users, domains, and
@@ -52,4 +54,23 @@ pub async fn route(
 ) -> ApiResult<HttpResponse> {
     let plan = routing::route(&core, body.parse()?).await?;
     Ok(respond::ok(&plan, None))
+}
+
+/// The recorded greeting of an IVR menu, as named by a route plan's `recording` prompt.
+/// Cache it by the plan's `sha256`; 404 when the menu has no recording.
+#[utoipa::path(
+    tag = "switch",
+    params(("ivr_menu_id" = Uuid, Path)),
+    responses((status = 200, description = "The recording", content_type = "audio/*", body = Vec<u8>), CommonErrors),
+    security(("switch_node" = []))
+)]
+#[get("/v1/switch/ivr-menus/{ivr_menu_id}/greeting")]
+pub async fn ivr_greeting(
+    _node: SwitchNode,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (content_type, bytes) =
+        ivr_menus::greeting_audio_for_switch(&core, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
 }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod extension;
 pub mod extension_credential;
 pub mod idempotency_key;
+pub mod ivr_menu;
 pub mod job;
 pub mod outbound_route;
 pub mod outbound_route_trunk;

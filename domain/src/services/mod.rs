@@ -14,6 +14,7 @@ pub mod domains;
 pub mod extension_csv;
 pub mod extensions;
 pub mod idempotency;
+pub mod ivr_menus;
 pub mod jobs;
 pub mod outbound_routes;
 pub mod queues;

@@ -15,14 +15,15 @@ use uuid::Uuid;
 use crate::{
     core::Core,
     entities::{
-        conference, dial_number, did, extension, queue, ring_group, tenant, time_condition, trunk,
-        voicemail_box,
+        conference, dial_number, did, extension, ivr_menu, queue, ring_group, tenant,
+        time_condition, trunk, voicemail_box,
     },
     error::{DomainError, DomainResult},
     numbering::E164,
     services::{
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
+        ivr_menus::{Greeting, IvrMenuView},
         outbound_routes,
         queues::QueueAgent,
         ring_groups::{MemberTarget, RingGroupMember},
@@ -34,10 +35,10 @@ use crate::{
 /// Longest chain of destinations followed before giving up.
 pub const MAX_DEPTH: usize = 8;
 
-/// Most destinations resolved for one call. Each ring has three outcomes, so depth alone
-/// would allow 3^depth lookups; the budget keeps one request's work small whatever the
-/// configuration.
-pub const MAX_STEPS: usize = 64;
+/// Most destinations resolved for one call. Each ring has three outcomes and an IVR menu up
+/// to fourteen, so depth alone would allow a huge tree; the budget keeps one request's work
+/// small whatever the configuration (a main menu and two full submenus of extensions fit).
+pub const MAX_STEPS: usize = 160;
 
 /// Seconds an extension rings before its no-answer treatment, when nothing says otherwise.
 pub const DEFAULT_RING_SECONDS: u32 = 25;
@@ -158,8 +159,52 @@ pub enum Plan {
         pin_required: bool,
         max_members: i32,
     },
+    /// Play an IVR menu: the greeting, then wait `timeout_seconds` for one key. The plan of
+    /// the pressed key's option follows; no key or an unknown key replays the menu up to
+    /// `invalid_retries` times, then `on_timeout` or `on_invalid` takes the call.
+    Ivr {
+        ivr_menu_id: Uuid,
+        number: String,
+        name: String,
+        greeting: Prompt,
+        timeout_seconds: i32,
+        invalid_retries: i32,
+        /// The caller may dial an internal number instead: the switch routes the digits it
+        /// collected as a new internal call from the same domain.
+        direct_dial: bool,
+        options: Vec<IvrOptionPlan>,
+        #[schema(value_type = Object)]
+        on_timeout: Box<Plan>,
+        #[schema(value_type = Object)]
+        on_invalid: Box<Plan>,
+    },
+    /// Go back to an IVR menu that encloses this plan (an option "back to the main menu",
+    /// a timeout that replays the menu): the menu's plan is the enclosing `ivr` one.
+    GotoIvr { ivr_menu_id: Uuid, number: String },
     /// End the call with `reason` (`busy`, `hangup`, `loop` …).
     Hangup { reason: String },
+}
+
+/// One key of an IVR menu and what pressing it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct IvrOptionPlan {
+    pub digit: String,
+    #[schema(value_type = Object)]
+    pub plan: Plan,
+}
+
+/// What a menu plays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Prompt {
+    /// Speak `text` with text-to-speech.
+    Text { text: String, language: String },
+    /// Play the recording fetched from `url` (a switch-node route); cache it by `sha256`.
+    Recording {
+        url: String,
+        content_type: String,
+        sha256: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -208,6 +253,8 @@ struct Resolver<'a> {
     caller: String,
     /// The instant time conditions are evaluated at.
     now: chrono::DateTime<chrono::Utc>,
+    /// IVR menus being expanded, outermost first.
+    ivr_path: Vec<Uuid>,
 }
 
 impl<'a> Resolver<'a> {
@@ -241,11 +288,7 @@ impl<'a> Resolver<'a> {
                 Destination::Queue { id } => self.queue(id, depth).await,
                 Destination::Conference { id } => self.conference(id).await,
                 Destination::TimeCondition { id } => self.time_condition(id, depth).await,
-                other => {
-                    let (kind, id) = other.target().unwrap_or(("unknown", Uuid::nil()));
-                    self.trace.push(format!("{kind} {id}: not routable yet"));
-                    Ok(hangup("unsupported_destination"))
-                }
+                Destination::IvrMenu { id } => self.ivr_menu(id, depth).await,
             }
         })
     }
@@ -493,6 +536,75 @@ impl<'a> Resolver<'a> {
         self.destination(next, depth + 1).await
     }
 
+    /// Expands every option of a menu. A destination leading back to a menu being expanded
+    /// (a submenu's "back" key, a timeout replaying the menu) becomes a `goto_ivr`: the
+    /// caller's key presses break such cycles, so they are not loops.
+    async fn ivr_menu(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
+        let Some(m) = ivr_menu::Entity::find_by_id(id)
+            .filter(ivr_menu::Column::TenantId.eq(self.tenant.id))
+            .one(&self.core.db)
+            .await?
+        else {
+            return Ok(hangup("unknown_ivr_menu"));
+        };
+        if self.ivr_path.contains(&id) {
+            self.trace.push(format!("back to IVR menu {}", m.number));
+            return Ok(Plan::GotoIvr {
+                ivr_menu_id: id,
+                number: m.number,
+            });
+        }
+        let menu = IvrMenuView::new(&m)?;
+        self.trace.push(format!(
+            "IVR menu {} ({} options)",
+            menu.number,
+            menu.options.len()
+        ));
+        self.ivr_path.push(id);
+        let mut options = Vec::with_capacity(menu.options.len());
+        for o in menu.options {
+            self.trace.push(format!("key {}", o.digit));
+            let plan = self.destination(o.destination, depth + 1).await?;
+            options.push(IvrOptionPlan {
+                digit: o.digit,
+                plan,
+            });
+        }
+        self.trace.push("no key".into());
+        let on_timeout = self
+            .destination(menu.timeout_destination, depth + 1)
+            .await?;
+        self.trace.push("invalid key".into());
+        let on_invalid = self
+            .destination(menu.invalid_destination, depth + 1)
+            .await?;
+        self.ivr_path.pop();
+        let greeting = match menu.greeting {
+            Greeting::Text { text, language } => Prompt::Text { text, language },
+            Greeting::Recording {
+                content_type,
+                sha256,
+                ..
+            } => Prompt::Recording {
+                url: format!("/v1/switch/ivr-menus/{id}/greeting"),
+                content_type,
+                sha256,
+            },
+        };
+        Ok(Plan::Ivr {
+            ivr_menu_id: id,
+            number: menu.number,
+            name: menu.name,
+            greeting,
+            timeout_seconds: menu.timeout_seconds,
+            invalid_retries: menu.invalid_retries,
+            direct_dial: menu.direct_dial,
+            options,
+            on_timeout: Box::new(on_timeout),
+            on_invalid: Box::new(on_invalid),
+        })
+    }
+
     async fn conference(&mut self, id: Uuid) -> DomainResult<Plan> {
         let Some(c) = conference::Entity::find_by_id(id)
             .filter(conference::Column::TenantId.eq(self.tenant.id))
@@ -665,6 +777,7 @@ async fn resolve(
         cacheable: true,
         caller: req.caller.trim().to_owned(),
         now: req.at.unwrap_or_else(chrono::Utc::now),
+        ivr_path: Vec::new(),
     };
     let dialled = req.destination.trim().to_owned();
     if dialled.is_empty() || dialled.len() > 64 {

@@ -124,11 +124,12 @@ fn check_emails(errors: &mut Errors, raw: &[String]) -> Vec<String> {
     out
 }
 
-fn check_language(errors: &mut Errors, raw: &str) -> String {
+/// A prompt language the switches have sounds for; shared with IVR greetings.
+pub(crate) fn check_language(errors: &mut Errors, field: &str, raw: &str) -> String {
     let lang = raw.trim().to_lowercase();
     if !LANGUAGES.contains(&lang.as_str()) {
         errors.push(FieldError::new(
-            "language",
+            field,
             "unsupported_language",
             format!("must be one of {}", LANGUAGES.join(", ")),
         ));
@@ -196,7 +197,11 @@ pub(crate) async fn prepare(
         &input.mailbox,
     ));
     let emails = check_emails(errors, &input.emails);
-    let language = check_language(errors, input.language.as_deref().unwrap_or("en"));
+    let language = check_language(
+        errors,
+        "language",
+        input.language.as_deref().unwrap_or("en"),
+    );
     let attach_audio = input.attach_audio.unwrap_or(true);
     let delete_after_email = input.delete_after_email.unwrap_or(false);
     check_delete_after(errors, delete_after_email, attach_audio, &emails);
@@ -317,7 +322,7 @@ pub async fn update(
     let language = input
         .language
         .as_deref()
-        .map(|l| check_language(&mut errors, l));
+        .map(|l| check_language(&mut errors, "language", l));
     let attach = input.attach_audio.unwrap_or(current.attach_audio);
     let delete = input
         .delete_after_email

@@ -1,0 +1,774 @@
+//! IVR menus: "for sales press 1, for support press 2". A greeting plays, the caller presses
+//! one key, and the option for that key says where the call goes; no key or a key without
+//! an option replays the menu, then ends at the timeout or invalid-input destination.
+//!
+//! The greeting is either text the switch speaks (TTS, in a prompt language) or a recording
+//! uploaded with `PUT …/greeting`. Recordings are files in the data directory under
+//! `ivr-greetings/`, named by a generated key (never by anything from a request), checked
+//! to really be WAV, MP3 or Ogg audio, and removed when replaced or when the menu goes.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    authz::Permission,
+    core::Core,
+    entities::ivr_menu,
+    error::{DomainError, DomainResult, ErrorCode, FieldError},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{
+        audit, check_version,
+        destinations::{self, Destination},
+        dial_numbers,
+        ring_groups::{Refs, check_destination, check_range, from_json, to_json},
+        voicemail_boxes::check_language,
+    },
+    validate::{DialNumber, Errors, display_text},
+};
+
+/// Largest greeting recording accepted: about nine minutes of 8 kHz 16-bit WAV, far more
+/// than any menu greeting, small enough to hold in memory while it is checked.
+pub const MAX_GREETING_BYTES: usize = 8 * 1024 * 1024;
+
+/// Longest text greeting, in characters.
+const MAX_GREETING_TEXT: usize = 1000;
+
+/// The keys a caller can press.
+const DIGITS: [&str; 12] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"];
+
+/// What the caller hears first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Greeting {
+    /// Spoken by the switch's text-to-speech in `language`.
+    Text {
+        /// 1-1000 characters.
+        text: String,
+        /// Prompt language (default `en`).
+        #[serde(default = "default_language")]
+        language: String,
+    },
+    /// An uploaded recording (`PUT …/greeting`); read-only here, set by the upload.
+    Recording {
+        /// `audio/wav`, `audio/mpeg` or `audio/ogg`.
+        content_type: String,
+        size_bytes: i64,
+        /// Hex SHA-256 of the audio: switches cache the file by it.
+        sha256: String,
+        uploaded_at: DateTime<Utc>,
+    },
+}
+
+fn default_language() -> String {
+    "en".to_owned()
+}
+
+/// One key of the menu.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IvrOption {
+    /// `0`-`9`, `*` or `#`; each at most once per menu.
+    pub digit: String,
+    pub destination: Destination,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IvrMenuView {
+    pub id: Uuid,
+    pub number: String,
+    pub name: String,
+    pub greeting: Greeting,
+    pub options: Vec<IvrOption>,
+    /// Seconds to wait for a key after the greeting.
+    pub timeout_seconds: i32,
+    /// How many times the menu replays after no key or a key without an option, before the
+    /// timeout or invalid destination takes the call.
+    pub invalid_retries: i32,
+    /// Whether the caller may dial an internal number (an extension …) instead of an option.
+    pub direct_dial: bool,
+    pub timeout_destination: Destination,
+    pub invalid_destination: Destination,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl IvrMenuView {
+    pub(crate) fn new(m: &ivr_menu::Model) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            number: m.number.clone(),
+            name: m.name.clone(),
+            greeting: from_json(&m.greeting)?,
+            options: from_json(&m.options)?,
+            timeout_seconds: m.timeout_seconds,
+            invalid_retries: m.invalid_retries,
+            direct_dial: m.direct_dial,
+            timeout_destination: from_json(&m.timeout_destination)?,
+            invalid_destination: from_json(&m.invalid_destination)?,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        })
+    }
+}
+
+crate::page_type!(IvrMenuPage, IvrMenuView);
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIvrMenu {
+    /// 2-15 digits, in the tenant's shared number space (409 `number_taken` on collision).
+    pub number: String,
+    pub name: String,
+    /// A `text` greeting; upload a recording afterwards with `PUT …/greeting`.
+    pub greeting: Greeting,
+    /// 0-12 options, one per key. A menu needs at least one option or `direct_dial`.
+    #[serde(default)]
+    pub options: Vec<IvrOption>,
+    /// 1-60 (default 5).
+    pub timeout_seconds: Option<i32>,
+    /// 0-9 (default 2).
+    pub invalid_retries: Option<i32>,
+    /// Default false.
+    pub direct_dial: Option<bool>,
+    /// Default `{"type": "hangup"}`.
+    pub timeout_destination: Option<Destination>,
+    /// Default `{"type": "hangup"}`.
+    pub invalid_destination: Option<Destination>,
+}
+
+/// JSON merge patch of an IVR menu; `options`, when present, replaces the whole list. A
+/// `text` greeting replaces a recording (and deletes it).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIvrMenu {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub greeting: Option<Greeting>,
+    pub options: Option<Vec<IvrOption>>,
+    pub timeout_seconds: Option<i32>,
+    pub invalid_retries: Option<i32>,
+    pub direct_dial: Option<bool>,
+    pub timeout_destination: Option<Destination>,
+    pub invalid_destination: Option<Destination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IvrMenuListQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Exact number.
+    pub number: Option<String>,
+}
+
+/// A text greeting as written by a client; a recording cannot be written as JSON.
+fn check_greeting(errors: &mut Errors, greeting: &mut Greeting) {
+    match greeting {
+        Greeting::Text { text, language } => {
+            let trimmed = text.trim();
+            let len = trimmed.chars().count();
+            if len == 0 || len > MAX_GREETING_TEXT {
+                errors.push(FieldError::new(
+                    "greeting.text",
+                    "invalid_length",
+                    format!("must be 1-{MAX_GREETING_TEXT} characters"),
+                ));
+            } else if trimmed.chars().any(|c| c.is_control() && c != '\n') {
+                errors.push(FieldError::new(
+                    "greeting.text",
+                    "invalid_characters",
+                    "must not contain control characters",
+                ));
+            }
+            *text = trimmed.to_owned();
+            *language = check_language(errors, "greeting.language", language);
+        }
+        Greeting::Recording { .. } => errors.push(FieldError::new(
+            "greeting",
+            "upload_required",
+            "a recording is set by uploading the audio to PUT …/greeting; write a text greeting here",
+        )),
+    }
+}
+
+/// Checks the options (keys valid and distinct, destinations in the tenant), normalising
+/// external numbers in place and recording the references.
+async fn check_options<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    refs: &mut Refs,
+    options: &mut [IvrOption],
+    direct_dial: bool,
+) {
+    if options.len() > DIGITS.len() {
+        errors.push(FieldError::new(
+            "options",
+            "invalid_length",
+            format!("must have at most {} options", DIGITS.len()),
+        ));
+    }
+    if options.is_empty() && !direct_dial {
+        errors.push(FieldError::new(
+            "options",
+            "invalid_length",
+            "a menu needs at least one option, or direct_dial",
+        ));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (i, o) in options.iter_mut().enumerate() {
+        let field = format!("options[{i}]");
+        let digit = o.digit.trim().to_owned();
+        if !DIGITS.contains(&digit.as_str()) {
+            errors.push(FieldError::new(
+                format!("{field}.digit"),
+                "invalid_digit",
+                "must be one key: 0-9, * or #",
+            ));
+        } else if seen.contains(&digit) {
+            errors.push(FieldError::new(
+                format!("{field}.digit"),
+                "duplicate_digit",
+                "another option already uses this key",
+            ));
+        } else {
+            seen.push(digit.clone());
+        }
+        o.digit = digit;
+        check_destination(
+            scope,
+            db,
+            errors,
+            refs,
+            &format!("{field}.destination"),
+            &mut o.destination,
+        )
+        .await;
+    }
+}
+
+/// The menu's settings after defaults, checked together.
+struct Checked {
+    timeout_seconds: i32,
+    invalid_retries: i32,
+    timeout_destination: Destination,
+    invalid_destination: Destination,
+}
+
+async fn check_common<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    refs: &mut Refs,
+    mut c: Checked,
+) -> Checked {
+    check_range(errors, "timeout_seconds", c.timeout_seconds, 1, 60);
+    check_range(errors, "invalid_retries", c.invalid_retries, 0, 9);
+    check_destination(
+        scope,
+        db,
+        errors,
+        refs,
+        "timeout_destination",
+        &mut c.timeout_destination,
+    )
+    .await;
+    check_destination(
+        scope,
+        db,
+        errors,
+        refs,
+        "invalid_destination",
+        &mut c.invalid_destination,
+    )
+    .await;
+    c
+}
+
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &IvrMenuListQuery,
+) -> DomainResult<IvrMenuPage> {
+    scope.authorize(Permission::PbxRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = scope.select::<ivr_menu::Entity>();
+    if let Some(n) = &query.number {
+        select = select.filter(ivr_menu::Column::Number.eq(n.clone()));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, ivr_menu::Column::Id, |m| m.id)
+        .await?;
+    Ok(IvrMenuPage {
+        items: rows
+            .iter()
+            .map(IvrMenuView::new)
+            .collect::<DomainResult<_>>()?,
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    mut input: CreateIvrMenu,
+) -> DomainResult<IvrMenuView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let mut errors = Errors::default();
+    let mut refs = Refs::new();
+    let number = errors.check(DialNumber::parse("number", &input.number));
+    let name = errors.check(display_text("name", &input.name));
+    check_greeting(&mut errors, &mut input.greeting);
+    let direct_dial = input.direct_dial.unwrap_or(false);
+    check_options(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        &mut input.options,
+        direct_dial,
+    )
+    .await;
+    let c = check_common(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        Checked {
+            timeout_seconds: input.timeout_seconds.unwrap_or(5),
+            invalid_retries: input.invalid_retries.unwrap_or(2),
+            timeout_destination: input.timeout_destination.unwrap_or(Destination::Hangup),
+            invalid_destination: input.invalid_destination.unwrap_or(Destination::Hangup),
+        },
+    )
+    .await;
+    errors.finish()?;
+    let (Some(number), Some(name)) = (number, name) else {
+        return Err(DomainError::internal("validated IVR menu missing"));
+    };
+
+    let tenant_id = scope.tenant().id;
+    let id = Uuid::now_v7();
+    let txn = core.db.begin().await?;
+    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ivr_menu", id).await?;
+    let now = Utc::now();
+    let model = ivr_menu::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        number: Set(number.into_inner()),
+        name: Set(name),
+        greeting: Set(to_json(&input.greeting)?),
+        greeting_storage_key: Set(None),
+        options: Set(to_json(&input.options)?),
+        timeout_seconds: Set(c.timeout_seconds),
+        invalid_retries: Set(c.invalid_retries),
+        direct_dial: Set(direct_dial),
+        timeout_destination: Set(to_json(&c.timeout_destination)?),
+        invalid_destination: Set(to_json(&c.invalid_destination)?),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    let view = IvrMenuView::new(&model)?;
+    record(scope, &txn, "ivr_menu.create", id, None, Some(&view)).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<IvrMenuView> {
+    scope.authorize(Permission::PbxRead)?;
+    IvrMenuView::new(&find(scope, &core.db, id).await?)
+}
+
+pub async fn update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateIvrMenu,
+    if_match: Option<i64>,
+) -> DomainResult<IvrMenuView> {
+    scope.authorize(Permission::PbxWrite)?;
+    let before = IvrMenuView::new(&find(scope, &core.db, id).await?)?;
+    let mut errors = Errors::default();
+    let mut refs = Refs::new();
+    let number = input
+        .number
+        .as_deref()
+        .and_then(|n| errors.check(DialNumber::parse("number", n)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("name", n)));
+    let mut greeting = input.greeting;
+    if let Some(g) = greeting.as_mut() {
+        check_greeting(&mut errors, g);
+    }
+    let direct_dial = input.direct_dial.unwrap_or(before.direct_dial);
+    let mut options = input.options.unwrap_or_else(|| before.options.clone());
+    check_options(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        &mut options,
+        direct_dial,
+    )
+    .await;
+    let c = check_common(
+        scope,
+        &core.db,
+        &mut errors,
+        &mut refs,
+        Checked {
+            timeout_seconds: input.timeout_seconds.unwrap_or(before.timeout_seconds),
+            invalid_retries: input.invalid_retries.unwrap_or(before.invalid_retries),
+            timeout_destination: input
+                .timeout_destination
+                .unwrap_or_else(|| before.timeout_destination.clone()),
+            invalid_destination: input
+                .invalid_destination
+                .unwrap_or_else(|| before.invalid_destination.clone()),
+        },
+    )
+    .await;
+    errors.finish()?;
+
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = find(scope, &txn, id).await?;
+    check_version(current.version, if_match)?;
+    let mut am: ivr_menu::ActiveModel = current.clone().into();
+    if let Some(n) = number.map(DialNumber::into_inner)
+        && n != current.number
+    {
+        dial_numbers::release(&txn, tenant_id, id).await?;
+        dial_numbers::reserve(&txn, tenant_id, &n, "ivr_menu", id).await?;
+        am.number = Set(n);
+    }
+    if let Some(n) = name {
+        am.name.set_if_not_equals(n);
+    }
+    // A text greeting replaces a recording: the file goes once the change is committed.
+    let mut dropped_recording = None;
+    if let Some(g) = greeting {
+        let json = to_json(&g)?;
+        if json != current.greeting {
+            am.greeting = Set(json);
+            dropped_recording = current.greeting_storage_key.clone();
+            am.greeting_storage_key = Set(None);
+        }
+    }
+    am.options.set_if_not_equals(to_json(&options)?);
+    am.timeout_seconds.set_if_not_equals(c.timeout_seconds);
+    am.invalid_retries.set_if_not_equals(c.invalid_retries);
+    am.direct_dial.set_if_not_equals(direct_dial);
+    am.timeout_destination
+        .set_if_not_equals(to_json(&c.timeout_destination)?);
+    am.invalid_destination
+        .set_if_not_equals(to_json(&c.invalid_destination)?);
+    if !am.is_changed() {
+        return Ok(before);
+    }
+    let view = write_version(scope, &txn, am, &current).await?;
+    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    record(
+        scope,
+        &txn,
+        "ivr_menu.update",
+        id,
+        Some(&before),
+        Some(&view),
+    )
+    .await?;
+    txn.commit().await?;
+    if let Some(key) = dropped_recording {
+        remove_recording(core, &key).await;
+    }
+    Ok(view)
+}
+
+/// Deletes an IVR menu, its recording, and frees its number; 409 listing the referrers
+/// while anything still points at it (an option of itself does not count).
+pub async fn delete(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> DomainResult<()> {
+    scope.authorize(Permission::PbxWrite)?;
+    let tenant_id = scope.tenant().id;
+    let txn = core.db.begin().await?;
+    let current = find(scope, &txn, id).await?;
+    check_version(current.version, if_match)?;
+    destinations::ensure_unreferenced(&txn, tenant_id, "IVR menu", id).await?;
+    let before = IvrMenuView::new(&current)?;
+    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    dial_numbers::release(&txn, tenant_id, id).await?;
+    ivr_menu::Entity::delete_many()
+        .filter(ivr_menu::Column::Id.eq(id))
+        .filter(ivr_menu::Column::TenantId.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    record(scope, &txn, "ivr_menu.delete", id, Some(&before), None).await?;
+    txn.commit().await?;
+    if let Some(key) = current.greeting_storage_key {
+        remove_recording(core, &key).await;
+    }
+    Ok(())
+}
+
+/// An uploaded greeting: the media type the client declared, and the bytes.
+pub struct GreetingUpload<'a> {
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// The audio formats accepted, by declared media type: canonical type, file extension,
+/// and whether the bytes look like it.
+fn audio_format(content_type: &str, bytes: &[u8]) -> Option<(&'static str, &'static str, bool)> {
+    let wav = bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WAVE";
+    // MP3: an ID3v2 tag, or an MPEG audio frame header (11 sync bits).
+    let mp3 = bytes.starts_with(b"ID3")
+        || (bytes.len() > 2 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0);
+    let ogg = bytes.starts_with(b"OggS");
+    match content_type {
+        "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => {
+            Some(("audio/wav", "wav", wav))
+        }
+        "audio/mpeg" | "audio/mp3" => Some(("audio/mpeg", "mp3", mp3)),
+        "audio/ogg" | "audio/opus" => Some(("audio/ogg", "ogg", ogg)),
+        _ => None,
+    }
+}
+
+/// Sets the greeting to an uploaded recording (WAV, MP3 or Ogg; 415 for anything else,
+/// 422 when the bytes are not the audio they claim to be).
+pub async fn put_greeting(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    upload: GreetingUpload<'_>,
+    if_match: Option<i64>,
+) -> DomainResult<IvrMenuView> {
+    scope.authorize(Permission::PbxWrite)?;
+    find(scope, &core.db, id).await?;
+    let Some((content_type, ext, looks_right)) = audio_format(upload.content_type, upload.bytes)
+    else {
+        return Err(DomainError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the greeting as audio/wav, audio/mpeg or audio/ogg",
+        ));
+    };
+    if upload.bytes.len() > MAX_GREETING_BYTES {
+        return Err(DomainError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("A greeting must be at most {MAX_GREETING_BYTES} bytes"),
+        ));
+    }
+    if !looks_right {
+        return Err(DomainError::field(
+            "body",
+            "invalid_audio",
+            format!("the body is not {content_type} audio"),
+        ));
+    }
+
+    let key = format!("{}.{ext}", Uuid::now_v7());
+    let path = recording_path(core, &key)?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(DomainError::internal)?;
+    }
+    tokio::fs::write(&path, upload.bytes)
+        .await
+        .map_err(DomainError::internal)?;
+    let greeting = Greeting::Recording {
+        content_type: content_type.to_owned(),
+        size_bytes: i64::try_from(upload.bytes.len()).map_err(DomainError::internal)?,
+        sha256: hex::encode(Sha256::digest(upload.bytes)),
+        uploaded_at: Utc::now(),
+    };
+    match store_recording(scope, core, id, &key, &greeting, if_match).await {
+        Ok((view, old)) => {
+            if let Some(old) = old {
+                remove_recording(core, &old).await;
+            }
+            Ok(view)
+        }
+        Err(e) => {
+            remove_recording(core, &key).await;
+            Err(e)
+        }
+    }
+}
+
+/// Points the menu at a stored recording; gives the previous recording's key to remove.
+async fn store_recording(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    key: &str,
+    greeting: &Greeting,
+    if_match: Option<i64>,
+) -> DomainResult<(IvrMenuView, Option<String>)> {
+    let txn = core.db.begin().await?;
+    let current = find(scope, &txn, id).await?;
+    check_version(current.version, if_match)?;
+    let before = IvrMenuView::new(&current)?;
+    let mut am: ivr_menu::ActiveModel = current.clone().into();
+    am.greeting = Set(to_json(greeting)?);
+    am.greeting_storage_key = Set(Some(key.to_owned()));
+    let view = write_version(scope, &txn, am, &current).await?;
+    record(
+        scope,
+        &txn,
+        "ivr_menu.greeting_upload",
+        id,
+        Some(&before),
+        Some(&view),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((view, current.greeting_storage_key))
+}
+
+/// The recorded greeting of a menu: media type and bytes; 404 when the greeting is text.
+pub async fn greeting_audio(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+) -> DomainResult<(String, Vec<u8>)> {
+    scope.authorize(Permission::PbxRead)?;
+    read_recording(core, find(scope, &core.db, id).await?).await
+}
+
+/// The recorded greeting for a switch node, which plays it (nodes are not tenant members;
+/// the menu id comes from a route plan the node was given).
+pub async fn greeting_audio_for_switch(core: &Core, id: Uuid) -> DomainResult<(String, Vec<u8>)> {
+    let m = ivr_menu::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("IVR menu"))?;
+    read_recording(core, m).await
+}
+
+async fn read_recording(core: &Core, m: ivr_menu::Model) -> DomainResult<(String, Vec<u8>)> {
+    let (Some(key), Greeting::Recording { content_type, .. }) =
+        (m.greeting_storage_key, from_json::<Greeting>(&m.greeting)?)
+    else {
+        return Err(DomainError::not_found("greeting recording"));
+    };
+    match tokio::fs::read(recording_path(core, &key)?).await {
+        Ok(bytes) => Ok((content_type, bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(DomainError::not_found("greeting recording"))
+        }
+        Err(e) => Err(DomainError::internal(e)),
+    }
+}
+
+/// Where greeting recordings are stored.
+pub fn recording_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("ivr-greetings")
+}
+
+/// The file of a storage key; keys are generated here (`<uuid>.<ext>`), and anything else
+/// is refused rather than joined into a path.
+fn recording_path(core: &Core, key: &str) -> DomainResult<PathBuf> {
+    let safe = !key.is_empty()
+        && key.len() <= 100
+        && !key.starts_with('.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if !safe {
+        return Err(DomainError::internal("unsafe greeting storage key"));
+    }
+    Ok(recording_dir(&core.config.data_dir).join(key))
+}
+
+/// Removes a recording no row points at any more. A failure leaves an orphan file, which
+/// is logged, not an error: the change it follows is already committed.
+async fn remove_recording(core: &Core, key: &str) {
+    let Ok(path) = recording_path(core, key) else {
+        return;
+    };
+    if let Err(e) = tokio::fs::remove_file(&path).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %e, key, "could not remove an IVR greeting recording");
+    }
+}
+
+async fn find<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    id: Uuid,
+) -> DomainResult<ivr_menu::Model> {
+    scope.find::<ivr_menu::Entity, _>(db, id, "IVR menu").await
+}
+
+/// Writes `am` as the next version of `current` (412 when someone else wrote first) and
+/// gives the stored result.
+async fn write_version<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    mut am: ivr_menu::ActiveModel,
+    current: &ivr_menu::Model,
+) -> DomainResult<IvrMenuView> {
+    am.updated_at = Set(Utc::now());
+    am.version = Set(current.version + 1);
+    let res = ivr_menu::Entity::update_many()
+        .set(am)
+        .filter(ivr_menu::Column::Id.eq(current.id))
+        .filter(ivr_menu::Column::TenantId.eq(current.tenant_id))
+        .filter(ivr_menu::Column::Version.eq(current.version))
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DomainError::stale());
+    }
+    IvrMenuView::new(&find(scope, db, current.id).await?)
+}
+
+async fn record<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    action: &'static str,
+    id: Uuid,
+    before: Option<&IvrMenuView>,
+    after: Option<&IvrMenuView>,
+) -> DomainResult<()> {
+    audit::record(
+        db,
+        scope.actor(),
+        audit::Change {
+            tenant_id: Some(scope.tenant().id),
+            action,
+            resource_type: "ivr_menu",
+            resource_id: id,
+            before: before.map(audit::snapshot).transpose()?,
+            after: after.map(audit::snapshot).transpose()?,
+        },
+    )
+    .await
+}
