@@ -41,6 +41,7 @@ async fn numbers(app: &TestApp, token: &str, t: &str) -> Vec<String> {
 async fn import_then_export_round_trips() {
     let app = TestApp::spawn().await;
     let (t, admin) = app.tenant_with_admin("CSV Co").await;
+    claim_did(&app, &admin, &t, "+12125550100").await;
     let csv = "number,display_name,sip_username,dnd,max_concurrent_calls,external_caller_id\n\
                2001,Ana,ana,false,2,+1 212 555 0100\n\
                2002,\"Ben, Jr.\",,yes,,\n";

@@ -71,7 +71,8 @@ async fn extension_crud() {
         assert!(!text.contains("sip_password") && !text.contains("ha1"));
     }
 
-    // Merge patch.
+    // Merge patch; the external caller ID is a DID the tenant holds.
+    claim_did(&app, &token, &tenant, "+34911234567").await;
     let res = app
         .patch(
             &location,
@@ -563,6 +564,7 @@ async fn destinations_and_referrers() {
     let vm_id = vm["id"].as_str().unwrap().to_owned();
     let (user, _) = app.create_user(&token, &tenant, "tenant_user").await;
 
+    claim_did(&app, &token, &tenant, "+12125551234").await;
     let a = create_extension(
         &app,
         &token,
@@ -978,4 +980,79 @@ async fn mutations_are_audited_without_secrets() {
     assert_no_secrets(&text, &[&first, &second]);
     assert!(!text.to_string().contains("sip_password"));
     assert!(!text.to_string().contains("ha1"));
+}
+
+/// Outside calls may only present a number the tenant holds: the external caller ID must
+/// be one of its DIDs, and the DID cannot be released while an extension presents it.
+#[tokio::test]
+async fn external_caller_id_is_a_did_of_the_tenant() {
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("Caller ID Co").await;
+    let (other, other_token) = app.tenant_with_admin("Caller ID other").await;
+    let did = claim_did(&app, &token, &tenant, "+34911234567").await;
+    claim_did(&app, &other_token, &other, "+34911234568").await;
+
+    for number in ["+34911234569", "+34911234568"] {
+        let res = app
+            .post(
+                &extensions_path(&tenant),
+                &token,
+                json!({"number": "100", "display_name": "A", "external_caller_id": number}),
+            )
+            .await;
+        assert_field_error(
+            &assert_problem(res, 422, "validation_failed").await,
+            "external_caller_id",
+            "not_a_tenant_did",
+        );
+    }
+    assert!(
+        list_all(&app, &extensions_path(&tenant), &token)
+            .await
+            .is_empty()
+    );
+    let ext = create_extension(
+        &app,
+        &token,
+        &tenant,
+        json!({"number": "100", "display_name": "A", "external_caller_id": "+34 911 23 45 67"}),
+    )
+    .await;
+    assert_eq!(ext["external_caller_id"], "+34911234567");
+    let ext_url = format!(
+        "{}/{}",
+        extensions_path(&tenant),
+        ext["id"].as_str().unwrap()
+    );
+    let did_url = format!("/v1/tenants/{tenant}/dids/{did}");
+
+    // The DID stays while the extension presents it, also after unrelated changes.
+    let p = assert_problem(app.delete(&did_url, &token).await, 409, "conflict").await;
+    assert!(p.to_string().contains(ext["id"].as_str().unwrap()), "{p}");
+    expect_json(
+        app.patch(&ext_url, &token, json!({"display_name": "Front desk"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_problem(app.delete(&did_url, &token).await, 409, "conflict").await;
+    let res = app
+        .patch(
+            &ext_url,
+            &token,
+            json!({"external_caller_id": "+34911234568"}),
+        )
+        .await;
+    assert_field_error(
+        &assert_problem(res, 422, "validation_failed").await,
+        "external_caller_id",
+        "not_a_tenant_did",
+    );
+    expect_json(
+        app.patch(&ext_url, &token, json!({"external_caller_id": null}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(app.delete(&did_url, &token).await.status(), 204);
 }

@@ -123,6 +123,7 @@ async fn nodes_are_registered_by_platform_admins_and_tokens_are_shown_once() {
 async fn the_directory_answers_digests_to_nodes_only() {
     let app = TestApp::spawn().await;
     let (t, admin) = app.tenant_with_admin("Directory Co").await;
+    claim_did(&app, &admin, &t, "+12125550123").await;
     let domain = domain_name();
     expect_json(
         app.post(

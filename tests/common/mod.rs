@@ -330,6 +330,34 @@ pub async fn audit_events(app: &TestApp, query: &str) -> Vec<Value> {
 
 /// Asserts that no object key of `value`, at any depth, names a secret, and that none of
 /// `secrets` appears anywhere in its text.
+/// Puts `number` (E.164) in the platform's DID inventory on a fresh carrier trunk, and
+/// lets `tenant` claim it; returns the DID's id.
+pub async fn claim_did(app: &TestApp, token: &str, tenant: &str, number: &str) -> String {
+    let carrier = expect_json(
+        app.post(
+            "/v1/trunks",
+            &app.admin,
+            json!({"name": format!("Carrier for {number}"), "host": "sip.carrier.example.com"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let did = json!({"number": number, "carrier_trunk_id": carrier["id"], "currency": "EUR"});
+    expect_json(app.post("/v1/dids", &app.admin, did).await, 201).await;
+    let claimed = expect_json(
+        app.post(
+            &format!("/v1/tenants/{tenant}/dids"),
+            token,
+            json!({"number": number}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    claimed["id"].as_str().unwrap().to_owned()
+}
+
 /// The audit actions recorded for one resource, oldest first.
 pub async fn audit_actions(app: &TestApp, resource: &str) -> Vec<String> {
     audit_events(app, &format!("resource_id={resource}"))

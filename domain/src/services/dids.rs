@@ -784,6 +784,8 @@ pub async fn release(
     let txn = core.db.begin().await?;
     let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
     check_version(current.version, if_match)?;
+    // Extensions presenting the number as their caller ID keep it until they change.
+    destinations::ensure_unreferenced(&txn, tenant_id, "DID", id).await?;
     let before = DidView::new(&current, false);
     let now = Utc::now();
     let mut am: did::ActiveModel = current.clone().into();

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     authz::Permission,
     core::Core,
-    entities::{domain, extension, extension_credential, user, voicemail_box},
+    entities::{did, domain, extension, extension_credential, user, voicemail_box},
     error::{DomainError, DomainResult, FieldError},
     numbering::E164,
     pagination::PageRequest,
@@ -85,7 +85,7 @@ pub struct ExtensionView {
     /// Caller ID shown on internal calls (default: display name and number).
     pub caller_id_name: Option<String>,
     pub caller_id_number: Option<String>,
-    /// Caller ID number presented on outside calls, E.164.
+    /// Caller ID number presented on outside calls: a DID the tenant holds, E.164.
     pub external_caller_id: Option<String>,
     /// Do not disturb: calls go straight to the busy treatment.
     pub dnd: bool,
@@ -149,7 +149,8 @@ pub struct CreateExtension {
     pub sip_username: Option<String>,
     pub caller_id_name: Option<String>,
     pub caller_id_number: Option<String>,
-    /// E.164.
+    /// A DID the tenant holds, E.164 (422 `not_a_tenant_did` otherwise); the DID cannot be
+    /// released while an extension presents it.
     pub external_caller_id: Option<String>,
     pub dnd: Option<bool>,
     pub forwarding: Option<Forwarding>,
@@ -313,8 +314,43 @@ fn optional_text(errors: &mut Errors, field: &str, raw: Option<&str>) -> Option<
     raw.and_then(|v| errors.check(display_text(field, v)))
 }
 
-fn optional_e164(errors: &mut Errors, field: &str, raw: Option<&str>) -> Option<String> {
-    raw.and_then(|v| errors.check(E164::parse(field, v)).map(E164::into_inner))
+/// The external caller ID: a number the tenant holds as a DID. Carriers reject, and
+/// regulators forbid, presenting a number one does not own; recording the DID as a
+/// reference also keeps the tenant from releasing a number its phones still present.
+async fn check_external_caller_id<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    raw: &str,
+) -> DomainResult<Option<(String, Uuid)>> {
+    let Some(number) = errors.check(E164::parse("external_caller_id", raw)) else {
+        return Ok(None);
+    };
+    match held_did(scope, db, number.as_str()).await? {
+        Some(did_id) => Ok(Some((number.into_inner(), did_id))),
+        None => {
+            errors.push(FieldError::new(
+                "external_caller_id",
+                "not_a_tenant_did",
+                "must be a DID this tenant holds (claim it first)",
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The id of the DID `number` (E.164) while this tenant holds it.
+async fn held_did<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    number: &str,
+) -> DomainResult<Option<Uuid>> {
+    Ok(did::Entity::find()
+        .filter(did::Column::Number.eq(number))
+        .filter(did::Column::TenantId.eq(scope.tenant().id))
+        .one(db)
+        .await?
+        .map(|d| d.id))
 }
 
 fn internal_caller_number(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
@@ -467,11 +503,10 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     ));
     let caller_id_name = optional_text(errors, "caller_id_name", input.caller_id_name.as_deref());
     let caller_id_number = internal_caller_number(errors, input.caller_id_number.as_deref());
-    let external_caller_id = optional_e164(
-        errors,
-        "external_caller_id",
-        input.external_caller_id.as_deref(),
-    );
+    let external_caller_id = match input.external_caller_id.as_deref() {
+        Some(raw) => check_external_caller_id(scope, db, errors, raw).await?,
+        None => None,
+    };
     let max_concurrent_calls = input.max_concurrent_calls.unwrap_or(4);
     check_max_calls(errors, max_concurrent_calls);
     if let Some(u) = input.user_id {
@@ -486,6 +521,10 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     if let Some(b) = input.voicemail_box_id {
         refs.push(("voicemail_box_id".into(), "voicemail_box", b));
     }
+    let external_caller_id = external_caller_id.map(|(number, did_id)| {
+        refs.push(("external_caller_id".into(), "did", did_id));
+        number
+    });
     let (Some(number), Some(display_name), Some(sip_username)) =
         (number, display_name, sip_username)
     else {
@@ -629,9 +668,18 @@ pub async fn update(
     let caller_id_number = input
         .caller_id_number
         .map(|v| internal_caller_number(&mut errors, v.as_deref()));
-    let external_caller_id = input
-        .external_caller_id
-        .map(|v| optional_e164(&mut errors, "external_caller_id", v.as_deref()));
+    // A new value must be a DID of the tenant; the kept one only needs its reference
+    // rewritten (a PATCH of another field never fails on it).
+    let external_caller_id = match input.external_caller_id.as_ref() {
+        Some(Some(raw)) => Some(check_external_caller_id(scope, &txn, &mut errors, raw).await?),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let caller_did = match (&external_caller_id, &current.external_caller_id) {
+        (Some(Some((_, did_id))), _) => Some(*did_id),
+        (None, Some(kept)) => held_did(scope, &txn, kept).await?,
+        _ => None,
+    };
     if let Some(n) = input.max_concurrent_calls {
         check_max_calls(&mut errors, n);
     }
@@ -650,6 +698,10 @@ pub async fn update(
     let box_id = input.voicemail_box_id.unwrap_or(current.voicemail_box_id);
     if let Some(b) = box_id {
         refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+    }
+    let external_caller_id = external_caller_id.map(|v| v.map(|(number, _)| number));
+    if let Some(did_id) = caller_did {
+        refs.push(("external_caller_id".into(), "did", did_id));
     }
     errors.finish()?;
 
