@@ -51,6 +51,44 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// The change `action` made to one resource, with its JSON images: `before` is absent
+    /// for a creation, `after` for a deletion.
+    pub fn new<T: Serialize>(
+        tenant_id: Option<Uuid>,
+        action: &'a str,
+        resource_type: &'a str,
+        resource_id: Uuid,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainResult<Self> {
+        Ok(Self {
+            tenant_id,
+            action,
+            resource_type,
+            resource_id,
+            before: before.map(snapshot).transpose()?,
+            after: after.map(snapshot).transpose()?,
+        })
+    }
+}
+
+/// Records a change to one of the scope's resources, made by the scope's actor, inside the
+/// caller's transaction: the event nearly every tenant-level mutation writes.
+pub async fn record_change<C: ConnectionTrait, T: Serialize>(
+    db: &C,
+    scope: &TenantScope,
+    action: &str,
+    resource_type: &str,
+    resource_id: Uuid,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> DomainResult<()> {
+    let tenant_id = Some(scope.tenant().id);
+    let change = Change::new(tenant_id, action, resource_type, resource_id, before, after)?;
+    record(db, scope.actor(), change).await
+}
+
 /// Writes the audit event of `change` made by `actor`, inside the caller's transaction.
 pub async fn record<C: ConnectionTrait>(
     db: &C,

@@ -20,7 +20,7 @@ use crate::{
     entities::switch_node,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
-    services::{audit, check_version},
+    services::{audit, check_version, versioned},
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
@@ -300,38 +300,21 @@ pub async fn update(
     if let Some(s) = input.status {
         am.status.set_if_not_equals(s.as_str().into());
     }
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version_unscoped(&txn, &current, am, "switch node").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = switch_node::Entity::update_many()
-        .set(am)
-        .filter(switch_node::Column::Id.eq(id))
-        .filter(switch_node::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let updated = switch_node::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DomainError::not_found("switch node"))?;
+    };
     let view = SwitchNodeView::from(&updated);
-    audit::record(
-        &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.update",
-            resource_type: "switch_node",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
-    )
-    .await?;
+    let change = audit::Change::new(
+        None,
+        "switch_node.update",
+        "switch_node",
+        id,
+        Some(&before),
+        Some(&view),
+    )?;
+    audit::record(&txn, actor, change).await?;
     txn.commit().await?;
     crate::cache::tenant_changed(REGISTRY);
     Ok(view)
@@ -386,19 +369,16 @@ pub async fn delete(
         .ok_or_else(|| DomainError::not_found("switch node"))?;
     check_version(current.version, if_match)?;
     switch_node::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.delete",
-            resource_type: "switch_node",
-            resource_id: id,
-            before: Some(audit::snapshot(&SwitchNodeView::from(&current))?),
-            after: None,
-        },
-    )
-    .await?;
+    let before = SwitchNodeView::from(&current);
+    let change = audit::Change::new(
+        None,
+        "switch_node.delete",
+        "switch_node",
+        id,
+        Some(&before),
+        None,
+    )?;
+    audit::record(&txn, actor, change).await?;
     txn.commit().await?;
     crate::cache::tenant_changed(REGISTRY);
     Ok(())
