@@ -379,8 +379,8 @@ pub async fn platform_create(
     .insert(&txn)
     .await?;
     let view = DidView::new(&model, true);
-    let change = audit::Change::new(None, "did.create", "did", id, None, Some(&view))?;
-    audit::record(&txn, actor, change).await?;
+    let by = audit::Platform(actor);
+    audit::record_change(&txn, &by, "did.create", "did", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -457,6 +457,7 @@ pub async fn platform_update(
         return Ok(before);
     };
     let view = DidView::new(&updated, true);
+    // A platform edit of a number a tenant holds also belongs in that tenant's log.
     let change = audit::Change::new(
         current.tenant_id,
         "did.update",
@@ -496,8 +497,8 @@ pub async fn platform_delete(
         .exec(&txn)
         .await?;
     let before = DidView::new(&current, true);
-    let change = audit::Change::new(None, "did.delete", "did", id, Some(&before), None)?;
-    audit::record(&txn, actor, change).await?;
+    let by = audit::Platform(actor);
+    audit::record_change(&txn, &by, "did.delete", "did", id, Some(&before), None).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -225,17 +225,14 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = SwitchNodeView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.create",
-            resource_type: "switch_node",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        &audit::Platform(actor),
+        "switch_node.create",
+        "switch_node",
+        model.id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -306,15 +303,16 @@ pub async fn update(
         return Ok(before);
     };
     let view = SwitchNodeView::from(&updated);
-    let change = audit::Change::new(
-        None,
+    audit::record_change(
+        &txn,
+        &audit::Platform(actor),
         "switch_node.update",
         "switch_node",
         id,
         Some(&before),
         Some(&view),
-    )?;
-    audit::record(&txn, actor, change).await?;
+    )
+    .await?;
     txn.commit().await?;
     crate::cache::tenant_changed(REGISTRY);
     Ok(view)
@@ -369,16 +367,16 @@ pub async fn delete(
         .ok_or_else(|| DomainError::not_found("switch node"))?;
     check_version(current.version, if_match)?;
     switch_node::Entity::delete_by_id(id).exec(&txn).await?;
-    let before = SwitchNodeView::from(&current);
-    let change = audit::Change::new(
-        None,
+    audit::record_change(
+        &txn,
+        &audit::Platform(actor),
         "switch_node.delete",
         "switch_node",
         id,
-        Some(&before),
+        Some(&SwitchNodeView::from(&current)),
         None,
-    )?;
-    audit::record(&txn, actor, change).await?;
+    )
+    .await?;
     txn.commit().await?;
     crate::cache::tenant_changed(REGISTRY);
     Ok(())

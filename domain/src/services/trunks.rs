@@ -248,6 +248,17 @@ impl Owner<'_> {
     }
 }
 
+/// A tenant's trunk changes go to its log; carrier trunk changes to the platform's.
+impl audit::Author for Owner<'_> {
+    fn actor(&self) -> &Actor {
+        Owner::actor(self)
+    }
+
+    fn audit_tenant(&self) -> Option<Uuid> {
+        self.tenant_id()
+    }
+}
+
 /// The key that seals trunk passwords, or 503 saying what the operator must configure.
 fn secret_box(core: &Core) -> DomainResult<SecretBox> {
     let unavailable = |detail: &str| {
@@ -448,15 +459,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
     .insert(&txn)
     .await?;
     let view = TrunkView::from(&model);
-    let change = audit::Change::new(
-        owner.tenant_id(),
-        "trunk.create",
-        "trunk",
-        id,
-        None,
-        Some(&view),
-    )?;
-    audit::record(&txn, owner.actor(), change).await?;
+    audit::record_change(&txn, &owner, "trunk.create", "trunk", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -577,15 +580,16 @@ async fn update_for(
         return Ok(before);
     };
     let view = TrunkView::from(&updated);
-    let change = audit::Change::new(
-        owner.tenant_id(),
+    audit::record_change(
+        &txn,
+        &owner,
         "trunk.update",
         "trunk",
         id,
         Some(&before),
         Some(&view),
-    )?;
-    audit::record(&txn, owner.actor(), change).await?;
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -641,15 +645,16 @@ async fn delete_for(
         .exec(&txn)
         .await?;
     let before = TrunkView::from(&current);
-    let change = audit::Change::new(
-        owner.tenant_id(),
+    audit::record_change(
+        &txn,
+        &owner,
         "trunk.delete",
         "trunk",
         id,
         Some(&before),
         None,
-    )?;
-    audit::record(&txn, owner.actor(), change).await?;
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

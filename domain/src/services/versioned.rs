@@ -30,7 +30,9 @@ use crate::{
 
 /// Tables whose rows change under optimistic locking: a `Uuid` id, an `i64` version and
 /// an `updated_at` timestamp.
-pub(crate) trait Versioned: EntityTrait {
+pub(crate) trait Versioned:
+    EntityTrait<PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>>
+{
     fn id_column() -> Self::Column;
     fn version_column() -> Self::Column;
     fn updated_at_column() -> Self::Column;
@@ -93,7 +95,6 @@ pub(crate) async fn write_next_version<A, C>(
 where
     A: ActiveModelTrait,
     A::Entity: Versioned + TenantOwned,
-    <A::Entity as EntityTrait>::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     C: ConnectionTrait,
 {
     let tenant = <A::Entity as TenantOwned>::tenant_column().eq(scope.tenant().id);
@@ -104,10 +105,11 @@ where
     scope.find::<A::Entity, _>(db, id, what).await.map(Some)
 }
 
-/// [`write_next_version`] for rows no single tenant scope covers: platform rows (switch
-/// nodes, carrier trunks, the DID inventory), tenants themselves, and DIDs on their way
-/// between the inventory and a tenant. The caller has already established that the actor
-/// may change the row; only the id and the version guard the write.
+/// [`write_next_version`] for rows a tenant scope does not cover, or not alone: platform
+/// rows (switch nodes, the DID inventory), trunks (a tenant's and the carriers' share one
+/// path), tenants themselves, and DIDs on their way between the inventory and a tenant.
+/// The caller has already found the row within the actor's reach; only the id and the
+/// version guard the write.
 pub(crate) async fn write_next_version_unscoped<A, C>(
     db: &C,
     current: &ModelOf<A>,
@@ -117,7 +119,6 @@ pub(crate) async fn write_next_version_unscoped<A, C>(
 where
     A: ActiveModelTrait,
     A::Entity: Versioned,
-    <A::Entity as EntityTrait>::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     C: ConnectionTrait,
 {
     if !guarded_update(db, current, am, None).await? {
@@ -202,7 +203,6 @@ pub(crate) async fn delete_call_flow<E, C>(
 ) -> DomainResult<E::Model>
 where
     E: Versioned + TenantOwned,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     C: ConnectionTrait,
 {
     let tenant_id = scope.tenant().id;
