@@ -154,17 +154,14 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = ApiKeyView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "api_key.create",
-            resource_type: "api_key",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "api_key.create",
+        "api_key",
+        model.id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -196,17 +193,14 @@ pub async fn revoke(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<
         .filter(api_key::Column::TenantId.eq(scope.tenant().id))
         .exec(&txn)
         .await?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "api_key.revoke",
-            resource_type: "api_key",
-            resource_id: id,
-            before: Some(audit::snapshot(&ApiKeyView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "api_key.revoke",
+        "api_key",
+        id,
+        Some(&ApiKeyView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -51,6 +51,83 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// The change `action` made to one resource, with its JSON images: `before` is absent
+    /// for a creation, `after` for a deletion.
+    pub fn new<T: Serialize>(
+        tenant_id: Option<Uuid>,
+        action: &'a str,
+        resource_type: &'a str,
+        resource_id: Uuid,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainResult<Self> {
+        Ok(Self {
+            tenant_id,
+            action,
+            resource_type,
+            resource_id,
+            before: before.map(snapshot).transpose()?,
+            after: after.map(snapshot).transpose()?,
+        })
+    }
+}
+
+/// Who makes a change, and whose log records it.
+pub trait Author {
+    fn actor(&self) -> &Actor;
+    /// The tenant whose log the event joins; `None` for the platform's own log.
+    fn audit_tenant(&self) -> Option<Uuid>;
+}
+
+/// A scope's changes go to its tenant's log.
+impl Author for TenantScope {
+    fn actor(&self) -> &Actor {
+        TenantScope::actor(self)
+    }
+
+    fn audit_tenant(&self) -> Option<Uuid> {
+        Some(self.tenant().id)
+    }
+}
+
+/// An actor changing platform resources (switch nodes, carrier trunks, the DID inventory).
+/// A wrapper rather than `impl Author for Actor`, so that passing `scope.actor()` where the
+/// scope was meant does not compile and quietly lose the tenant.
+pub struct Platform<'a>(pub &'a Actor);
+
+impl Author for Platform<'_> {
+    fn actor(&self) -> &Actor {
+        self.0
+    }
+
+    fn audit_tenant(&self) -> Option<Uuid> {
+        None
+    }
+}
+
+/// Records a change made by `by` to one resource, inside the caller's transaction: the
+/// event nearly every mutation writes. `T` is the resource's view; `before` is absent for a
+/// creation, `after` for a deletion.
+pub async fn record_change<C, A, T>(
+    db: &C,
+    by: &A,
+    action: &str,
+    resource_type: &str,
+    resource_id: Uuid,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> DomainResult<()>
+where
+    C: ConnectionTrait,
+    A: Author + ?Sized,
+    T: Serialize,
+{
+    let tenant_id = by.audit_tenant();
+    let change = Change::new(tenant_id, action, resource_type, resource_id, before, after)?;
+    record(db, by.actor(), change).await
+}
+
 /// Writes the audit event of `change` made by `actor`, inside the caller's transaction.
 pub async fn record<C: ConnectionTrait>(
     db: &C,

@@ -2,9 +2,7 @@
 //! a separate moderator PIN. PINs are argon2id-hashed and never readable back (rule 5).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,7 +14,7 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, destinations, dial_numbers, ring_groups::check_range},
+    services::{audit, check_version, dial_numbers, ring_groups::check_range, versioned},
     validate::{DialNumber, Errors, display_text},
 };
 
@@ -208,17 +206,14 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = ConferenceView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "conference.create",
-            resource_type: "conference",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "conference.create",
+        "conference",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -309,36 +304,20 @@ pub async fn update(
     if let Some(m) = input.max_members {
         am.max_members.set_if_not_equals(m);
     }
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "conference").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = conference::Entity::update_many()
-        .set(am)
-        .filter(conference::Column::Id.eq(id))
-        .filter(conference::Column::TenantId.eq(tenant_id))
-        .filter(conference::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let updated = scope
-        .find::<conference::Entity, _>(&txn, id, "conference")
-        .await?;
+    };
     let view = ConferenceView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "conference.update",
-            resource_type: "conference",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "conference.update",
+        "conference",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -354,30 +333,23 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope
-        .find::<conference::Entity, _>(&txn, id, "conference")
-        .await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "conference", id).await?;
-    dial_numbers::release(&txn, tenant_id, id).await?;
-    conference::Entity::delete_many()
-        .filter(conference::Column::Id.eq(id))
-        .filter(conference::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    let gone = versioned::delete_call_flow::<conference::Entity, _>(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "conference.delete",
-            resource_type: "conference",
-            resource_id: id,
-            before: Some(audit::snapshot(&ConferenceView::from(&current))?),
-            after: None,
-        },
+        scope,
+        id,
+        "conference",
+        if_match,
+    )
+    .await?;
+    audit::record_change(
+        &txn,
+        scope,
+        "conference.delete",
+        "conference",
+        id,
+        Some(&ConferenceView::from(&gone)),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -32,6 +32,7 @@ use crate::{
         destinations::{self, Destination},
         idempotency::IdempotencyKey,
         trunks::{self, double_option},
+        versioned,
     },
     validate::Errors,
 };
@@ -286,23 +287,6 @@ fn check_settable_status(errors: &mut Errors, status: Option<DidStatus>) {
     }
 }
 
-fn record<'a>(
-    tenant_id: Option<Uuid>,
-    action: &'a str,
-    id: Uuid,
-    before: Option<&DidView>,
-    after: Option<&DidView>,
-) -> DomainResult<audit::Change<'a>> {
-    Ok(audit::Change {
-        tenant_id,
-        action,
-        resource_type: "did",
-        resource_id: id,
-        before: before.map(audit::snapshot).transpose()?,
-        after: after.map(audit::snapshot).transpose()?,
-    })
-}
-
 // The platform inventory.
 
 pub async fn platform_list(
@@ -395,12 +379,8 @@ pub async fn platform_create(
     .insert(&txn)
     .await?;
     let view = DidView::new(&model, true);
-    audit::record(
-        &txn,
-        actor,
-        record(None, "did.create", id, None, Some(&view))?,
-    )
-    .await?;
+    let by = audit::Platform(actor);
+    audit::record_change(&txn, &by, "did.create", "did", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -472,23 +452,21 @@ pub async fn platform_update(
     if let Some(c) = currency {
         am.currency.set_if_not_equals(c);
     }
-    if !am.is_changed() {
+    let Some(updated) = versioned::write_next_version_unscoped(&txn, &current, am, "DID").await?
+    else {
         return Ok(before);
-    }
-    let view = save(&txn, am, &current).await?;
-    let view = DidView::new(&view, true);
-    audit::record(
-        &txn,
-        actor,
-        record(
-            current.tenant_id,
-            "did.update",
-            id,
-            Some(&before),
-            Some(&view),
-        )?,
-    )
-    .await?;
+    };
+    let view = DidView::new(&updated, true);
+    // A platform edit of a number a tenant holds also belongs in that tenant's log.
+    let change = audit::Change::new(
+        current.tenant_id,
+        "did.update",
+        "did",
+        id,
+        Some(&before),
+        Some(&view),
+    )?;
+    audit::record(&txn, actor, change).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -519,37 +497,10 @@ pub async fn platform_delete(
         .exec(&txn)
         .await?;
     let before = DidView::new(&current, true);
-    audit::record(
-        &txn,
-        actor,
-        record(None, "did.delete", id, Some(&before), None)?,
-    )
-    .await?;
+    let by = audit::Platform(actor);
+    audit::record_change(&txn, &by, "did.delete", "did", id, Some(&before), None).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Writes `am` (already changed) with the next version, guarded by the current one.
-async fn save<C: ConnectionTrait>(
-    db: &C,
-    mut am: did::ActiveModel,
-    current: &did::Model,
-) -> DomainResult<did::Model> {
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = did::Entity::update_many()
-        .set(am)
-        .filter(did::Column::Id.eq(current.id))
-        .filter(did::Column::Version.eq(current.version))
-        .exec(db)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    did::Entity::find_by_id(current.id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("DID"))
 }
 
 /// Users of a carrier trunk among the DIDs, for the trunk's 409.
@@ -698,10 +649,14 @@ pub async fn claim(
         .find::<did::Entity, _>(&txn, current.id, "DID")
         .await?;
     let view = DidView::new(&updated, false);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        record(Some(tenant_id), "did.assign", current.id, None, Some(&view))?,
+        scope,
+        "did.assign",
+        "did",
+        current.id,
+        None,
+        Some(&view),
     )
     .await?;
     if let Some(key) = idem {
@@ -752,19 +707,22 @@ pub async fn update(
         .map(serde_json::to_value)
         .transpose()
         .map_err(DomainError::internal)?);
-    let updated = save(&txn, am, &current).await?;
+    // DIDs move between the inventory and tenants, so every DID write goes by id and version
+    // alone; the row was found in the scope above.
+    let Some(updated) = versioned::write_next_version_unscoped(&txn, &current, am, "DID").await?
+    else {
+        return Ok(before);
+    };
     destinations::replace_refs(&txn, tenant_id, "did", id, &refs).await?;
     let view = DidView::new(&updated, false);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        record(
-            Some(tenant_id),
-            "did.update",
-            id,
-            Some(&before),
-            Some(&view),
-        )?,
+        scope,
+        "did.update",
+        "did",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -793,7 +751,7 @@ pub async fn release(
     am.tenant_id = Set(None);
     am.destination = Set(None);
     am.released_at = Set(Some(now));
-    save(&txn, am, &current).await?;
+    versioned::write_next_version_unscoped(&txn, &current, am, "DID").await?;
     destinations::drop_refs_from(&txn, tenant_id, id).await?;
     did_assignment::Entity::update_many()
         .col_expr(
@@ -805,12 +763,7 @@ pub async fn release(
         .filter(did_assignment::Column::ReleasedAt.is_null())
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        scope.actor(),
-        record(Some(tenant_id), "did.release", id, Some(&before), None)?,
-    )
-    .await?;
+    audit::record_change(&txn, scope, "did.release", "did", id, Some(&before), None).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::{
     error::{DomainError, DomainResult},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version},
+    services::{audit, check_version, versioned},
     validate::{Errors, Hostname},
 };
 
@@ -104,19 +104,16 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     .insert(db)
     .await?;
     let view = DomainView::from(&model);
-    audit::record(
-        db,
-        actor,
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "domain.create",
-            resource_type: "domain",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
-    )
-    .await?;
+    // No scope yet when the domain comes with a new tenant: the actor and tenant go as such.
+    let change = audit::Change::new(
+        Some(tenant_id),
+        "domain.create",
+        "domain",
+        model.id,
+        None,
+        Some(&view),
+    )?;
+    audit::record(db, actor, change).await?;
     Ok(view)
 }
 
@@ -195,18 +192,12 @@ pub async fn update(
         return Ok(before);
     }
     ensure_free(&txn, "name", name.as_str()).await?;
-    let res = domain::Entity::update_many()
-        .col_expr(domain::Column::Name, name.as_str().into())
-        .col_expr(domain::Column::UpdatedAt, Utc::now().into())
-        .col_expr(domain::Column::Version, (current.version + 1).into())
-        .filter(domain::Column::Id.eq(current.id))
-        .filter(domain::Column::TenantId.eq(scope.tenant().id))
-        .filter(domain::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    let mut am: domain::ActiveModel = current.clone().into();
+    am.name = Set(name.into_inner());
+    let Some(updated) = versioned::write_next_version(&txn, scope, &current, am, "domain").await?
+    else {
+        return Ok(before);
+    };
     // The realm is part of every SIP digest: those computed for the old name can never
     // match again, and the password needed to compute new ones is, by design, nowhere.
     // Drop them; extensions register on the new name after a password reset.
@@ -215,19 +206,15 @@ pub async fn update(
         .filter(extension_credential::Column::DomainId.eq(id))
         .exec(&txn)
         .await?;
-    let updated = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     let view = DomainView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "domain.update",
-            resource_type: "domain",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "domain.update",
+        "domain",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -244,22 +231,15 @@ pub async fn delete(
     let txn = core.db.begin().await?;
     let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     check_version(current.version, if_match)?;
-    domain::Entity::delete_many()
-        .filter(domain::Column::Id.eq(id))
-        .filter(domain::Column::TenantId.eq(scope.tenant().id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    versioned::delete::<domain::Entity, _>(&txn, scope, id).await?;
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "domain.delete",
-            resource_type: "domain",
-            resource_id: id,
-            before: Some(audit::snapshot(&DomainView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "domain.delete",
+        "domain",
+        id,
+        Some(&DomainView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

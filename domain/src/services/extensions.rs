@@ -26,7 +26,7 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
-        dial_numbers,
+        dial_numbers, versioned,
     },
     sip::{SipUsername, digests, generate_sip_password},
     validate::{DialNumber, Errors, display_text},
@@ -598,17 +598,14 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     let password = generate_sip_password();
     let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
     let view = ExtensionView::new(&model, realms);
-    audit::record(
+    audit::record_change(
         db,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "extension.create",
-            resource_type: "extension",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "extension.create",
+        "extension",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     Ok(ExtensionCreated {
@@ -738,37 +735,21 @@ pub async fn update(
         am.record_calls.set_if_not_equals(v);
     }
     am.voicemail_box_id.set_if_not_equals(box_id);
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "extension").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = extension::Entity::update_many()
-        .set(am)
-        .filter(extension::Column::Id.eq(id))
-        .filter(extension::Column::TenantId.eq(scope.tenant().id))
-        .filter(extension::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     destinations::replace_refs(&txn, scope.tenant().id, "extension", id, &refs).await?;
-    let updated = scope
-        .find::<extension::Entity, _>(&txn, id, "extension")
-        .await?;
     let view = ExtensionView::new(&updated, realms);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "extension.update",
-            resource_type: "extension",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "extension.update",
+        "extension",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -817,32 +798,21 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope
-        .find::<extension::Entity, _>(&txn, id, "extension")
-        .await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "extension", id).await?;
-    let before = ExtensionView::new(&current, realms_of(scope, &txn, id).await?);
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
-    dial_numbers::release(&txn, tenant_id, id).await?;
-    extension::Entity::delete_many()
-        .filter(extension::Column::Id.eq(id))
-        .filter(extension::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    // Read before the delete: the digests, and with them the realms, go with the row.
+    let realms = realms_of(scope, &txn, id).await?;
+    let gone =
+        versioned::delete_call_flow::<extension::Entity, _>(&txn, scope, id, "extension", if_match)
+            .await?;
+    let before = ExtensionView::new(&gone, realms);
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "extension.delete",
-            resource_type: "extension",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: None,
-        },
+        scope,
+        "extension.delete",
+        "extension",
+        id,
+        Some(&before),
+        None,
     )
     .await?;
     txn.commit().await?;

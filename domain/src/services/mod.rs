@@ -26,6 +26,7 @@ pub mod tenants;
 pub mod time_conditions;
 pub mod trunks;
 pub mod users;
+pub(crate) mod versioned;
 pub mod voicemail_boxes;
 pub mod voicemail_messages;
 

@@ -25,7 +25,7 @@ use crate::{
     numbering::E164,
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, trunks, trunks::double_option},
+    services::{audit, check_version, trunks, trunks::double_option, versioned},
     validate::{Errors, display_text},
 };
 
@@ -404,17 +404,14 @@ pub async fn create(
     .await?;
     write_trunks(&txn, tenant_id, id, &input.trunk_ids).await?;
     let view = OutboundRouteView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "outbound_route.create",
-            resource_type: "outbound_route",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "outbound_route.create",
+        "outbound_route",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -492,39 +489,23 @@ pub async fn update(
     if let Some(e) = input.enabled {
         am.enabled.set_if_not_equals(e);
     }
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "outbound route").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = outbound_route::Entity::update_many()
-        .set(am)
-        .filter(outbound_route::Column::Id.eq(id))
-        .filter(outbound_route::Column::TenantId.eq(tenant_id))
-        .filter(outbound_route::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     if let Some(ids) = &input.trunk_ids {
         write_trunks(&txn, tenant_id, id, ids).await?;
     }
-    let updated = scope
-        .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
-        .await?;
     let view = OutboundRouteView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "outbound_route.update",
-            resource_type: "outbound_route",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "outbound_route.update",
+        "outbound_route",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -545,22 +526,15 @@ pub async fn delete(
         .await?;
     check_version(current.version, if_match)?;
     write_trunks(&txn, tenant_id, id, &[]).await?;
-    outbound_route::Entity::delete_many()
-        .filter(outbound_route::Column::Id.eq(id))
-        .filter(outbound_route::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    versioned::delete::<outbound_route::Entity, _>(&txn, scope, id).await?;
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "outbound_route.delete",
-            resource_type: "outbound_route",
-            resource_id: id,
-            before: Some(audit::snapshot(&OutboundRouteView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "outbound_route.delete",
+        "outbound_route",
+        id,
+        Some(&OutboundRouteView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +22,7 @@ use crate::{
         destinations::{self, Destination},
         dial_numbers,
         ring_groups::{Refs, check_destination, check_range, from_json, to_json},
+        versioned,
     },
     validate::{DialNumber, Errors, display_text},
 };
@@ -306,19 +306,7 @@ pub async fn create(
     .await?;
     destinations::replace_refs(&txn, tenant_id, "queue", id, &refs).await?;
     let view = QueueView::new(&model)?;
-    audit::record(
-        &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "queue.create",
-            resource_type: "queue",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
-    )
-    .await?;
+    audit::record_change(&txn, scope, "queue.create", "queue", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -402,35 +390,20 @@ pub async fn update(
     am.max_wait_seconds.set_if_not_equals(max_wait);
     am.wrap_up_seconds.set_if_not_equals(wrap_up);
     am.timeout_destination.set_if_not_equals(to_json(&timeout)?);
-    if !am.is_changed() {
+    let Some(updated) = versioned::write_next_version(&txn, scope, &current, am, "queue").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = queue::Entity::update_many()
-        .set(am)
-        .filter(queue::Column::Id.eq(id))
-        .filter(queue::Column::TenantId.eq(tenant_id))
-        .filter(queue::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     destinations::replace_refs(&txn, tenant_id, "queue", id, &refs).await?;
-    let updated = scope.find::<queue::Entity, _>(&txn, id, "queue").await?;
     let view = QueueView::new(&updated)?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "queue.update",
-            resource_type: "queue",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "queue.update",
+        "queue",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -446,30 +419,18 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope.find::<queue::Entity, _>(&txn, id, "queue").await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "queue", id).await?;
-    let before = QueueView::new(&current)?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
-    dial_numbers::release(&txn, tenant_id, id).await?;
-    queue::Entity::delete_many()
-        .filter(queue::Column::Id.eq(id))
-        .filter(queue::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    let gone =
+        versioned::delete_call_flow::<queue::Entity, _>(&txn, scope, id, "queue", if_match).await?;
+    let before = QueueView::new(&gone)?;
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "queue.delete",
-            resource_type: "queue",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: None,
-        },
+        scope,
+        "queue.delete",
+        "queue",
+        id,
+        Some(&before),
+        None,
     )
     .await?;
     txn.commit().await?;

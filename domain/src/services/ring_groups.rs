@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,7 +19,7 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
-        dial_numbers,
+        dial_numbers, versioned,
     },
     validate::{DialNumber, Errors, display_text},
 };
@@ -356,17 +355,14 @@ pub async fn create(
     .await?;
     destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
     let view = RingGroupView::new(&model)?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "ring_group.create",
-            resource_type: "ring_group",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "ring_group.create",
+        "ring_group",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -442,37 +438,21 @@ pub async fn update(
     am.members.set_if_not_equals(to_json(&members)?);
     am.ring_seconds.set_if_not_equals(ring_seconds);
     am.fallback.set_if_not_equals(to_json(&fallback)?);
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "ring group").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = ring_group::Entity::update_many()
-        .set(am)
-        .filter(ring_group::Column::Id.eq(id))
-        .filter(ring_group::Column::TenantId.eq(tenant_id))
-        .filter(ring_group::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
-    let updated = scope
-        .find::<ring_group::Entity, _>(&txn, id, "ring group")
-        .await?;
     let view = RingGroupView::new(&updated)?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "ring_group.update",
-            resource_type: "ring_group",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "ring_group.update",
+        "ring_group",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -488,32 +468,24 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope
-        .find::<ring_group::Entity, _>(&txn, id, "ring group")
-        .await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "ring group", id).await?;
-    let before = RingGroupView::new(&current)?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
-    dial_numbers::release(&txn, tenant_id, id).await?;
-    ring_group::Entity::delete_many()
-        .filter(ring_group::Column::Id.eq(id))
-        .filter(ring_group::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    let gone = versioned::delete_call_flow::<ring_group::Entity, _>(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "ring_group.delete",
-            resource_type: "ring_group",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: None,
-        },
+        scope,
+        id,
+        "ring group",
+        if_match,
+    )
+    .await?;
+    let before = RingGroupView::new(&gone)?;
+    audit::record_change(
+        &txn,
+        scope,
+        "ring_group.delete",
+        "ring_group",
+        id,
+        Some(&before),
+        None,
     )
     .await?;
     txn.commit().await?;

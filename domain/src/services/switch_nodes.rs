@@ -20,7 +20,7 @@ use crate::{
     entities::switch_node,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
-    services::{audit, check_version},
+    services::{audit, check_version, versioned},
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
@@ -225,17 +225,14 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = SwitchNodeView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.create",
-            resource_type: "switch_node",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        &audit::Platform(actor),
+        "switch_node.create",
+        "switch_node",
+        model.id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -300,36 +297,20 @@ pub async fn update(
     if let Some(s) = input.status {
         am.status.set_if_not_equals(s.as_str().into());
     }
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version_unscoped(&txn, &current, am, "switch node").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = switch_node::Entity::update_many()
-        .set(am)
-        .filter(switch_node::Column::Id.eq(id))
-        .filter(switch_node::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let updated = switch_node::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DomainError::not_found("switch node"))?;
+    };
     let view = SwitchNodeView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.update",
-            resource_type: "switch_node",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        &audit::Platform(actor),
+        "switch_node.update",
+        "switch_node",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -386,17 +367,14 @@ pub async fn delete(
         .ok_or_else(|| DomainError::not_found("switch node"))?;
     check_version(current.version, if_match)?;
     switch_node::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
+    audit::record_change(
         &txn,
-        actor,
-        audit::Change {
-            tenant_id: None,
-            action: "switch_node.delete",
-            resource_type: "switch_node",
-            resource_id: id,
-            before: Some(audit::snapshot(&SwitchNodeView::from(&current))?),
-            after: None,
-        },
+        &audit::Platform(actor),
+        "switch_node.delete",
+        "switch_node",
+        id,
+        Some(&SwitchNodeView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

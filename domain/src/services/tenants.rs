@@ -17,7 +17,7 @@ use crate::{
     ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, domains, idempotency::IdempotencyKey},
+    services::{audit, check_version, domains, idempotency::IdempotencyKey, versioned},
     validate::{Errors, Slug, display_text},
 };
 
@@ -217,19 +217,8 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = TenantView::from(&model);
-    audit::record(
-        &txn,
-        actor,
-        audit::Change {
-            tenant_id: Some(id),
-            action: "tenant.create",
-            resource_type: "tenant",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
-    )
-    .await?;
+    let change = audit::Change::new(Some(id), "tenant.create", "tenant", id, None, Some(&view))?;
+    audit::record(&txn, actor, change).await?;
     if let Some(d) = domain_name {
         domains::insert(&txn, actor, id, d).await?;
     }
@@ -305,38 +294,21 @@ pub async fn update(
     if let Some(s) = input.status {
         am.status.set_if_not_equals(s.as_str().into());
     }
-    // A patch that changes nothing is not a change: no new version, no audit event.
-    if !am.is_changed() {
+    // A tenant is not a row *of* its scope: the tenants table has no tenant column.
+    let Some(updated) =
+        versioned::write_next_version_unscoped(&txn, &current, am, "tenant").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    // Optimistic lock: the row changes only if nobody else changed it since we read it.
-    let res = tenant::Entity::update_many()
-        .set(am)
-        .filter(tenant::Column::Id.eq(current.id))
-        .filter(tenant::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let updated = tenant::Entity::find_by_id(current.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DomainError::not_found("tenant"))?;
+    };
     let view = TenantView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(current.id),
-            action: "tenant.update",
-            resource_type: "tenant",
-            resource_id: current.id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "tenant.update",
+        "tenant",
+        current.id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -368,17 +340,14 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
         .exec(&txn)
         .await?;
     tenant::Entity::delete_by_id(current.id).exec(&txn).await?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(current.id),
-            action: "tenant.delete",
-            resource_type: "tenant",
-            resource_id: current.id,
-            before: Some(audit::snapshot(&TenantView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "tenant.delete",
+        "tenant",
+        current.id,
+        Some(&TenantView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -3,9 +3,7 @@
 //! changes, lives in [`crate::dialplan::timecond`]; this module stores and serves it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -21,6 +19,7 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
+        versioned,
     },
     validate::{Errors, display_text},
 };
@@ -218,17 +217,14 @@ pub async fn create(
     .await?;
     destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
     let view = TimeConditionView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "time_condition.create",
-            resource_type: "time_condition",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "time_condition.create",
+        "time_condition",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -287,37 +283,21 @@ pub async fn update(
         .set_if_not_equals(serde_json::to_value(&matched).map_err(DomainError::internal)?);
     am.unmatched_destination
         .set_if_not_equals(serde_json::to_value(&unmatched).map_err(DomainError::internal)?);
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "time condition").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = time_condition::Entity::update_many()
-        .set(am)
-        .filter(time_condition::Column::Id.eq(id))
-        .filter(time_condition::Column::TenantId.eq(scope.tenant().id))
-        .filter(time_condition::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
-    let updated = scope
-        .find::<time_condition::Entity, _>(&txn, id, "time condition")
-        .await?;
     let view = TimeConditionView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "time_condition.update",
-            resource_type: "time_condition",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "time_condition.update",
+        "time_condition",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -331,30 +311,23 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope
-        .find::<time_condition::Entity, _>(&txn, id, "time condition")
-        .await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "time condition", id).await?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
-    time_condition::Entity::delete_many()
-        .filter(time_condition::Column::Id.eq(id))
-        .filter(time_condition::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    let gone = versioned::delete_call_flow::<time_condition::Entity, _>(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(tenant_id),
-            action: "time_condition.delete",
-            resource_type: "time_condition",
-            resource_id: id,
-            before: Some(audit::snapshot(&TimeConditionView::from(&current))?),
-            after: None,
-        },
+        scope,
+        id,
+        "time condition",
+        if_match,
+    )
+    .await?;
+    audit::record_change(
+        &txn,
+        scope,
+        "time_condition.delete",
+        "time_condition",
+        id,
+        Some(&TimeConditionView::from(&gone)),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -29,7 +29,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     secretbox::SecretBox,
-    services::{audit, check_version},
+    services::{audit, check_version, versioned},
     validate::{Errors, Hostname, display_text},
 };
 
@@ -248,6 +248,17 @@ impl Owner<'_> {
     }
 }
 
+/// A tenant's trunk changes go to its log; carrier trunk changes to the platform's.
+impl audit::Author for Owner<'_> {
+    fn actor(&self) -> &Actor {
+        Owner::actor(self)
+    }
+
+    fn audit_tenant(&self) -> Option<Uuid> {
+        self.tenant_id()
+    }
+}
+
 /// The key that seals trunk passwords, or 503 saying what the operator must configure.
 fn secret_box(core: &Core) -> DomainResult<SecretBox> {
     let unavailable = |detail: &str| {
@@ -448,19 +459,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
     .insert(&txn)
     .await?;
     let view = TrunkView::from(&model);
-    audit::record(
-        &txn,
-        owner.actor(),
-        audit::Change {
-            tenant_id: owner.tenant_id(),
-            action: "trunk.create",
-            resource_type: "trunk",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
-    )
-    .await?;
+    audit::record_change(&txn, &owner, "trunk.create", "trunk", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -575,32 +574,20 @@ async fn update_for(
     if let Some(e) = input.enabled {
         am.enabled.set_if_not_equals(e);
     }
-    if !am.is_changed() {
+    // `owner.find` has placed the row within the owner's reach; id and version suffice.
+    let Some(updated) = versioned::write_next_version_unscoped(&txn, &current, am, "trunk").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = trunk::Entity::update_many()
-        .set(am)
-        .filter(trunk::Column::Id.eq(id))
-        .filter(trunk::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let view = TrunkView::from(&owner.find(&txn, id).await?);
-    audit::record(
+    };
+    let view = TrunkView::from(&updated);
+    audit::record_change(
         &txn,
-        owner.actor(),
-        audit::Change {
-            tenant_id: owner.tenant_id(),
-            action: "trunk.update",
-            resource_type: "trunk",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        &owner,
+        "trunk.update",
+        "trunk",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -657,17 +644,15 @@ async fn delete_for(
         .filter(trunk::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    audit::record(
+    let before = TrunkView::from(&current);
+    audit::record_change(
         &txn,
-        owner.actor(),
-        audit::Change {
-            tenant_id: owner.tenant_id(),
-            action: "trunk.delete",
-            resource_type: "trunk",
-            resource_id: id,
-            before: Some(audit::snapshot(&TrunkView::from(&current))?),
-            after: None,
-        },
+        &owner,
+        "trunk.delete",
+        "trunk",
+        id,
+        Some(&before),
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -19,6 +19,7 @@ use crate::{
     services::{
         audit, check_version,
         extensions::{self, CreateExtension, ExtensionCreated},
+        versioned,
         voicemail_boxes::{self, CreateVoicemailBox, VoicemailBoxView},
     },
     validate::{Email, Errors, NewPassword, display_text},
@@ -255,17 +256,14 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = UserView::from(&model);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "user.create",
-            resource_type: "user",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "user.create",
+        "user",
+        model.id,
+        None,
+        Some(&view),
     )
     .await?;
     let voicemail_box = match new_box {
@@ -347,37 +345,22 @@ pub async fn update(
         am.password_hash = Set(h);
     }
     // A patch that changes nothing is not a change: no new version, no audit event.
-    if !am.is_changed() {
+    let Some(updated) = versioned::write_next_version(&txn, scope, &current, am, "user").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = user::Entity::update_many()
-        .set(am)
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::TenantId.eq(scope.tenant().id))
-        .filter(user::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
+    };
     if sign_out {
         revoke_all_sessions(&txn, id).await?;
     }
-    let updated = scope.find::<user::Entity, _>(&txn, id, "user").await?;
     let view = UserView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "user.update",
-            resource_type: "user",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "user.update",
+        "user",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -414,22 +397,15 @@ pub async fn delete(
             "This user's role is above what you may manage",
         ));
     }
-    user::Entity::delete_many()
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::TenantId.eq(scope.tenant().id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    versioned::delete::<user::Entity, _>(&txn, scope, id).await?;
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "user.delete",
-            resource_type: "user",
-            resource_id: id,
-            before: Some(audit::snapshot(&UserView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "user.delete",
+        "user",
+        id,
+        Some(&UserView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

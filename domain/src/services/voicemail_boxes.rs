@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, destinations},
+    services::{audit, check_version, destinations, versioned},
     sip::VoicemailPin,
     validate::{DialNumber, Email, Errors},
 };
@@ -256,17 +256,14 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     .insert(db)
     .await?;
     let view = VoicemailBoxView::from(&model);
-    audit::record(
+    audit::record_change(
         db,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "voicemail_box.create",
-            resource_type: "voicemail_box",
-            resource_id: model.id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "voicemail_box.create",
+        "voicemail_box",
+        model.id,
+        None,
+        Some(&view),
     )
     .await?;
     Ok(view)
@@ -359,36 +356,20 @@ pub async fn update(
     if let Some(h) = pin_hash {
         am.pin_hash = Set(h);
     }
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "voicemail box").await?
+    else {
         return Ok(before);
-    }
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = voicemail_box::Entity::update_many()
-        .set(am)
-        .filter(voicemail_box::Column::Id.eq(id))
-        .filter(voicemail_box::Column::TenantId.eq(scope.tenant().id))
-        .filter(voicemail_box::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    let updated = scope
-        .find::<voicemail_box::Entity, _>(&txn, id, "voicemail box")
-        .await?;
+    };
     let view = VoicemailBoxView::from(&updated);
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "voicemail_box.update",
-            resource_type: "voicemail_box",
-            resource_id: id,
-            before: Some(audit::snapshot(&before)?),
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        "voicemail_box.update",
+        "voicemail_box",
+        id,
+        Some(&before),
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -409,22 +390,15 @@ pub async fn delete(
         .await?;
     check_version(current.version, if_match)?;
     destinations::ensure_unreferenced(&txn, scope.tenant().id, "voicemail box", id).await?;
-    voicemail_box::Entity::delete_many()
-        .filter(voicemail_box::Column::Id.eq(id))
-        .filter(voicemail_box::Column::TenantId.eq(scope.tenant().id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    versioned::delete::<voicemail_box::Entity, _>(&txn, scope, id).await?;
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "voicemail_box.delete",
-            resource_type: "voicemail_box",
-            resource_id: id,
-            before: Some(audit::snapshot(&VoicemailBoxView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "voicemail_box.delete",
+        "voicemail_box",
+        id,
+        Some(&VoicemailBoxView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;

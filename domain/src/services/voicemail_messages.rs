@@ -197,21 +197,19 @@ pub async fn mark(
         ..current
     };
     let view = VoicemailMessageView::from(&updated);
-    audit::record(
+    let action = if input.read {
+        "voicemail_message.mark_read"
+    } else {
+        "voicemail_message.mark_unread"
+    };
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: if input.read {
-                "voicemail_message.mark_read"
-            } else {
-                "voicemail_message.mark_unread"
-            },
-            resource_type: "voicemail_message",
-            resource_id: id,
-            before: None,
-            after: Some(audit::snapshot(&view)?),
-        },
+        scope,
+        action,
+        "voicemail_message",
+        id,
+        None,
+        Some(&view),
     )
     .await?;
     txn.commit().await?;
@@ -229,17 +227,14 @@ pub async fn delete(scope: &TenantScope, core: &Core, box_id: Uuid, id: Uuid) ->
         .filter(voicemail_message::Column::TenantId.eq(scope.tenant().id))
         .exec(&txn)
         .await?;
-    audit::record(
+    audit::record_change(
         &txn,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action: "voicemail_message.delete",
-            resource_type: "voicemail_message",
-            resource_id: id,
-            before: Some(audit::snapshot(&VoicemailMessageView::from(&current))?),
-            after: None,
-        },
+        scope,
+        "voicemail_message.delete",
+        "voicemail_message",
+        id,
+        Some(&VoicemailMessageView::from(&current)),
+        None,
     )
     .await?;
     txn.commit().await?;
