@@ -31,6 +31,7 @@ use crate::{
         destinations::{self, Destination},
         dial_numbers,
         ring_groups::{Refs, check_destination, check_range, from_json, to_json},
+        versioned,
         voicemail_boxes::check_language,
     },
     validate::{DialNumber, Errors, display_text},
@@ -388,7 +389,16 @@ pub async fn create(
     .await?;
     destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
     let view = IvrMenuView::new(&model)?;
-    record(scope, &txn, "ivr_menu.create", id, None, Some(&view)).await?;
+    audit::record_change(
+        &txn,
+        scope,
+        "ivr_menu.create",
+        "ivr_menu",
+        id,
+        None,
+        Some(&view),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -484,15 +494,18 @@ pub async fn update(
         .set_if_not_equals(to_json(&c.timeout_destination)?);
     am.invalid_destination
         .set_if_not_equals(to_json(&c.invalid_destination)?);
-    if !am.is_changed() {
+    let Some(updated) =
+        versioned::write_next_version(&txn, scope, &current, am, "IVR menu").await?
+    else {
         return Ok(before);
-    }
-    let view = write_version(scope, &txn, am, &current).await?;
+    };
+    let view = IvrMenuView::new(&updated)?;
     destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
-    record(
-        scope,
+    audit::record_change(
         &txn,
+        scope,
         "ivr_menu.update",
+        "ivr_menu",
         id,
         Some(&before),
         Some(&view),
@@ -514,20 +527,21 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = find(scope, &txn, id).await?;
-    check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, tenant_id, "IVR menu", id).await?;
+    let current =
+        versioned::delete_call_flow::<ivr_menu::Entity, _>(&txn, scope, id, "IVR menu", if_match)
+            .await?;
     let before = IvrMenuView::new(&current)?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
-    dial_numbers::release(&txn, tenant_id, id).await?;
-    ivr_menu::Entity::delete_many()
-        .filter(ivr_menu::Column::Id.eq(id))
-        .filter(ivr_menu::Column::TenantId.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    record(scope, &txn, "ivr_menu.delete", id, Some(&before), None).await?;
+    audit::record_change(
+        &txn,
+        scope,
+        "ivr_menu.delete",
+        "ivr_menu",
+        id,
+        Some(&before),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     if let Some(key) = current.greeting_storage_key {
         remove_recording(core, &key).await;
@@ -636,12 +650,17 @@ async fn store_recording(
     let before = IvrMenuView::new(&current)?;
     let mut am: ivr_menu::ActiveModel = current.clone().into();
     am.greeting = Set(to_json(greeting)?);
+    // A new key every upload: the row always changes, so there is always a new version.
     am.greeting_storage_key = Set(Some(key.to_owned()));
-    let view = write_version(scope, &txn, am, &current).await?;
-    record(
-        scope,
+    let updated = versioned::write_next_version(&txn, scope, &current, am, "IVR menu")
+        .await?
+        .ok_or_else(|| DomainError::internal("greeting upload changed nothing"))?;
+    let view = IvrMenuView::new(&updated)?;
+    audit::record_change(
         &txn,
+        scope,
         "ivr_menu.greeting_upload",
+        "ivr_menu",
         id,
         Some(&before),
         Some(&view),
@@ -725,50 +744,4 @@ async fn find<C: ConnectionTrait>(
     id: Uuid,
 ) -> DomainResult<ivr_menu::Model> {
     scope.find::<ivr_menu::Entity, _>(db, id, "IVR menu").await
-}
-
-/// Writes `am` as the next version of `current` (412 when someone else wrote first) and
-/// gives the stored result.
-async fn write_version<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    mut am: ivr_menu::ActiveModel,
-    current: &ivr_menu::Model,
-) -> DomainResult<IvrMenuView> {
-    am.updated_at = Set(Utc::now());
-    am.version = Set(current.version + 1);
-    let res = ivr_menu::Entity::update_many()
-        .set(am)
-        .filter(ivr_menu::Column::Id.eq(current.id))
-        .filter(ivr_menu::Column::TenantId.eq(current.tenant_id))
-        .filter(ivr_menu::Column::Version.eq(current.version))
-        .exec(db)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DomainError::stale());
-    }
-    IvrMenuView::new(&find(scope, db, current.id).await?)
-}
-
-async fn record<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    action: &'static str,
-    id: Uuid,
-    before: Option<&IvrMenuView>,
-    after: Option<&IvrMenuView>,
-) -> DomainResult<()> {
-    audit::record(
-        db,
-        scope.actor(),
-        audit::Change {
-            tenant_id: Some(scope.tenant().id),
-            action,
-            resource_type: "ivr_menu",
-            resource_id: id,
-            before: before.map(audit::snapshot).transpose()?,
-            after: after.map(audit::snapshot).transpose()?,
-        },
-    )
-    .await
 }

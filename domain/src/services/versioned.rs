@@ -10,7 +10,8 @@
 //! A patch that changes nothing is no change at all: no write, no new version, no audit
 //! event. The writers below return `None` for it, so callers cannot forget the rule.
 //!
-//! Deleting a call-flow object (extension, ring group, queue, conference, time condition)
+//! Deleting a call-flow object (extension, ring group, IVR menu, queue, conference, time
+//! condition)
 //! also follows one recipe, [`delete_call_flow`]: refuse while anything points at it, then
 //! take its references, its dial number and its row with it.
 
@@ -68,6 +69,7 @@ versioned!(
     did,
     domain,
     extension,
+    ivr_menu,
     outbound_route,
     queue,
     ring_group,
