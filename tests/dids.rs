@@ -511,3 +511,43 @@ async fn claim_route_and_release() {
         assert!(actions.iter().any(|x| x == a), "{a} missing in {actions:?}");
     }
 }
+
+/// Concurrent retries of one claim (one `Idempotency-Key`) all get the one answer: the
+/// losers of the race replay the winner's instead of a 409.
+#[tokio::test]
+async fn concurrent_claims_with_one_idempotency_key_get_one_answer() {
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("Racing claims").await;
+    let trunk = carrier(&app).await;
+    let did = add_did(&app, &trunk, "+34911230000").await;
+    let send = || {
+        app.req(Method::POST, &tenant_dids(&tenant), &token)
+            .header("Idempotency-Key", "claim-race")
+            .json(&json!({"number": "+34911230000"}))
+            .send()
+    };
+    let answers = futures_util::future::join_all((0..4).map(|_| send())).await;
+    let mut fresh = 0;
+    for res in answers {
+        let (status, headers, body) = parts(res.unwrap()).await;
+        assert_eq!(status, 201, "{body} {headers:?}");
+        assert_eq!(body["id"], did["id"]);
+        if headers.get("idempotent-replayed").is_none() {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 1, "one request claimed, the others replayed");
+    assert_eq!(
+        assignments(&app, did["id"].as_str().unwrap()).await.len(),
+        1
+    );
+    // Another key for the same number is a plain conflict: the number is held.
+    let res = app
+        .req(Method::POST, &tenant_dids(&tenant), &token)
+        .header("Idempotency-Key", "another")
+        .json(&json!({"number": "+34911230000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "conflict").await;
+}

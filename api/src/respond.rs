@@ -46,3 +46,34 @@ pub fn replay(status: u16, body: String, collection: &str) -> HttpResponse {
     }
     res.content_type("application/json").body(body)
 }
+
+/// The flow of every POST that honours `Idempotency-Key`: a stored answer is replayed;
+/// otherwise `create` runs (it stores its answer in its own transaction). When it loses a
+/// race to a concurrent request with the same key — the winner's row makes it fail with a
+/// 409 (`conflict` on the unique value, or `idempotency_in_progress` on the key) — the
+/// winner has committed by then, so its answer is replayed instead: every retry of one
+/// request gets the same answer.
+pub async fn idempotent<F, Fut>(
+    core: &centralita_domain::Core,
+    key: Option<centralita_domain::services::idempotency::IdempotencyKey>,
+    collection: &str,
+    create: F,
+) -> crate::problem::ApiResult<HttpResponse>
+where
+    F: FnOnce(Option<centralita_domain::services::idempotency::IdempotencyKey>) -> Fut,
+    Fut: std::future::Future<Output = crate::problem::ApiResult<HttpResponse>>,
+{
+    let Some(key) = key else {
+        return create(None).await;
+    };
+    if let Some(stored) = key.replay(&core.db).await? {
+        return Ok(replay(stored.status, stored.body, collection));
+    }
+    match create(Some(key.clone())).await {
+        Err(e) if e.0.code.status() == 409 => match key.replay(&core.db).await? {
+            Some(stored) => Ok(replay(stored.status, stored.body, collection)),
+            None => Err(e),
+        },
+        answer => answer,
+    }
+}

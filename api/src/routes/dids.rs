@@ -163,26 +163,26 @@ pub async fn claim(
 ) -> ApiResult<HttpResponse> {
     let input = body.parse_for(&scope, Permission::PbxWrite)?;
     let collection = format!("/v1/tenants/{}/dids", scope.tenant_id());
-    let key = match &idem.0 {
-        Some(k) => {
-            let key = IdempotencyKey::new(
+    let key = idem
+        .0
+        .as_deref()
+        .map(|k| {
+            IdempotencyKey::new(
                 scope.actor().principal.owner_key(),
                 k,
                 &[b"POST", req.path().as_bytes(), &body.canonical()],
-            )?;
-            if let Some(stored) = key.replay(&core.db).await? {
-                return Ok(respond::replay(stored.status, stored.body, &collection));
-            }
-            Some(key)
-        }
-        None => None,
-    };
-    let view = dids::claim(&scope, &core, input, key.as_ref()).await?;
-    Ok(respond::created(
-        format!("{collection}/{}", view.id),
-        &view,
-        Some(view.version),
-    ))
+            )
+        })
+        .transpose()?;
+    respond::idempotent(&core.clone(), key, &collection.clone(), |key| async move {
+        let view = dids::claim(&scope, &core, input, key.as_ref()).await?;
+        Ok(respond::created(
+            format!("{collection}/{}", view.id),
+            &view,
+            Some(view.version),
+        ))
+    })
+    .await
 }
 
 /// Read one of the tenant's numbers.

@@ -56,26 +56,27 @@ pub async fn create(
     body: Body<CreateTenant>,
     idem: IdempotencyHeader,
 ) -> ApiResult<HttpResponse> {
-    let key = match &idem.0 {
-        Some(k) => {
-            let key = IdempotencyKey::new(
+    let key = idem
+        .0
+        .as_deref()
+        .map(|k| {
+            IdempotencyKey::new(
                 actor.principal.owner_key(),
                 k,
                 &[b"POST", req.path().as_bytes(), &body.canonical()],
-            )?;
-            if let Some(stored) = key.replay(&core.db).await? {
-                return Ok(respond::replay(stored.status, stored.body, "/v1/tenants"));
-            }
-            Some(key)
-        }
-        None => None,
-    };
-    let view = tenants::create(&core, &actor, body.parse()?, key.as_ref()).await?;
-    Ok(respond::created(
-        format!("/v1/tenants/{}", view.id),
-        &view,
-        Some(view.version),
-    ))
+            )
+        })
+        .transpose()?;
+    let input = body.parse()?;
+    respond::idempotent(&core.clone(), key, "/v1/tenants", |key| async move {
+        let view = tenants::create(&core, &actor, input, key.as_ref()).await?;
+        Ok(respond::created(
+            format!("/v1/tenants/{}", view.id),
+            &view,
+            Some(view.version),
+        ))
+    })
+    .await
 }
 
 /// Read a tenant.

@@ -76,7 +76,8 @@ impl IdempotencyKey {
     }
 
     /// Stores the answer, inside the transaction of the change. A concurrent request with
-    /// the same key loses on the unique index and is told to retry.
+    /// the same key loses on the unique index (if not already on the change's own unique
+    /// values); the API then replays the winner's answer.
     pub async fn store<C: ConnectionTrait>(
         &self,
         db: &C,
