@@ -262,6 +262,29 @@ impl FromRequest for IfMatch {
 /// The `Idempotency-Key` header, if sent.
 pub struct IdempotencyHeader(pub Option<String>);
 
+impl IdempotencyHeader {
+    /// The request's key, if one was sent: the header's value within `owner`'s keys, with a
+    /// fingerprint of the method, path and (canonical) body that makes two requests "the same".
+    pub fn key(
+        &self,
+        owner: String,
+        req: &HttpRequest,
+        body: &[u8],
+    ) -> Result<Option<centralita_domain::services::idempotency::IdempotencyKey>, ApiError> {
+        let Some(k) = self.0.as_deref() else {
+            return Ok(None);
+        };
+        let fingerprint: [&[u8]; 3] = [
+            req.method().as_str().as_bytes(),
+            req.path().as_bytes(),
+            body,
+        ];
+        Ok(Some(
+            centralita_domain::services::idempotency::IdempotencyKey::new(owner, k, &fingerprint)?,
+        ))
+    }
+}
+
 impl FromRequest for IdempotencyHeader {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

@@ -5,12 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::Permission,
-    services::{
-        dids::{
-            self, ClaimDid, CreateDid, DidListQuery, DidPage, DidView, TenantDidListQuery,
-            UpdateDid, UpdateTenantDid,
-        },
-        idempotency::IdempotencyKey,
+    services::dids::{
+        self, ClaimDid, CreateDid, DidListQuery, DidPage, DidView, TenantDidListQuery, UpdateDid,
+        UpdateTenantDid,
     },
 };
 use uuid::Uuid;
@@ -163,17 +160,7 @@ pub async fn claim(
 ) -> ApiResult<HttpResponse> {
     let input = body.parse_for(&scope, Permission::PbxWrite)?;
     let collection = format!("/v1/tenants/{}/dids", scope.tenant_id());
-    let key = idem
-        .0
-        .as_deref()
-        .map(|k| {
-            IdempotencyKey::new(
-                scope.actor().principal.owner_key(),
-                k,
-                &[b"POST", req.path().as_bytes(), &body.canonical()],
-            )
-        })
-        .transpose()?;
+    let key = idem.key(scope.actor().principal.owner_key(), &req, &body.canonical())?;
     respond::idempotent(&core.clone(), key, &collection.clone(), |key| async move {
         let view = dids::claim(&scope, &core, input, key.as_ref()).await?;
         Ok(respond::created(

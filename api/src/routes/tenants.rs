@@ -4,9 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::Permission,
-    services::{
-        idempotency::IdempotencyKey,
-        tenants::{self, CreateTenant, TenantListQuery, TenantPage, TenantView, UpdateTenant},
+    services::tenants::{
+        self, CreateTenant, TenantListQuery, TenantPage, TenantView, UpdateTenant,
     },
 };
 
@@ -56,17 +55,7 @@ pub async fn create(
     body: Body<CreateTenant>,
     idem: IdempotencyHeader,
 ) -> ApiResult<HttpResponse> {
-    let key = idem
-        .0
-        .as_deref()
-        .map(|k| {
-            IdempotencyKey::new(
-                actor.principal.owner_key(),
-                k,
-                &[b"POST", req.path().as_bytes(), &body.canonical()],
-            )
-        })
-        .transpose()?;
+    let key = idem.key(actor.principal.owner_key(), &req, &body.canonical())?;
     let input = body.parse()?;
     respond::idempotent(&core.clone(), key, "/v1/tenants", |key| async move {
         let view = tenants::create(&core, &actor, input, key.as_ref()).await?;
