@@ -129,6 +129,21 @@ async fn inventory_crud_with_exact_fees_and_numbering() {
     ] {
         assert_field_error(&bad, field, code);
     }
+    // Three letters are not enough: the code must be in ISO 4217, with minor units.
+    for currency in ["ABC", "XAU"] {
+        let res = app
+            .post(
+                "/v1/dids",
+                &app.admin,
+                json!({"number": "+34 91 123 45 99", "carrier_trunk_id": trunk, "currency": currency}),
+            )
+            .await;
+        assert_field_error(
+            &assert_problem(res, 422, "validation_failed").await,
+            "currency",
+            "invalid_currency",
+        );
+    }
     // A tenant's own trunk is not a carrier trunk.
     let (tenant, token) = app.tenant_with_admin("Own trunk").await;
     let own = expect_json(

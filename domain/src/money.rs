@@ -50,18 +50,18 @@ pub fn format_amount(micros: i64) -> String {
     d.to_string()
 }
 
-/// Checks an ISO 4217 currency code: three upper-case ASCII letters (`EUR`, `USD`).
-/// Lower case is accepted and upper-cased.
+/// Checks an ISO 4217 currency code against the standard's list (`EUR`, `USD`); lower
+/// case is accepted and upper-cased. Codes without minor units — gold, test and "no
+/// currency" codes such as `XAU`, `XTS`, `XXX` — are refused: nothing is priced in them.
 pub fn parse_currency(field: &str, raw: &str) -> Result<String, FieldError> {
     let upper = raw.trim().to_ascii_uppercase();
-    if upper.len() == 3 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(upper)
-    } else {
-        Err(FieldError::new(
+    match iso_currency::Currency::from_code(&upper) {
+        Some(c) if c.exponent().is_some() => Ok(upper),
+        _ => Err(FieldError::new(
             field,
             "invalid_currency",
-            "must be an ISO 4217 code of three letters, such as EUR",
-        ))
+            "must be an ISO 4217 currency code, such as EUR",
+        )),
     }
 }
 
@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn currencies() {
         assert_eq!(parse_currency("c", "eur").unwrap(), "EUR");
-        for bad in ["", "EU", "EURO", "E1R", "€"] {
+        assert_eq!(parse_currency("c", "JPY").unwrap(), "JPY");
+        for bad in [
+            "", "EU", "EURO", "E1R", "€", "ABC", "EUX", "XAU", "XTS", "XXX",
+        ] {
             assert!(parse_currency("c", bad).is_err(), "{bad:?}");
         }
     }
