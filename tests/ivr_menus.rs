@@ -252,12 +252,6 @@ async fn ivr_menu_bad_input_is_422_with_every_field() {
     .collect();
     for (body, field, code) in [
         (
-            json!({"number": "500", "name": "A", "direct_dial": true, "greeting": {"type": "recording",
-                "content_type": "audio/wav", "size_bytes": 1, "sha256": "00", "uploaded_at": "2026-01-01T00:00:00Z"}}),
-            "greeting",
-            "upload_required",
-        ),
-        (
             json!({"number": "500", "name": "A", "greeting": greeting}),
             "options",
             "invalid_length",
@@ -281,8 +275,10 @@ async fn ivr_menu_bad_input_is_422_with_every_field() {
             code,
         );
     }
-    // Unknown fields and greeting types are named.
+    // Unknown fields and greeting types are refused; a recording is uploaded, never written.
     for body in [
+        json!({"number": "500", "name": "A", "direct_dial": true, "greeting": {"type": "recording",
+            "content_type": "audio/wav", "size_bytes": 1, "sha256": "00", "uploaded_at": "2026-01-01T00:00:00Z"}}),
         json!({"number": "500", "name": "A", "greeting": greeting, "direct_dial": true, "colour": "red"}),
         json!({"number": "500", "name": "A", "greeting": {"type": "song"}, "direct_dial": true}),
         json!({"number": "500", "name": "A", "direct_dial": true}),
@@ -558,18 +554,57 @@ async fn ivr_menu_numbers_and_references() {
     .await;
     let sub_id = sub["id"].as_str().unwrap();
     let sub_path = format!("{}/{sub_id}", menus(&tenant));
-    // The main menu's own timeout replays it: a reference to itself does not block delete.
+    // A wrong key replays the main menu: a reference to itself does not block delete.
     expect_json(
         app.patch(
             &main_path,
             &token,
             json!({"options": [{"digit": "2", "destination": {"type": "ivr_menu", "id": sub_id}}],
-                "timeout_destination": {"type": "ivr_menu", "id": main_id}}),
+                "invalid_destination": {"type": "ivr_menu", "id": main_id}}),
         )
         .await,
         200,
     )
     .await;
+    // But no key must not lead back to the menu, directly or round other menus' timeouts:
+    // nobody may be listening, and the call would never end.
+    let set_timeout = |path: String, target: &str| {
+        let body = json!({"timeout_destination": {"type": "ivr_menu", "id": target}});
+        let app = &app;
+        let token = &token;
+        async move { app.patch(&path, token, body).await }
+    };
+    let refused = |res: reqwest::Response| async move {
+        assert_field_error(
+            &assert_problem(res, 422, "validation_failed").await,
+            "timeout_destination",
+            "timeout_loop",
+        );
+    };
+    refused(set_timeout(main_path.clone(), main_id).await).await;
+    expect_json(set_timeout(sub_path.clone(), main_id).await, 200).await;
+    refused(set_timeout(main_path.clone(), sub_id).await).await;
+    let third = expect_json(
+        app.post(
+            &menus(&tenant),
+            &token,
+            json!({"number": "520", "name": "Third", "greeting": greeting, "direct_dial": true,
+                "timeout_destination": {"type": "ivr_menu", "id": sub_id}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(third["timeout_destination"]["id"], sub_id);
+    assert_eq!(
+        app.delete(
+            &format!("{}/{}", menus(&tenant), third["id"].as_str().unwrap()),
+            &token
+        )
+        .await
+        .status(),
+        204
+    );
     let p = assert_problem(app.delete(&main_path, &token).await, 409, "conflict").await;
     assert!(p.to_string().contains(sub_id), "{p}");
     assert!(
@@ -637,4 +672,34 @@ async fn ivr_menus_need_pbx_write() {
     .await;
     assert_problem(app.delete(&path, &user_token).await, 403, "forbidden").await;
     assert_eq!(expect_json(app.get(&path, &token).await, 200).await, menu);
+}
+
+/// Deleting a tenant takes its recordings off the disk with its rows.
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_recordings() {
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("IVR leaving").await;
+    let (other, other_token) = app.tenant_with_admin("IVR staying").await;
+    for (t, tok) in [(&tenant, &token), (&other, &other_token)] {
+        let menu = expect_json(
+            app.post(
+                &menus(t),
+                tok,
+                json!({"number": "500", "name": "Main", "direct_dial": true,
+                    "greeting": {"type": "text", "text": "Hello"}}),
+            )
+            .await,
+            201,
+        )
+        .await;
+        let path = format!("{}/{}/greeting", menus(t), menu["id"].as_str().unwrap());
+        let res = send_raw(&app, Method::PUT, &path, tok, Some("audio/wav"), wav()).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(greeting_files(&app).len(), 2);
+    let res = app
+        .delete(&format!("/v1/tenants/{tenant}"), &app.admin)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(greeting_files(&app).len(), 1, "the other tenant's stays");
 }

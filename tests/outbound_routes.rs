@@ -54,6 +54,7 @@ async fn route_crud_and_trunk_references() {
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("Routes").await;
     let own = own_trunk(&app, &token, &tenant, "Own").await;
+    let did = claim_did(&app, &token, &tenant, "+12127365000").await;
     let carrier = carrier_trunk(&app, "Carrier").await;
 
     let res = app
@@ -124,6 +125,26 @@ async fn route_crud_and_trunk_references() {
         "still_referenced",
     );
 
+    // So is the DID it presents; and it presents only numbers the tenant holds.
+    let did_path = format!("/v1/tenants/{tenant}/dids/{did}");
+    assert_field_error(
+        &assert_problem(app.delete(&did_path, &token).await, 409, "conflict").await,
+        &format!("outbound_route/{id}"),
+        "still_referenced",
+    );
+    let res = app
+        .patch(
+            &location,
+            &token,
+            json!({"caller_id_override": "+12127365001"}),
+        )
+        .await;
+    assert_field_error(
+        &assert_problem(res, 422, "validation_failed").await,
+        "caller_id_override",
+        "not_a_tenant_did",
+    );
+
     // A no-op patch keeps the version (patterns compared in canonical form).
     let same = expect_json(
         app.patch(
@@ -149,6 +170,7 @@ async fn route_crud_and_trunk_references() {
     let changed = expect_json(res, 200).await;
     assert_eq!(changed["trunk_ids"], json!([own]));
     assert!(changed["caller_id_override"].is_null());
+    assert_eq!(app.delete(&did_path, &token).await.status(), 204);
     assert_eq!(
         app.delete(&format!("/v1/trunks/{carrier}"), &app.admin)
             .await
@@ -314,6 +336,7 @@ async fn test_endpoint_follows_position_order_and_rewrites() {
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("Route test").await;
     let own = own_trunk(&app, &token, &tenant, "Own").await;
+    claim_did(&app, &token, &tenant, "+33123456789").await;
     let carrier = carrier_trunk(&app, "Carrier").await;
 
     let create = |body: Value| {

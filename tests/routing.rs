@@ -106,6 +106,8 @@ impl Pbx {
 
     /// A tenant trunk and a route sending `+1NXXNXXXXXX` and `9|.` (9 stripped) to it.
     async fn outbound_setup(&self) -> (String, String) {
+        // The route presents one of the tenant's own numbers.
+        claim_did(&self.app, &self.admin, &self.t, "+12125550000").await;
         let trunk = expect_json(
             self.app
                 .post(
@@ -155,6 +157,13 @@ impl Pbx {
             .to_owned();
         let did = json!({"number": number, "carrier_trunk_id": carrier, "currency": "EUR"});
         expect_json(self.app.post("/v1/dids", &self.app.admin, did).await, 201).await;
+    }
+
+    /// Suspends the tenant (as the platform admin).
+    async fn suspend(&self) {
+        let path = format!("/v1/tenants/{}", self.t);
+        let body = json!({"status": "suspended"});
+        expect_json(self.app.patch(&path, &self.app.admin, body).await, 200).await;
     }
 
     async fn route(&self, dialled: &str) -> Value {
@@ -320,17 +329,7 @@ async fn bad_route_requests() {
         assert_problem(res, 401, "unauthenticated").await;
     }
     assert_eq!(p.route_raw(ok.clone()).await.status(), 200);
-    expect_json(
-        p.app
-            .patch(
-                &format!("/v1/tenants/{}", p.t),
-                &p.app.admin,
-                json!({"status": "suspended"}),
-            )
-            .await,
-        200,
-    )
-    .await;
+    p.suspend().await;
     assert_problem(p.route_raw(ok).await, 404, "not_found").await;
 }
 
@@ -729,19 +728,12 @@ async fn ivr_menus_resolve() {
     assert_eq!(options[0]["plan"]["action"], "ring");
     assert_eq!(options[0]["plan"]["legs"][0]["extension_id"], a.as_str());
     assert_eq!(options[0]["plan"]["on_no_answer"]["action"], "voicemail");
-    // 2: the submenu, expanded; its 9 and its timeout go back to the main menu.
-    let submenu = &options[1]["plan"];
-    assert_eq!(submenu["action"], "ivr");
-    assert_eq!(submenu["ivr_menu_id"], sub.as_str());
-    let back = json!({"action": "goto_ivr", "ivr_menu_id": main, "number": "500"});
-    assert_eq!(submenu["options"][0]["digit"], "9");
-    assert_eq!(submenu["options"][0]["plan"], back);
-    assert_eq!(submenu["options"][1]["plan"]["action"], "hangup");
+    // 2: the submenu, by reference: the switch asks for its plan when the caller gets there.
     assert_eq!(
-        submenu["options"][1]["plan"]["reason"], "no_route",
-        "no outbound route yet"
+        options[1]["plan"],
+        json!({"action": "goto_ivr", "ivr_menu_id": sub, "number": "510"})
     );
-    assert_eq!(submenu["on_timeout"], back);
+    let back = json!({"action": "goto_ivr", "ivr_menu_id": main, "number": "500"});
     // 0: hang up; no key: voicemail; a wrong key: the menu again.
     assert_eq!(
         options[2]["plan"],
@@ -757,15 +749,57 @@ async fn ivr_menus_resolve() {
         .map(|t| t.as_str().unwrap())
         .collect();
     assert!(trace.contains(&"IVR menu 500 (3 options)"), "{trace:?}");
-    assert!(trace.contains(&"back to IVR menu 500"), "{trace:?}");
+    assert!(trace.contains(&"goto IVR menu 510"), "{trace:?}");
 
-    // Dialling the submenu directly: its own plan, with the main menu expanded under 9.
-    let plan = p.route("510").await["plan"].clone();
-    assert_eq!(plan["ivr_menu_id"], sub.as_str());
-    assert_eq!(plan["options"][0]["plan"]["action"], "ivr");
+    // The submenu's plan, as the switch asks for it (source `ivr`): its 9 and its timeout
+    // go back to the main menu, whose own timeout ends at voicemail, so no silent loop.
+    let ivr = |number: &str| json!({"domain": p.domain, "caller": "+12125550100", "destination": number, "source": "ivr"});
+    let submenu = expect_json(p.route_raw(ivr("510")).await, 200).await["plan"].clone();
+    assert_eq!(submenu["action"], "ivr");
+    assert_eq!(submenu["ivr_menu_id"], sub.as_str());
+    assert_eq!(submenu["options"][0]["digit"], "9");
+    assert_eq!(submenu["options"][0]["plan"], back);
     assert_eq!(
-        plan["options"][0]["plan"]["options"][1]["plan"],
-        json!({"action": "goto_ivr", "ivr_menu_id": sub, "number": "510"})
+        submenu["options"][1]["plan"],
+        json!({"action": "hangup", "reason": "no_route"}),
+        "the tenant's own option may call out (no outbound route yet)"
+    );
+    assert_eq!(submenu["on_timeout"], back);
+
+    // Direct dial: the caller's digits reach internal numbers, never an outside line, even
+    // where an internal caller would get one.
+    p.outbound_setup().await;
+    assert_eq!(p.route("+12125550123").await["plan"]["action"], "outbound");
+    let plan = expect_json(p.route_raw(ivr("+12125550123")).await, 200).await["plan"].clone();
+    assert_eq!(plan, json!({"action": "hangup", "reason": "not_internal"}));
+    let plan = expect_json(p.route_raw(ivr("912125550123")).await, 200).await["plan"].clone();
+    assert_eq!(plan, json!({"action": "hangup", "reason": "not_internal"}));
+    let plan = expect_json(p.route_raw(ivr("2001")).await, 200).await["plan"].clone();
+    assert_eq!(plan["legs"][0]["extension_id"], a.as_str());
+
+    // A silent caller sent on to a phone whose no-answer comes back to the menu would go
+    // round forever: that branch ends; a key press leading to the same phone does not.
+    let loopy = p
+        .ext(json!({"number": "2009", "display_name": "Loopy"}))
+        .await;
+    let third = create(json!({"number": "530", "name": "Third",
+        "greeting": {"type": "text", "text": "Third"},
+        "options": [{"digit": "1", "destination": {"type": "extension", "id": loopy}}],
+        "timeout_destination": {"type": "extension", "id": loopy}}))
+    .await;
+    p.patch_ext(&loopy, json!({"forwarding": {"no_answer": {"enabled": true, "destination": {"type": "ivr_menu", "id": third}}}}))
+        .await;
+    let r = p.route("530").await;
+    let plan = &r["plan"];
+    assert_eq!(
+        plan["options"][0]["plan"]["on_no_answer"],
+        json!({"action": "goto_ivr", "ivr_menu_id": third, "number": "530"})
+    );
+    assert_eq!(plan["on_timeout"]["action"], "ring");
+    assert_eq!(
+        plan["on_timeout"]["on_no_answer"],
+        json!({"action": "hangup", "reason": "loop"}),
+        "{r}"
     );
 
     // A recorded greeting: the plan names the switch URL and the digest; the node fetches
@@ -786,23 +820,23 @@ async fn ivr_menus_resolve() {
         .unwrap()
         .to_owned();
     let greeting = p.route("500").await["plan"]["greeting"].clone();
-    let url = format!("/v1/switch/ivr-menus/{main}/greeting");
+    let url = format!("/v1/switch/ivr-menus/{main}/greeting/{sha}");
     assert_eq!(
         greeting,
         json!({"type": "recording", "url": url, "content_type": "audio/wav", "sha256": sha})
     );
     let res = p.app.get(&url, &p.node).await;
     assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "x-content-type-options"), "nosniff");
     assert_eq!(res.bytes().await.unwrap().to_vec(), wav);
     assert_problem(p.app.get(&url, &p.admin).await, 401, "unauthenticated").await;
-    assert_problem(
-        p.app
-            .get(&format!("/v1/switch/ivr-menus/{sub}/greeting"), &p.node)
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
+    // Another digest (an older plan) or a menu without a recording: 404, never other audio.
+    for stale in [
+        format!("/v1/switch/ivr-menus/{main}/greeting/{}", "0".repeat(64)),
+        format!("/v1/switch/ivr-menus/{sub}/greeting/{sha}"),
+    ] {
+        assert_problem(p.app.get(&stale, &p.node).await, 404, "not_found").await;
+    }
 
     // A DID can land on the menu.
     p.inventory_did("+34911234500").await;
@@ -832,4 +866,8 @@ async fn ivr_menus_resolve() {
     let plan = expect_json(p.route_raw(inbound).await, 200).await["plan"].clone();
     assert_eq!(plan["action"], "ivr");
     assert_eq!(plan["ivr_menu_id"], main.as_str());
+
+    // A suspended tenant's greetings are not served either.
+    p.suspend().await;
+    assert_problem(p.app.get(&url, &p.node).await, 404, "not_found").await;
 }

@@ -26,6 +26,26 @@ pub fn created<T: Serialize>(location: String, body: &T, version: Option<i64>) -
     res.json(body)
 }
 
+/// 200 with stored audio. Clients' uploads are served from the API's origin, so the
+/// browser must not sniff them into something else (`nosniff`); `download`, when given,
+/// names the file for a `Content-Disposition: attachment`.
+pub fn audio(content_type: String, bytes: Vec<u8>, download: Option<&str>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("X-Content-Type-Options", "nosniff"));
+    if let Some(name) = download {
+        let ext = match content_type.as_str() {
+            "audio/mpeg" => "mp3",
+            "audio/ogg" => "ogg",
+            _ => "wav",
+        };
+        res.insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}.{ext}\""),
+        ));
+    }
+    res.content_type(content_type).body(bytes)
+}
+
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }

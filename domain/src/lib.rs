@@ -12,6 +12,7 @@
 //! - [`numbering`]: E.164 telephone numbers validated against real numbering plans;
 //! - [`sip`]: SIP passwords, the HA1/HA1B digests Kamailio stores, SIP usernames and
 //!   voicemail PINs;
+//! - [`storage`]: the files kept for tenants (voicemail audio, greeting recordings);
 //! - [`secretbox`]: AES-256-GCM encryption at rest for the secrets that must be read back
 //!   (trunk passwords);
 //! - [`config`] and [`core`]: configuration and the shared state built from it;
@@ -34,6 +35,7 @@ pub mod scope;
 pub mod secretbox;
 pub mod services;
 pub mod sip;
+pub mod storage;
 pub mod tokens;
 pub mod validate;
 

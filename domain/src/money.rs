@@ -51,12 +51,13 @@ pub fn format_amount(micros: i64) -> String {
 }
 
 /// Checks an ISO 4217 currency code against the standard's list (`EUR`, `USD`); lower
-/// case is accepted and upper-cased. Codes without minor units — gold, test and "no
-/// currency" codes such as `XAU`, `XTS`, `XXX` — are refused: nothing is priced in them.
+/// case is accepted and upper-cased. Only circulating currencies pass: special codes
+/// (gold `XAU`, test `XTS`, "no currency" `XXX`), fund codes (`USN`, `BOV`) and superseded
+/// ones (`HRK`, now `EUR`) are refused — nobody is billed in them.
 pub fn parse_currency(field: &str, raw: &str) -> Result<String, FieldError> {
     let upper = raw.trim().to_ascii_uppercase();
     match iso_currency::Currency::from_code(&upper) {
-        Some(c) if c.exponent().is_some() => Ok(upper),
+        Some(c) if c.flags().is_empty() && c.exponent().is_some() => Ok(upper),
         _ => Err(FieldError::new(
             field,
             "invalid_currency",

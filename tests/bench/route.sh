@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of POST /v1/switch/route on a cache hit, with 1,000 tenants × 100 extensions
-# loaded in PostgreSQL, next to a trivial-handler baseline (GET /healthz) measured the same
-# way in the same run. The server runs one HTTP worker pinned to core 0 and wrk runs on
+# (and an IVR menu of five keys each) loaded in PostgreSQL, next to a trivial-handler
+# baseline (GET /healthz) measured the same way in the same run. The server runs one HTTP worker pinned to core 0 and wrk runs on
 # core 1, so the figures are per core. Not a test: it prints figures, it asserts nothing.
 #
 #   tests/bench/route.sh [DURATION_SECS=10] [CONNECTION_LEVELS="4 32"]
@@ -42,6 +42,19 @@ SELECT gen_random_uuid(), t.id, (1000 + n)::text, 'Ext ' || n, NULL, true, (1000
 FROM tenants t CROSS JOIN generate_series(0, 99) n;
 INSERT INTO dial_numbers (id, tenant_id, number, owner_type, owner_id)
 SELECT gen_random_uuid(), tenant_id, number, 'extension', id FROM extensions;
+-- One IVR menu per tenant on 500: keys 1-5 ring extensions 1000-1004 (a bigger plan).
+INSERT INTO ivr_menus (id, tenant_id, number, name, greeting, greeting_storage_key, options,
+  timeout_seconds, invalid_retries, direct_dial, timeout_destination, invalid_destination,
+  created_at, updated_at, version)
+SELECT gen_random_uuid(), t.id, '500', 'Main',
+  '{"type":"text","text":"Welcome. For sales press 1.","language":"en"}'::json, NULL,
+  (SELECT json_agg(json_build_object('digit', (e.number::int - 999)::text,
+     'destination', json_build_object('type', 'extension', 'id', e.id)) ORDER BY e.number)
+   FROM extensions e WHERE e.tenant_id = t.id AND e.number IN ('1000','1001','1002','1003','1004')),
+  5, 2, false, '{"type":"hangup"}'::json, '{"type":"hangup"}'::json, now(), now(), 1
+FROM tenants t;
+INSERT INTO dial_numbers (id, tenant_id, number, owner_type, owner_id)
+SELECT gen_random_uuid(), tenant_id, number, 'ivr_menu', id FROM ivr_menus;
 INSERT INTO switch_nodes (id, name, kind, addresses, status, token_prefix, token_hash,
   last_seen_at, created_at, updated_at, version)
 VALUES (gen_random_uuid(), 'bench', 'kamailio', '["127.0.0.1"]'::json, 'active', '$PREFIX',
@@ -68,6 +81,17 @@ request = function()
     { ["authorization"] = "Bearer " .. token, ["content-type"] = "application/json" }, body)
 end
 LUA
+cat >"$WORK/ivr.lua" <<'LUA'
+-- 1,000 hot keys: the IVR menu (500) of every tenant, round-robin.
+local token = os.getenv("TOKEN")
+local i = 0
+request = function()
+  i = i + 1
+  local body = string.format('{"domain":"t%d.bench.example.com","caller":"1000","destination":"500"}', (i % 1000) + 1)
+  return wrk.format("POST", "/v1/switch/route",
+    { ["authorization"] = "Bearer " .. token, ["content-type"] = "application/json" }, body)
+end
+LUA
 
 run() { # name, url, [script]
   local name=$1 url=$2 script=${3:-}
@@ -86,10 +110,15 @@ run() { # name, url, [script]
 
 echo "warming the cache…"
 TOKEN="$TOKEN" taskset -c 1 wrk -t1 -c8 -d5s -s "$WORK/route.lua" "http://127.0.0.1:$PORT" >/dev/null
+TOKEN="$TOKEN" taskset -c 1 wrk -t1 -c8 -d3s -s "$WORK/ivr.lua" "http://127.0.0.1:$PORT" >/dev/null
+curl -sf "http://127.0.0.1:$PORT/v1/switch/route" -H "authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' -d '{"domain":"t1.bench.example.com","caller":"1000","destination":"500"}' \
+  | wc -c | sed 's/^/IVR plan size (bytes): /'
 for CONNS in $LEVELS; do
   echo
   echo "== one server core (1 HTTP worker, taskset -c 0), wrk on core 1, $CONNS connections, ${DURATION}s"
   run "baseline: GET /healthz (trivial handler)" "http://127.0.0.1:$PORT/healthz"
   run "POST /v1/switch/route (cache hit)" "http://127.0.0.1:$PORT" "$WORK/route.lua"
+  run "POST /v1/switch/route, IVR of 5 keys (hit)" "http://127.0.0.1:$PORT" "$WORK/ivr.lua"
 done
 psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true

@@ -122,7 +122,9 @@ pub async fn delete(
 #[utoipa::path(
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    request_body(content = Vec<u8>, content_type = "audio/wav"),
+    request_body(content(
+        (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/mpeg"), (Vec<u8> = "audio/ogg")
+    )),
     responses((status = 200, description = "The menu with its new greeting", body = IvrMenuView, headers(("ETag" = String))), CommonErrors, WriteErrors),
     security(("bearer" = []))
 )]
@@ -156,5 +158,6 @@ pub async fn get_greeting(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (content_type, bytes) = ivr_menus::greeting_audio(&scope, &core, path.1).await?;
-    Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
+    let name = format!("greeting-{}", path.1);
+    Ok(respond::audio(content_type, bytes, Some(&name)))
 }

@@ -56,21 +56,22 @@ pub async fn route(
     Ok(respond::ok(&plan, None))
 }
 
-/// The recorded greeting of an IVR menu, as named by a route plan's `recording` prompt.
-/// Cache it by the plan's `sha256`; 404 when the menu has no recording.
+/// The recorded greeting of an IVR menu, as named by a route plan's `recording` prompt
+/// (its URL carries the recording's SHA-256: cache the audio by it). 404 when the menu's
+/// greeting is no longer that recording.
 #[utoipa::path(
     tag = "switch",
-    params(("ivr_menu_id" = Uuid, Path)),
+    params(("ivr_menu_id" = Uuid, Path), ("sha256" = String, Path, description = "Hex SHA-256 of the recording, from the plan")),
     responses((status = 200, description = "The recording", content_type = "audio/*", body = Vec<u8>), CommonErrors),
     security(("switch_node" = []))
 )]
-#[get("/v1/switch/ivr-menus/{ivr_menu_id}/greeting")]
+#[get("/v1/switch/ivr-menus/{ivr_menu_id}/greeting/{sha256}")]
 pub async fn ivr_greeting(
     _node: SwitchNode,
     core: web::Data<Core>,
-    path: web::Path<Uuid>,
+    path: web::Path<(Uuid, String)>,
 ) -> ApiResult<HttpResponse> {
     let (content_type, bytes) =
-        ivr_menus::greeting_audio_for_switch(&core, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().content_type(content_type).body(bytes))
+        ivr_menus::greeting_audio_for_switch(&core, path.0, &path.1).await?;
+    Ok(respond::audio(content_type, bytes, None))
 }

@@ -66,13 +66,8 @@ pub async fn audio(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (content_type, bytes) = voicemail_messages::audio(&scope, &core, path.1, path.2).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"voicemail-{}.wav\"", path.2),
-        ))
-        .body(bytes))
+    let name = format!("voicemail-{}", path.2);
+    Ok(respond::audio(content_type, bytes, Some(&name)))
 }
 
 /// Mark a message read or unread.

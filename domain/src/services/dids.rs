@@ -796,3 +796,45 @@ pub(crate) async fn release_all_of<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// A caller ID to present on outside calls (an extension's external caller ID, an
+/// outbound route's override): E.164, and a DID this tenant holds. Carriers reject, and
+/// regulators forbid, presenting a number one does not own. Gives the normalised number
+/// and the DID, which the caller records as a reference so the tenant cannot release a
+/// number it still presents.
+pub(crate) async fn check_caller_id<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    field: &str,
+    raw: &str,
+) -> DomainResult<Option<(String, Uuid)>> {
+    let Some(number) = errors.check(E164::parse(field, raw)) else {
+        return Ok(None);
+    };
+    match held(scope, db, number.as_str()).await? {
+        Some(did_id) => Ok(Some((number.into_inner(), did_id))),
+        None => {
+            errors.push(FieldError::new(
+                field,
+                "not_a_tenant_did",
+                "must be a DID this tenant holds (claim it first)",
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The id of the DID `number` (E.164) while this tenant holds it.
+pub(crate) async fn held<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    number: &str,
+) -> DomainResult<Option<Uuid>> {
+    Ok(did::Entity::find()
+        .filter(did::Column::Number.eq(number))
+        .filter(did::Column::TenantId.eq(scope.tenant().id))
+        .one(db)
+        .await?
+        .map(|d| d.id))
+}

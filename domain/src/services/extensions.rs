@@ -18,15 +18,14 @@ use uuid::Uuid;
 use crate::{
     authz::Permission,
     core::Core,
-    entities::{did, domain, extension, extension_credential, user, voicemail_box},
+    entities::{domain, extension, extension_credential, user, voicemail_box},
     error::{DomainError, DomainResult, FieldError},
-    numbering::E164,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
         audit, check_version,
         destinations::{self, Destination},
-        dial_numbers, versioned,
+        dial_numbers, dids, versioned,
     },
     sip::{SipUsername, digests, generate_sip_password},
     validate::{DialNumber, Errors, display_text},
@@ -314,45 +313,6 @@ fn optional_text(errors: &mut Errors, field: &str, raw: Option<&str>) -> Option<
     raw.and_then(|v| errors.check(display_text(field, v)))
 }
 
-/// The external caller ID: a number the tenant holds as a DID. Carriers reject, and
-/// regulators forbid, presenting a number one does not own; recording the DID as a
-/// reference also keeps the tenant from releasing a number its phones still present.
-async fn check_external_caller_id<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    errors: &mut Errors,
-    raw: &str,
-) -> DomainResult<Option<(String, Uuid)>> {
-    let Some(number) = errors.check(E164::parse("external_caller_id", raw)) else {
-        return Ok(None);
-    };
-    match held_did(scope, db, number.as_str()).await? {
-        Some(did_id) => Ok(Some((number.into_inner(), did_id))),
-        None => {
-            errors.push(FieldError::new(
-                "external_caller_id",
-                "not_a_tenant_did",
-                "must be a DID this tenant holds (claim it first)",
-            ));
-            Ok(None)
-        }
-    }
-}
-
-/// The id of the DID `number` (E.164) while this tenant holds it.
-async fn held_did<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    number: &str,
-) -> DomainResult<Option<Uuid>> {
-    Ok(did::Entity::find()
-        .filter(did::Column::Number.eq(number))
-        .filter(did::Column::TenantId.eq(scope.tenant().id))
-        .one(db)
-        .await?
-        .map(|d| d.id))
-}
-
 fn internal_caller_number(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
     raw.and_then(|v| {
         errors
@@ -504,7 +464,7 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     let caller_id_name = optional_text(errors, "caller_id_name", input.caller_id_name.as_deref());
     let caller_id_number = internal_caller_number(errors, input.caller_id_number.as_deref());
     let external_caller_id = match input.external_caller_id.as_deref() {
-        Some(raw) => check_external_caller_id(scope, db, errors, raw).await?,
+        Some(raw) => dids::check_caller_id(scope, db, errors, "external_caller_id", raw).await?,
         None => None,
     };
     let max_concurrent_calls = input.max_concurrent_calls.unwrap_or(4);
@@ -668,13 +628,15 @@ pub async fn update(
     // A new value must be a DID of the tenant; the kept one only needs its reference
     // rewritten (a PATCH of another field never fails on it).
     let external_caller_id = match input.external_caller_id.as_ref() {
-        Some(Some(raw)) => Some(check_external_caller_id(scope, &txn, &mut errors, raw).await?),
+        Some(Some(raw)) => {
+            Some(dids::check_caller_id(scope, &txn, &mut errors, "external_caller_id", raw).await?)
+        }
         Some(None) => Some(None),
         None => None,
     };
     let caller_did = match (&external_caller_id, &current.external_caller_id) {
         (Some(Some((_, did_id))), _) => Some(*did_id),
-        (None, Some(kept)) => held_did(scope, &txn, kept).await?,
+        (None, Some(kept)) => dids::held(scope, &txn, kept).await?,
         _ => None,
     };
     if let Some(n) = input.max_concurrent_calls {

@@ -7,8 +7,6 @@
 //! `ivr-greetings/`, named by a generated key (never by anything from a request), checked
 //! to really be WAV, MP3 or Ogg audio, and removed when replaced or when the menu goes.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -34,8 +32,12 @@ use crate::{
         versioned,
         voicemail_boxes::check_language,
     },
+    storage,
     validate::{DialNumber, Errors, display_text},
 };
+
+/// Where recordings are kept.
+pub const AREA: storage::Area = storage::Area::Greetings;
 
 /// Largest greeting recording accepted: about nine minutes of 8 kHz 16-bit WAV, far more
 /// than any menu greeting, small enough to hold in memory while it is checked.
@@ -72,6 +74,21 @@ pub enum Greeting {
 
 fn default_language() -> String {
     "en".to_owned()
+}
+
+/// A greeting as clients write it: text. A recording is set by uploading its audio to
+/// `PUT …/greeting`, never written as JSON.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GreetingInput {
+    /// Spoken by the switch's text-to-speech in `language`.
+    Text {
+        /// 1-1000 characters.
+        text: String,
+        /// Prompt language (default `en`).
+        #[serde(default = "default_language")]
+        language: String,
+    },
 }
 
 /// One key of the menu.
@@ -133,7 +150,7 @@ pub struct CreateIvrMenu {
     pub number: String,
     pub name: String,
     /// A `text` greeting; upload a recording afterwards with `PUT …/greeting`.
-    pub greeting: Greeting,
+    pub greeting: GreetingInput,
     /// 0-12 options, one per key. A menu needs at least one option or `direct_dial`.
     #[serde(default)]
     pub options: Vec<IvrOption>,
@@ -156,7 +173,7 @@ pub struct CreateIvrMenu {
 pub struct UpdateIvrMenu {
     pub number: Option<String>,
     pub name: Option<String>,
-    pub greeting: Option<Greeting>,
+    pub greeting: Option<GreetingInput>,
     pub options: Option<Vec<IvrOption>>,
     pub timeout_seconds: Option<i32>,
     pub invalid_retries: Option<i32>,
@@ -177,34 +194,26 @@ pub struct IvrMenuListQuery {
     pub number: Option<String>,
 }
 
-/// A text greeting as written by a client; a recording cannot be written as JSON.
-fn check_greeting(errors: &mut Errors, greeting: &mut Greeting) {
-    match greeting {
-        Greeting::Text { text, language } => {
-            let trimmed = text.trim();
-            let len = trimmed.chars().count();
-            if len == 0 || len > MAX_GREETING_TEXT {
-                errors.push(FieldError::new(
-                    "greeting.text",
-                    "invalid_length",
-                    format!("must be 1-{MAX_GREETING_TEXT} characters"),
-                ));
-            } else if trimmed.chars().any(|c| c.is_control() && c != '\n') {
-                errors.push(FieldError::new(
-                    "greeting.text",
-                    "invalid_characters",
-                    "must not contain control characters",
-                ));
-            }
-            *text = trimmed.to_owned();
-            *language = check_language(errors, "greeting.language", language);
-        }
-        Greeting::Recording { .. } => errors.push(FieldError::new(
-            "greeting",
-            "upload_required",
-            "a recording is set by uploading the audio to PUT …/greeting; write a text greeting here",
-        )),
+/// Checks a written greeting: text of a sensible length in a language the switches speak.
+fn check_greeting(errors: &mut Errors, input: GreetingInput) -> Greeting {
+    let GreetingInput::Text { text, language } = input;
+    let text = text.trim().to_owned();
+    let len = text.chars().count();
+    if len == 0 || len > MAX_GREETING_TEXT {
+        errors.push(FieldError::new(
+            "greeting.text",
+            "invalid_length",
+            format!("must be 1-{MAX_GREETING_TEXT} characters"),
+        ));
+    } else if text.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(
+            "greeting.text",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
     }
+    let language = check_language(errors, "greeting.language", &language);
+    Greeting::Text { text, language }
 }
 
 /// Checks the options (keys valid and distinct, destinations in the tenant), normalising
@@ -301,6 +310,63 @@ async fn check_common<C: ConnectionTrait>(
     c
 }
 
+/// Longest chain of menus followed through their timeouts.
+const MAX_TIMEOUT_CHAIN: usize = 32;
+
+/// Whether a caller who presses nothing at menu `from`, and at every menu its timeout
+/// leads to, reaches menu `target` or goes round any circle of menus: a call that would
+/// replay menus forever without anybody listening.
+pub(crate) async fn timeout_returns<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    from: Uuid,
+    target: Uuid,
+) -> DomainResult<bool> {
+    let mut seen = Vec::new();
+    let mut next = from;
+    while seen.len() < MAX_TIMEOUT_CHAIN {
+        if next == target || seen.contains(&next) {
+            return Ok(true);
+        }
+        seen.push(next);
+        let Some(m) = ivr_menu::Entity::find_by_id(next)
+            .filter(ivr_menu::Column::TenantId.eq(tenant_id))
+            .one(db)
+            .await?
+        else {
+            return Ok(false);
+        };
+        match from_json::<Destination>(&m.timeout_destination)? {
+            Destination::IvrMenu { id } => next = id,
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// Refuses a timeout destination that brings a silent caller back to menu `id` (or round
+/// another circle of menus): the call would never end.
+async fn check_silent_loop<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    id: Uuid,
+    timeout: &Destination,
+) -> DomainResult<()> {
+    if let Destination::IvrMenu { id: next } = timeout
+        && timeout_returns(db, scope.tenant().id, *next, id).await?
+    {
+        errors.push(FieldError::new(
+            "timeout_destination",
+            "timeout_loop",
+            "with no key pressed the call would come back to this menu forever; end the \
+             chain at a person, a voicemail box or a hangup (invalid_retries already replays \
+             the menu)",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn list(
     scope: &TenantScope,
     core: &Core,
@@ -334,7 +400,7 @@ pub async fn create(
     let mut refs = Refs::new();
     let number = errors.check(DialNumber::parse("number", &input.number));
     let name = errors.check(display_text("name", &input.name));
-    check_greeting(&mut errors, &mut input.greeting);
+    let greeting = check_greeting(&mut errors, input.greeting);
     let direct_dial = input.direct_dial.unwrap_or(false);
     check_options(
         scope,
@@ -358,13 +424,14 @@ pub async fn create(
         },
     )
     .await;
+    let id = Uuid::now_v7();
+    check_silent_loop(scope, &core.db, &mut errors, id, &c.timeout_destination).await?;
     errors.finish()?;
     let (Some(number), Some(name)) = (number, name) else {
         return Err(DomainError::internal("validated IVR menu missing"));
     };
 
     let tenant_id = scope.tenant().id;
-    let id = Uuid::now_v7();
     let txn = core.db.begin().await?;
     dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ivr_menu", id).await?;
     let now = Utc::now();
@@ -373,7 +440,7 @@ pub async fn create(
         tenant_id: Set(tenant_id),
         number: Set(number.into_inner()),
         name: Set(name),
-        greeting: Set(to_json(&input.greeting)?),
+        greeting: Set(to_json(&greeting)?),
         greeting_storage_key: Set(None),
         options: Set(to_json(&input.options)?),
         timeout_seconds: Set(c.timeout_seconds),
@@ -427,10 +494,7 @@ pub async fn update(
         .name
         .as_deref()
         .and_then(|n| errors.check(display_text("name", n)));
-    let mut greeting = input.greeting;
-    if let Some(g) = greeting.as_mut() {
-        check_greeting(&mut errors, g);
-    }
+    let greeting = input.greeting.map(|g| check_greeting(&mut errors, g));
     let direct_dial = input.direct_dial.unwrap_or(before.direct_dial);
     let mut options = input.options.unwrap_or_else(|| before.options.clone());
     check_options(
@@ -459,6 +523,7 @@ pub async fn update(
         },
     )
     .await;
+    check_silent_loop(scope, &core.db, &mut errors, id, &c.timeout_destination).await?;
     errors.finish()?;
 
     let tenant_id = scope.tenant().id;
@@ -605,16 +670,8 @@ pub async fn put_greeting(
         ));
     }
 
-    let key = format!("{}.{ext}", Uuid::now_v7());
-    let path = recording_path(core, &key)?;
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(DomainError::internal)?;
-    }
-    tokio::fs::write(&path, upload.bytes)
-        .await
-        .map_err(DomainError::internal)?;
+    let key = storage::new_key(ext);
+    storage::write(&core.config.data_dir, AREA, &key, upload.bytes).await?;
     let greeting = Greeting::Recording {
         content_type: content_type.to_owned(),
         size_bytes: i64::try_from(upload.bytes.len()).map_err(DomainError::internal)?,
@@ -681,13 +738,30 @@ pub async fn greeting_audio(
 }
 
 /// The recorded greeting for a switch node, which plays it (nodes are not tenant members;
-/// the menu id comes from a route plan the node was given).
-pub async fn greeting_audio_for_switch(core: &Core, id: Uuid) -> DomainResult<(String, Vec<u8>)> {
+/// the menu id and digest come from a route plan the node was given). The digest must be
+/// the current recording's: a node holding an older plan gets a 404, never new audio to
+/// cache under an old digest. Suspended tenants' greetings are not served, like the rest of
+/// their switch surface.
+pub async fn greeting_audio_for_switch(
+    core: &Core,
+    id: Uuid,
+    sha256: &str,
+) -> DomainResult<(String, Vec<u8>)> {
+    let not_found = || DomainError::not_found("greeting recording");
     let m = ivr_menu::Entity::find_by_id(id)
         .one(&core.db)
         .await?
-        .ok_or_else(|| DomainError::not_found("IVR menu"))?;
-    read_recording(core, m).await
+        .ok_or_else(not_found)?;
+    let active = crate::entities::tenant::Entity::find_by_id(m.tenant_id)
+        .one(&core.db)
+        .await?
+        .is_some_and(|t| t.status == "active");
+    match from_json::<Greeting>(&m.greeting)? {
+        Greeting::Recording {
+            sha256: current, ..
+        } if active && current == sha256 => read_recording(core, m).await,
+        _ => Err(not_found()),
+    }
 }
 
 async fn read_recording(core: &Core, m: ivr_menu::Model) -> DomainResult<(String, Vec<u8>)> {
@@ -696,46 +770,28 @@ async fn read_recording(core: &Core, m: ivr_menu::Model) -> DomainResult<(String
     else {
         return Err(DomainError::not_found("greeting recording"));
     };
-    match tokio::fs::read(recording_path(core, &key)?).await {
-        Ok(bytes) => Ok((content_type, bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(DomainError::not_found("greeting recording"))
-        }
-        Err(e) => Err(DomainError::internal(e)),
-    }
+    let bytes = storage::read(&core.config.data_dir, AREA, &key, "greeting recording").await?;
+    Ok((content_type, bytes))
 }
 
-/// Where greeting recordings are stored.
-pub fn recording_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("ivr-greetings")
-}
-
-/// The file of a storage key; keys are generated here (`<uuid>.<ext>`), and anything else
-/// is refused rather than joined into a path.
-fn recording_path(core: &Core, key: &str) -> DomainResult<PathBuf> {
-    let safe = !key.is_empty()
-        && key.len() <= 100
-        && !key.starts_with('.')
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    if !safe {
-        return Err(DomainError::internal("unsafe greeting storage key"));
-    }
-    Ok(recording_dir(&core.config.data_dir).join(key))
-}
-
-/// Removes a recording no row points at any more. A failure leaves an orphan file, which
-/// is logged, not an error: the change it follows is already committed.
+/// Removes a recording no row points at any more (logged, not returned, on failure).
 async fn remove_recording(core: &Core, key: &str) {
-    let Ok(path) = recording_path(core, key) else {
-        return;
-    };
-    if let Err(e) = tokio::fs::remove_file(&path).await
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(error = %e, key, "could not remove an IVR greeting recording");
-    }
+    storage::remove(&core.config.data_dir, AREA, [key]).await;
+}
+
+/// The recordings of a tenant's menus, to remove once the tenant is gone.
+pub(crate) async fn recordings_of<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> DomainResult<Vec<String>> {
+    Ok(ivr_menu::Entity::find()
+        .filter(ivr_menu::Column::TenantId.eq(tenant_id))
+        .filter(ivr_menu::Column::GreetingStorageKey.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|m| m.greeting_storage_key)
+        .collect())
 }
 
 async fn find<C: ConnectionTrait>(

@@ -22,10 +22,11 @@ use crate::{
     dialplan::pattern::{DialPattern, MAX_STRIP, OutboundRule, choose_route},
     entities::{outbound_route, outbound_route_trunk},
     error::{DomainError, DomainResult, FieldError},
-    numbering::E164,
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, trunks, trunks::double_option, versioned},
+    services::{
+        audit, check_version, destinations, dids, trunks, trunks::double_option, versioned,
+    },
     validate::{Errors, display_text},
 };
 
@@ -49,7 +50,7 @@ pub struct OutboundRouteView {
     pub prepend: String,
     /// Trunks (the tenant's own or platform carrier trunks) in failover order.
     pub trunk_ids: Vec<Uuid>,
-    /// E.164 caller ID presented on calls through this route.
+    /// Caller ID presented on calls through this route: a DID the tenant holds, E.164.
     pub caller_id_override: Option<String>,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -94,7 +95,8 @@ pub struct CreateOutboundRoute {
     pub prepend: Option<String>,
     /// 1-10 trunk ids in failover order: the tenant's own trunks or platform carrier trunks.
     pub trunk_ids: Vec<Uuid>,
-    /// E.164.
+    /// A DID the tenant holds, E.164 (422 `not_a_tenant_did` otherwise); the DID cannot be
+    /// released while a route presents it.
     pub caller_id_override: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -249,12 +251,18 @@ async fn check_trunks<C: ConnectionTrait>(
     Ok(())
 }
 
-fn optional_e164(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
-    raw.and_then(|v| {
-        errors
-            .check(E164::parse("caller_id_override", v))
-            .map(E164::into_inner)
-    })
+/// Records the DID a route presents as its caller ID, so the DID is not released under it.
+async fn write_caller_id_ref<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+    caller_id: Option<&(String, Uuid)>,
+) -> DomainResult<()> {
+    let refs: Vec<(String, &'static str, Uuid)> = caller_id
+        .map(|(_, did_id)| ("caller_id_override".to_owned(), "did", *did_id))
+        .into_iter()
+        .collect();
+    destinations::replace_refs(db, tenant_id, "outbound_route", id, &refs).await
 }
 
 async fn ensure_name_free<C: ConnectionTrait>(
@@ -368,7 +376,12 @@ pub async fn create(
     let prepend = input.prepend.clone().unwrap_or_default();
     let rule = check_rule(&mut errors, patterns, strip, &prepend);
     check_trunks(scope, &txn, &mut errors, &input.trunk_ids).await?;
-    let caller_id_override = optional_e164(&mut errors, input.caller_id_override.as_deref());
+    let caller_id = match input.caller_id_override.as_deref() {
+        Some(raw) => {
+            dids::check_caller_id(scope, &txn, &mut errors, "caller_id_override", raw).await?
+        }
+        None => None,
+    };
     errors.finish()?;
     let (Some(name), Some(rule)) = (name, rule) else {
         return Err(DomainError::internal("validated route fields missing"));
@@ -394,7 +407,7 @@ pub async fn create(
         strip: Set(strip),
         prepend: Set(prepend),
         trunk_ids: Set(json(&input.trunk_ids)?),
-        caller_id_override: Set(caller_id_override),
+        caller_id_override: Set(caller_id.as_ref().map(|(number, _)| number.clone())),
         enabled: Set(input.enabled.unwrap_or(true)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -403,6 +416,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     write_trunks(&txn, tenant_id, id, &input.trunk_ids).await?;
+    write_caller_id_ref(&txn, tenant_id, id, caller_id.as_ref()).await?;
     let view = OutboundRouteView::from(&model);
     audit::record_change(
         &txn,
@@ -458,10 +472,13 @@ pub async fn update(
     if let Some(ids) = &input.trunk_ids {
         check_trunks(scope, &txn, &mut errors, ids).await?;
     }
-    let caller_id_override = input
-        .caller_id_override
-        .as_ref()
-        .map(|c| optional_e164(&mut errors, c.as_deref()));
+    let caller_id = match input.caller_id_override.as_ref() {
+        Some(Some(raw)) => {
+            Some(dids::check_caller_id(scope, &txn, &mut errors, "caller_id_override", raw).await?)
+        }
+        Some(None) => Some(None),
+        None => None,
+    };
     errors.finish()?;
     let Some(rule) = rule else {
         return Err(DomainError::internal("validated route rule missing"));
@@ -483,8 +500,9 @@ pub async fn update(
     if let Some(ids) = &input.trunk_ids {
         am.trunk_ids.set_if_not_equals(json(ids)?);
     }
-    if let Some(c) = caller_id_override {
-        am.caller_id_override.set_if_not_equals(c);
+    if let Some(c) = &caller_id {
+        am.caller_id_override
+            .set_if_not_equals(c.as_ref().map(|(number, _)| number.clone()));
     }
     if let Some(e) = input.enabled {
         am.enabled.set_if_not_equals(e);
@@ -496,6 +514,9 @@ pub async fn update(
     };
     if let Some(ids) = &input.trunk_ids {
         write_trunks(&txn, tenant_id, id, ids).await?;
+    }
+    if let Some(c) = &caller_id {
+        write_caller_id_ref(&txn, tenant_id, id, c.as_ref()).await?;
     }
     let view = OutboundRouteView::from(&updated);
     audit::record_change(
@@ -526,6 +547,7 @@ pub async fn delete(
         .await?;
     check_version(current.version, if_match)?;
     write_trunks(&txn, tenant_id, id, &[]).await?;
+    destinations::drop_refs_from(&txn, tenant_id, id).await?;
     versioned::delete::<outbound_route::Entity, _>(&txn, scope, id).await?;
     audit::record_change(
         &txn,

@@ -23,7 +23,7 @@ use crate::{
     services::{
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
-        ivr_menus::{Greeting, IvrMenuView},
+        ivr_menus::{self, Greeting, IvrMenuView},
         outbound_routes,
         queues::QueueAgent,
         ring_groups::{MemberTarget, RingGroupMember},
@@ -37,8 +37,9 @@ pub const MAX_DEPTH: usize = 8;
 
 /// Most destinations resolved for one call. Each ring has three outcomes and an IVR menu up
 /// to fourteen, so depth alone would allow a huge tree; the budget keeps one request's work
-/// small whatever the configuration (a main menu and two full submenus of extensions fit).
-pub const MAX_STEPS: usize = 160;
+/// small whatever the configuration. A plan holds one IVR menu (submenus are references),
+/// so a full menu of twelve extensions, each with its three outcomes, fits.
+pub const MAX_STEPS: usize = 96;
 
 /// Seconds an extension rings before its no-answer treatment, when nothing says otherwise.
 pub const DEFAULT_RING_SECONDS: u32 = 25;
@@ -51,6 +52,11 @@ pub enum CallSource {
     Internal,
     /// Arriving from a carrier trunk: the dialled number is a DID.
     Trunk,
+    /// A number chosen inside an IVR menu: a `goto_ivr`'s number, or the digits a caller
+    /// dialled at a `direct_dial` menu. Only the tenant's internal numbers are reached;
+    /// anything else hangs up (`not_internal`), never an outside line: the caller may be
+    /// anyone who dialled in.
+    Ivr,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -170,7 +176,7 @@ pub enum Plan {
         timeout_seconds: i32,
         invalid_retries: i32,
         /// The caller may dial an internal number instead: the switch routes the digits it
-        /// collected as a new internal call from the same domain.
+        /// collected with source `ivr` (internal numbers only, never an outside line).
         direct_dial: bool,
         options: Vec<IvrOptionPlan>,
         #[schema(value_type = Object)]
@@ -178,8 +184,9 @@ pub enum Plan {
         #[schema(value_type = Object)]
         on_invalid: Box<Plan>,
     },
-    /// Go back to an IVR menu that encloses this plan (an option "back to the main menu",
-    /// a timeout that replays the menu): the menu's plan is the enclosing `ivr` one.
+    /// Continue with another IVR menu (a submenu, "back to the main menu", a wrong key that
+    /// replays this menu): route `number` with source `ivr` for its plan. A plan holds one
+    /// menu, so its size does not grow with the menu tree.
     GotoIvr { ivr_menu_id: Uuid, number: String },
     /// End the call with `reason` (`busy`, `hangup`, `loop` …).
     Hangup { reason: String },
@@ -199,7 +206,8 @@ pub struct IvrOptionPlan {
 pub enum Prompt {
     /// Speak `text` with text-to-speech.
     Text { text: String, language: String },
-    /// Play the recording fetched from `url` (a switch-node route); cache it by `sha256`.
+    /// Play the recording fetched from `url` (a switch-node route naming the digest, so a
+    /// changed greeting is a new URL); cache it by `sha256`.
     Recording {
         url: String,
         content_type: String,
@@ -253,8 +261,11 @@ struct Resolver<'a> {
     caller: String,
     /// The instant time conditions are evaluated at.
     now: chrono::DateTime<chrono::Utc>,
-    /// IVR menus being expanded, outermost first.
-    ivr_path: Vec<Uuid>,
+    /// The IVR menu whose plan is being built, if any: menus met inside it are references.
+    inside_ivr: Option<Uuid>,
+    /// Whether the branch being resolved is reached without any key press (a menu's
+    /// timeout), where coming back to the menu would replay it forever.
+    no_input: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -536,9 +547,10 @@ impl<'a> Resolver<'a> {
         self.destination(next, depth + 1).await
     }
 
-    /// Expands every option of a menu. A destination leading back to a menu being expanded
-    /// (a submenu's "back" key, a timeout replaying the menu) becomes a `goto_ivr`: the
-    /// caller's key presses break such cycles, so they are not loops.
+    /// Builds the plan of a menu: every key's plan, and what no key or a wrong key does.
+    /// Menus met inside it become `goto_ivr` references, resolved when the caller gets
+    /// there; one that only a silent caller would reach, and that leads back here, would
+    /// replay forever and ends in `hangup` (`loop`).
     async fn ivr_menu(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
         let Some(m) = ivr_menu::Entity::find_by_id(id)
             .filter(ivr_menu::Column::TenantId.eq(self.tenant.id))
@@ -547,8 +559,17 @@ impl<'a> Resolver<'a> {
         else {
             return Ok(hangup("unknown_ivr_menu"));
         };
-        if self.ivr_path.contains(&id) {
-            self.trace.push(format!("back to IVR menu {}", m.number));
+        if let Some(current) = self.inside_ivr {
+            if self.no_input
+                && ivr_menus::timeout_returns(&self.core.db, self.tenant.id, id, current).await?
+            {
+                self.trace.push(format!(
+                    "IVR menu {}: with no key pressed the call would come back forever",
+                    m.number
+                ));
+                return Ok(hangup("loop"));
+            }
+            self.trace.push(format!("goto IVR menu {}", m.number));
             return Ok(Plan::GotoIvr {
                 ivr_menu_id: id,
                 number: m.number,
@@ -560,7 +581,7 @@ impl<'a> Resolver<'a> {
             menu.number,
             menu.options.len()
         ));
-        self.ivr_path.push(id);
+        self.inside_ivr = Some(id);
         let mut options = Vec::with_capacity(menu.options.len());
         for o in menu.options {
             self.trace.push(format!("key {}", o.digit));
@@ -571,14 +592,16 @@ impl<'a> Resolver<'a> {
             });
         }
         self.trace.push("no key".into());
+        self.no_input = true;
         let on_timeout = self
             .destination(menu.timeout_destination, depth + 1)
             .await?;
+        self.no_input = false;
         self.trace.push("invalid key".into());
         let on_invalid = self
             .destination(menu.invalid_destination, depth + 1)
             .await?;
-        self.ivr_path.pop();
+        self.inside_ivr = None;
         let greeting = match menu.greeting {
             Greeting::Text { text, language } => Prompt::Text { text, language },
             Greeting::Recording {
@@ -586,7 +609,7 @@ impl<'a> Resolver<'a> {
                 sha256,
                 ..
             } => Prompt::Recording {
-                url: format!("/v1/switch/ivr-menus/{id}/greeting"),
+                url: format!("/v1/switch/ivr-menus/{id}/greeting/{sha256}"),
                 content_type,
                 sha256,
             },
@@ -777,7 +800,8 @@ async fn resolve(
         cacheable: true,
         caller: req.caller.trim().to_owned(),
         now: req.at.unwrap_or_else(chrono::Utc::now),
-        ivr_path: Vec::new(),
+        inside_ivr: None,
+        no_input: false,
     };
     let dialled = req.destination.trim().to_owned();
     if dialled.is_empty() || dialled.len() > 64 {
@@ -799,6 +823,19 @@ async fn resolve(
             }
         },
         CallSource::Trunk => r.inbound(&dialled).await?,
+        CallSource::Ivr => match r.internal_number(&dialled).await? {
+            Some(dest) => {
+                r.trace
+                    .push(format!("from an IVR menu: internal number {dialled}"));
+                r.destination(dest, 0).await?
+            }
+            None => {
+                r.trace.push(format!(
+                    "from an IVR menu: {dialled} is not internal, and IVR callers get no outside line"
+                ));
+                hangup("not_internal")
+            }
+        },
     };
     let cacheable = r.cacheable;
     Ok((

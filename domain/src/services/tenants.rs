@@ -18,6 +18,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, domains, idempotency::IdempotencyKey, versioned},
+    storage,
     validate::{Errors, Slug, display_text},
 };
 
@@ -335,6 +336,9 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
         )));
     }
     crate::services::dids::release_all_of(&txn, current.id).await?;
+    // The rows go with the tenant (foreign keys cascade); the files they name go after.
+    let voicemail = crate::services::voicemail_messages::audio_of(&txn, current.id).await?;
+    let greetings = crate::services::ivr_menus::recordings_of(&txn, current.id).await?;
     domain::Entity::delete_many()
         .filter(domain::Column::TenantId.eq(current.id))
         .exec(&txn)
@@ -351,5 +355,18 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
     )
     .await?;
     txn.commit().await?;
+    let data_dir = &core.config.data_dir;
+    storage::remove(
+        data_dir,
+        storage::Area::Voicemail,
+        voicemail.iter().map(String::as_str),
+    )
+    .await;
+    storage::remove(
+        data_dir,
+        storage::Area::Greetings,
+        greetings.iter().map(String::as_str),
+    )
+    .await;
     Ok(())
 }
