@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of POST /v1/switch/route on a cache hit, with 1,000 tenants × 100 extensions
 # (and an IVR menu of five keys each) loaded in PostgreSQL, next to a trivial-handler
-# baseline (GET /healthz) measured the same way in the same run. The server runs one HTTP worker pinned to core 0 and wrk runs on
-# core 1, so the figures are per core. Not a test: it prints figures, it asserts nothing.
+# baseline (GET /healthz) measured the same way in the same run. The server runs one HTTP
+# worker pinned to core 0 and wrk runs on core 1, so the figures are per core. Not a test:
+# it prints figures, it asserts nothing.
 #
 #   tests/bench/route.sh [DURATION_SECS=10] [CONNECTION_LEVELS="4 32"]
 set -euo pipefail
