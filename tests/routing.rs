@@ -871,3 +871,68 @@ async fn ivr_menus_resolve() {
     p.suspend().await;
     assert_problem(p.app.get(&url, &p.node).await, 404, "not_found").await;
 }
+
+/// A customer's phones stop with its partner: suspending any tenant above it turns its
+/// routes and directory into 404s at once (cached answers included), and reactivating
+/// brings them back.
+#[tokio::test]
+async fn a_suspended_partner_stops_its_customers_calls() {
+    let app = TestApp::spawn().await;
+    let partner = app.create_tenant(&app.admin, "Partner Co", None).await;
+    let customer = app
+        .create_tenant(&app.admin, "Customer Co", Some(&partner))
+        .await;
+    let domain = add_domain(&app, &app.admin, &customer).await;
+    create_extension(
+        &app,
+        &app.admin,
+        &customer,
+        json!({"number": "2001", "display_name": "A"}),
+    )
+    .await;
+    let node = expect_json(
+        app.post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+        )
+        .await,
+        201,
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let route = || {
+        app.req(Method::POST, "/v1/switch/route", &node)
+            .json(&json!({"domain": domain, "caller": "2001", "destination": "2001"}))
+            .send()
+    };
+    let directory = format!("/v1/switch/directory/{domain}/2001");
+    let set_status = |status: &'static str| {
+        let path = format!("/v1/tenants/{partner}");
+        let app = &app;
+        async move {
+            let res = app
+                .patch(&path, &app.admin, json!({"status": status}))
+                .await;
+            expect_json(res, 200).await;
+        }
+    };
+    assert_eq!(
+        expect_json(route().await.unwrap(), 200).await["plan"]["action"],
+        "ring"
+    );
+    assert_eq!(app.get(&directory, &node).await.status(), 200);
+
+    set_status("suspended").await;
+    assert_problem(route().await.unwrap(), 404, "not_found").await;
+    assert_problem(app.get(&directory, &node).await, 404, "not_found").await;
+
+    set_status("active").await;
+    assert_eq!(
+        expect_json(route().await.unwrap(), 200).await["plan"]["action"],
+        "ring"
+    );
+    assert_eq!(app.get(&directory, &node).await.status(), 200);
+}

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 /// What a media server needs to authenticate and place `user@domain`: HA1/HA1B digests
 /// (never a password), caller ID, voicemail, limits. 404 for unknown users, domains, and
-/// users of suspended tenants.
+/// users of suspended tenants (or of tenants below a suspended partner).
 #[utoipa::path(
     tag = "switch",
     params(("domain" = String, Path, description = "SIP domain (realm)"), ("user" = String, Path, description = "SIP username")),
@@ -39,7 +39,8 @@ pub async fn directory(
 /// Resolve a call: given the SIP domain, the caller and the dialled number, the plan to
 /// execute (who rings, in which order, and what happens on no answer, busy or
 /// unreachable). Forwarding, do-not-disturb and follow-me are applied; loops end in a
-/// `hangup` with reason `loop`.
+/// `hangup` with reason `loop`. 404 for unknown domains and for suspended tenants (or
+/// tenants below a suspended partner).
 #[utoipa::path(
     tag = "switch",
     request_body = RouteRequest,

@@ -82,7 +82,10 @@ async fn tenant_path_if_active<C: ConnectionTrait>(
 }
 
 /// The tenant's path, if neither it nor any tenant above it is suspended.
-async fn active_path<C: ConnectionTrait>(db: &C, own: tenant::Model) -> DomainResult<String> {
+pub(crate) async fn active_path<C: ConnectionTrait>(
+    db: &C,
+    own: tenant::Model,
+) -> DomainResult<String> {
     let suspended = || DomainError::new(ErrorCode::TenantSuspended, "The tenant is suspended");
     if own.status != "active" {
         return Err(suspended());

@@ -752,10 +752,13 @@ pub async fn greeting_audio_for_switch(
         .one(&core.db)
         .await?
         .ok_or_else(not_found)?;
-    let active = crate::entities::tenant::Entity::find_by_id(m.tenant_id)
+    let active = match crate::entities::tenant::Entity::find_by_id(m.tenant_id)
         .one(&core.db)
         .await?
-        .is_some_and(|t| t.status == "active");
+    {
+        Some(t) => crate::services::switch::is_active(&core.db, &t).await?,
+        None => false,
+    };
     match from_json::<Greeting>(&m.greeting)? {
         Greeting::Recording {
             sha256: current, ..

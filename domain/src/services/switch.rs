@@ -69,11 +69,24 @@ pub(crate) async fn tenant_of_domain(
         .one(&core.db)
         .await?
         .ok_or_else(not_found)?;
-    // A suspended tenant's phones do not register or call.
-    if t.status != "active" {
+    // A suspended tenant's phones do not register or call, nor those of a customer whose
+    // partner (any tenant above it) is suspended.
+    if !is_active(&core.db, &t).await? {
         return Err(not_found());
     }
     Ok((t, d))
+}
+
+/// Whether the tenant and every tenant above it are active.
+pub(crate) async fn is_active<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    t: &tenant::Model,
+) -> DomainResult<bool> {
+    match crate::services::auth::active_path(db, t.clone()).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == crate::error::ErrorCode::TenantSuspended => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The directory entry of `user@domain`, or 404.

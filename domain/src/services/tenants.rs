@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -313,6 +313,21 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    if updated.status != current.status {
+        // Tenants below route and register only while every tenant above them is active:
+        // their cached switch answers go too.
+        let below: Vec<Uuid> = tenant::Entity::find()
+            .select_only()
+            .column(tenant::Column::Id)
+            .filter(tenant::Column::Path.starts_with(current.path.as_str()))
+            .filter(tenant::Column::Id.ne(current.id))
+            .into_tuple()
+            .all(&core.db)
+            .await?;
+        for id in below {
+            crate::cache::tenant_changed(id);
+        }
+    }
     Ok(view)
 }
 
