@@ -67,19 +67,7 @@ async fn a_change_in_one_process_invalidates_another() {
         201,
     )
     .await;
-    let node = expect_json(
-        app.post(
-            "/v1/switch-nodes",
-            &app.admin,
-            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
-        )
-        .await,
-        201,
-    )
-    .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let node = switch_node_token(&app).await;
 
     // A second process: `centralita api` on the same database and Redis.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -31,19 +31,7 @@ impl Pbx {
             201,
         )
         .await;
-        let node = expect_json(
-            app.post(
-                "/v1/switch-nodes",
-                &app.admin,
-                json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
-            )
-            .await,
-            201,
-        )
-        .await["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let node = switch_node_token(&app).await;
         Self {
             app,
             t,
@@ -890,19 +878,7 @@ async fn a_suspended_partner_stops_its_customers_calls() {
         json!({"number": "2001", "display_name": "A"}),
     )
     .await;
-    let node = expect_json(
-        app.post(
-            "/v1/switch-nodes",
-            &app.admin,
-            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
-        )
-        .await,
-        201,
-    )
-    .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let node = switch_node_token(&app).await;
     let route = || {
         app.req(Method::POST, "/v1/switch/route", &node)
             .json(&json!({"domain": domain, "caller": "2001", "destination": "2001"}))

@@ -164,19 +164,7 @@ async fn calls_follow_the_branch_of_the_moment() {
         201,
     )
     .await;
-    let node = expect_json(
-        app.post(
-            "/v1/switch-nodes",
-            &app.admin,
-            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
-        )
-        .await,
-        201,
-    )
-    .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let node = switch_node_token(&app).await;
     let vm = expect_json(
         app.post(
             &format!("/v1/tenants/{t}/voicemail-boxes"),

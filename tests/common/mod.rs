@@ -358,6 +358,21 @@ pub async fn claim_did(app: &TestApp, token: &str, tenant: &str, number: &str) -
     claimed["id"].as_str().unwrap().to_owned()
 }
 
+/// Registers a switch node (as the platform admin); returns its token.
+pub async fn switch_node_token(app: &TestApp) -> String {
+    let res = app
+        .post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": format!("edge-{}", Uuid::now_v7()), "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+        )
+        .await;
+    expect_json(res, 201).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// The audit actions recorded for one resource, oldest first.
 pub async fn audit_actions(app: &TestApp, resource: &str) -> Vec<String> {
     audit_events(app, &format!("resource_id={resource}"))
