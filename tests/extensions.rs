@@ -1056,3 +1056,31 @@ async fn external_caller_id_is_a_did_of_the_tenant() {
     .await;
     assert_eq!(app.delete(&did_url, &token).await.status(), 204);
 }
+
+/// A release racing an extension that starts presenting the DID: one of them wins, never
+/// both (a released number still presented by a phone).
+#[tokio::test]
+async fn releasing_a_did_races_cleanly_with_its_use_as_caller_id() {
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("Caller ID race").await;
+    for i in 0..6 {
+        let number = format!("+3491123460{i}");
+        let did = claim_did(&app, &token, &tenant, &number).await;
+        let did_path = format!("/v1/tenants/{tenant}/dids/{did}");
+        let ext_path = extensions_path(&tenant);
+        let release = app.delete(&did_path, &token);
+        let create = app.post(
+            &ext_path,
+            &token,
+            json!({"number": format!("30{i}"), "display_name": "Racer", "external_caller_id": number}),
+        );
+        let (released, created) = futures_util::join!(release, create);
+        let outcome = (released.status().as_u16(), created.status().as_u16());
+        assert!(
+            matches!(outcome, (204, 422) | (409, 201)),
+            "round {i}: release {} and create {} both or neither went through",
+            outcome.0,
+            outcome.1
+        );
+    }
+}

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Select, TransactionTrait,
+    QueryFilter, QuerySelect, Select, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -740,9 +740,18 @@ pub async fn release(
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
     let txn = core.db.begin().await?;
-    let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
+    // The row lock orders this release with a concurrent write that checks the DID as a
+    // caller ID (`held` locks it too): whichever comes second sees the other's result.
+    let current = scope
+        .select::<did::Entity>()
+        .filter(did::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("DID"))?;
     check_version(current.version, if_match)?;
-    // Extensions presenting the number as their caller ID keep it until they change.
+    // Extensions and routes presenting the number as their caller ID keep it until they
+    // change.
     destinations::ensure_unreferenced(&txn, tenant_id, "DID", id).await?;
     let before = DidView::new(&current, false);
     let now = Utc::now();
@@ -825,7 +834,9 @@ pub(crate) async fn check_caller_id<C: ConnectionTrait>(
     }
 }
 
-/// The id of the DID `number` (E.164) while this tenant holds it.
+/// The id of the DID `number` (E.164) while this tenant holds it. The row is locked for
+/// the rest of the caller's transaction (PostgreSQL; SQLite has one writer anyway), so a
+/// concurrent release waits for the reference being written, or this sees it released.
 pub(crate) async fn held<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
@@ -834,6 +845,7 @@ pub(crate) async fn held<C: ConnectionTrait>(
     Ok(did::Entity::find()
         .filter(did::Column::Number.eq(number))
         .filter(did::Column::TenantId.eq(scope.tenant().id))
+        .lock_exclusive()
         .one(db)
         .await?
         .map(|d| d.id))

@@ -518,6 +518,17 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 ) -> DomainResult<ExtensionCreated> {
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
+    // Checked again (and locked) in the writing transaction: a compound create validates
+    // before it opens one, and the DID may have been released meanwhile.
+    if let Some(n) = &e.external_caller_id
+        && dids::held(scope, db, n).await?.is_none()
+    {
+        return Err(DomainError::field(
+            "external_caller_id",
+            "not_a_tenant_did",
+            "must be a DID this tenant holds (claim it first)",
+        ));
+    }
     dial_numbers::reserve(db, tenant_id, &e.number, "extension", id).await?;
     let username_taken = scope
         .select::<extension::Entity>()
