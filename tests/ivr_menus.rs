@@ -703,3 +703,78 @@ async fn deleting_a_tenant_removes_its_recordings() {
     assert_eq!(res.status(), 204);
     assert_eq!(greeting_files(&app).len(), 1, "the other tenant's stays");
 }
+
+/// Housekeeping removes stored files no row names once they are old enough (a crash
+/// between writing a file and committing its row), and nothing else.
+#[tokio::test]
+async fn housekeeping_sweeps_orphan_files_only() {
+    use centralita_domain::storage;
+    let app = TestApp::spawn().await;
+    let (tenant, token) = app.tenant_with_admin("IVR orphans").await;
+    let menu = expect_json(
+        app.post(
+            &menus(&tenant),
+            &token,
+            json!({"number": "500", "name": "Main", "direct_dial": true,
+                "greeting": {"type": "text", "text": "Hello"}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let path = format!(
+        "{}/{}/greeting",
+        menus(&tenant),
+        menu["id"].as_str().unwrap()
+    );
+    let res = send_raw(&app, Method::PUT, &path, &token, Some("audio/wav"), wav()).await;
+    assert_eq!(res.status(), 200);
+    let data_dir = app.core.config.data_dir.clone();
+    let dir = storage::Area::Greetings.dir(&data_dir);
+    let in_use = greeting_files(&app).pop().unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let age = |name: &str| {
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join(name))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    };
+    // An old orphan, a fresh one (its transaction may still commit), an old file in use,
+    // and an old orphan voicemail file.
+    let old_orphan = storage::new_key("wav");
+    let fresh_orphan = storage::new_key("wav");
+    std::fs::write(dir.join(&old_orphan), b"x").unwrap();
+    std::fs::write(dir.join(&fresh_orphan), b"x").unwrap();
+    age(&old_orphan);
+    age(&in_use);
+    let vm_dir = storage::Area::Voicemail.dir(&data_dir);
+    std::fs::create_dir_all(&vm_dir).unwrap();
+    let vm_orphan = storage::new_key("wav");
+    std::fs::write(vm_dir.join(&vm_orphan), b"x").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(vm_dir.join(&vm_orphan))
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+
+    let removed = storage::sweep_orphans(&app.core.db, &data_dir)
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    let mut expected = vec![in_use.clone(), fresh_orphan];
+    expected.sort();
+    assert_eq!(greeting_files(&app), expected);
+    assert!(!vm_dir.join(&vm_orphan).exists());
+    // The recording in use still plays.
+    assert_eq!(app.get(&path, &token).await.status(), 200);
+    assert_eq!(
+        storage::sweep_orphans(&app.core.db, &data_dir)
+            .await
+            .unwrap(),
+        0,
+        "a second sweep finds nothing"
+    );
+}

@@ -13,6 +13,7 @@ use centralita_domain::{
     Core, DomainError, DomainResult,
     entities::job,
     services::{auth, idempotency, jobs},
+    storage,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -87,16 +88,18 @@ async fn handle(core: &Core, job: &job::Model) -> DomainResult<()> {
     }
 }
 
-/// Purges idempotency records past retention, finished jobs, and expired refresh tokens,
-/// then queues the next run in an hour. Running it twice just finds less to delete.
+/// Purges idempotency records past retention, finished jobs, expired refresh tokens and
+/// stored files no row names, then queues the next run in an hour. Running it twice just finds less to delete.
 async fn housekeeping(core: &Core) -> DomainResult<()> {
     let keys = idempotency::purge(&core.db).await?;
     let done = jobs::purge_done(&core.db).await?;
     let tokens = auth::purge_expired_refresh_tokens(&core.db).await?;
+    let files = storage::sweep_orphans(&core.db, &core.config.data_dir).await?;
     tracing::info!(
         idempotency_keys = keys,
         jobs = done,
         refresh_tokens = tokens,
+        orphan_files = files,
         "housekeeping"
     );
     jobs::enqueue(
