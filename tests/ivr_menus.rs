@@ -36,6 +36,13 @@ fn wav() -> Vec<u8> {
     v
 }
 
+/// A direct-dial menu on 500 with a text greeting.
+async fn simple_menu(app: &TestApp, token: &str, tenant: &str) -> Value {
+    let body = json!({"number": "500", "name": "Main", "direct_dial": true,
+        "greeting": {"type": "text", "text": "Hello"}});
+    expect_json(app.post(&menus(tenant), token, body).await, 201).await
+}
+
 fn greeting_files(app: &TestApp) -> Vec<String> {
     let dir = app.core.config.data_dir.join("ivr-greetings");
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -326,17 +333,7 @@ async fn ivr_menu_bad_input_is_422_with_every_field() {
 async fn ivr_menu_greeting_recordings() {
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("IVR greetings").await;
-    let menu = expect_json(
-        app.post(
-            &menus(&tenant),
-            &token,
-            json!({"number": "500", "name": "Main", "direct_dial": true,
-                "greeting": {"type": "text", "text": "Hello"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let menu = simple_menu(&app, &token, &tenant).await;
     let path = format!("{}/{}", menus(&tenant), menu["id"].as_str().unwrap());
     let greeting = format!("{path}/greeting");
     // No recording yet.
@@ -633,17 +630,7 @@ async fn ivr_menu_numbers_and_references() {
 async fn ivr_menus_need_pbx_write() {
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("IVR roles").await;
-    let menu = expect_json(
-        app.post(
-            &menus(&tenant),
-            &token,
-            json!({"number": "500", "name": "Main", "direct_dial": true,
-                "greeting": {"type": "text", "text": "Hello"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let menu = simple_menu(&app, &token, &tenant).await;
     let path = format!("{}/{}", menus(&tenant), menu["id"].as_str().unwrap());
     let (_, user_token) = app.create_user(&token, &tenant, "tenant_user").await;
     let res = app
@@ -681,17 +668,7 @@ async fn deleting_a_tenant_removes_its_recordings() {
     let (tenant, token) = app.tenant_with_admin("IVR leaving").await;
     let (other, other_token) = app.tenant_with_admin("IVR staying").await;
     for (t, tok) in [(&tenant, &token), (&other, &other_token)] {
-        let menu = expect_json(
-            app.post(
-                &menus(t),
-                tok,
-                json!({"number": "500", "name": "Main", "direct_dial": true,
-                    "greeting": {"type": "text", "text": "Hello"}}),
-            )
-            .await,
-            201,
-        )
-        .await;
+        let menu = simple_menu(&app, tok, t).await;
         let path = format!("{}/{}/greeting", menus(t), menu["id"].as_str().unwrap());
         let res = send_raw(&app, Method::PUT, &path, tok, Some("audio/wav"), wav()).await;
         assert_eq!(res.status(), 200);
@@ -711,17 +688,7 @@ async fn housekeeping_sweeps_orphan_files_only() {
     use centralita_domain::storage;
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("IVR orphans").await;
-    let menu = expect_json(
-        app.post(
-            &menus(&tenant),
-            &token,
-            json!({"number": "500", "name": "Main", "direct_dial": true,
-                "greeting": {"type": "text", "text": "Hello"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let menu = simple_menu(&app, &token, &tenant).await;
     let path = format!(
         "{}/{}/greeting",
         menus(&tenant),
