@@ -218,6 +218,17 @@ pub fn display_text(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(trimmed.to_owned())
 }
 
+/// Checks a whole-number setting against an inclusive range.
+pub fn check_range(errors: &mut Errors, field: &str, v: i32, min: i32, max: i32) {
+    if !(min..=max).contains(&v) {
+        errors.push(FieldError::new(
+            field,
+            "out_of_range",
+            format!("must be {min}-{max}"),
+        ));
+    }
+}
+
 /// Collects field errors so a request's problems are reported together.
 #[derive(Default)]
 pub struct Errors(Vec<FieldError>);

@@ -327,7 +327,7 @@ pub async fn list_platform<C: ConnectionTrait>(
 
 /// The JSON image of a resource for `before`/`after`.
 pub fn snapshot<T: Serialize>(view: &T) -> DomainResult<Value> {
-    serde_json::to_value(view).map_err(DomainError::internal)
+    super::to_json(view)
 }
 
 #[cfg(test)]

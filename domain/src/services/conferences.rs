@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::validate::check_range;
 use crate::{
     authz::Permission,
     core::Core,
@@ -14,7 +15,7 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
-    services::{audit, check_version, dial_numbers, ring_groups::check_range, versioned},
+    services::{audit, check_version, dial_numbers, versioned},
     validate::{DialNumber, Errors, display_text},
 };
 

@@ -17,6 +17,7 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     numbering::E164,
     scope::TenantScope,
+    validate::Errors,
 };
 
 /// Where a call goes.
@@ -135,6 +136,26 @@ pub async fn check<C: ConnectionTrait>(
         Destination::Hangup => {}
     }
     Ok(())
+}
+
+/// The references an object holds: `(field, target type, target id)`.
+pub(crate) type Refs = Vec<(String, &'static str, Uuid)>;
+
+/// Checks one destination held in `field`, collecting its error; records its reference
+/// when it names an object. Shared by every object that routes calls somewhere.
+pub(crate) async fn check_into<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    errors: &mut Errors,
+    refs: &mut Refs,
+    field: &str,
+    dest: &mut Destination,
+) {
+    if errors.check(check(scope, db, field, dest).await).is_some()
+        && let Some((t, id)) = dest.target()
+    {
+        refs.push((field.to_owned(), t, id));
+    }
 }
 
 /// Replaces the references held by `(from_type, from_id)` with `refs` (`(field, target)`).

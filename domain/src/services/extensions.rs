@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::to_json;
 use crate::{
     authz::Permission,
     core::Core,
@@ -554,8 +555,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         caller_id_number: Set(e.caller_id_number),
         external_caller_id: Set(e.external_caller_id),
         dnd: Set(e.dnd),
-        forwarding: Set(serde_json::to_value(&e.forwarding).map_err(DomainError::internal)?),
-        follow_me: Set(serde_json::to_value(&e.follow_me).map_err(DomainError::internal)?),
+        forwarding: Set(to_json(&e.forwarding)?),
+        follow_me: Set(to_json(&e.follow_me)?),
         max_concurrent_calls: Set(e.max_concurrent_calls),
         record_calls: Set(e.record_calls),
         voicemail_box_id: Set(e.voicemail_box_id),
@@ -697,10 +698,8 @@ pub async fn update(
     if let Some(v) = input.dnd {
         am.dnd.set_if_not_equals(v);
     }
-    am.forwarding
-        .set_if_not_equals(serde_json::to_value(&forwarding).map_err(DomainError::internal)?);
-    am.follow_me
-        .set_if_not_equals(serde_json::to_value(&follow_me).map_err(DomainError::internal)?);
+    am.forwarding.set_if_not_equals(to_json(&forwarding)?);
+    am.follow_me.set_if_not_equals(to_json(&follow_me)?);
     if let Some(v) = input.max_concurrent_calls {
         am.max_concurrent_calls.set_if_not_equals(v);
     }

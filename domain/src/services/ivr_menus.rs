@@ -27,14 +27,13 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
-        dial_numbers,
-        ring_groups::{Refs, check_destination, check_range, from_json, to_json},
-        versioned,
+        dial_numbers, versioned,
         voicemail_boxes::check_language,
     },
     storage,
     validate::{DialNumber, Errors, display_text},
 };
+use crate::{services::from_json, services::to_json, validate::check_range};
 
 /// Where recordings are kept.
 pub const AREA: storage::Area = storage::Area::Greetings;
@@ -222,7 +221,7 @@ async fn check_options<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
     errors: &mut Errors,
-    refs: &mut Refs,
+    refs: &mut destinations::Refs,
     options: &mut [IvrOption],
     direct_dial: bool,
 ) {
@@ -260,7 +259,7 @@ async fn check_options<C: ConnectionTrait>(
             seen.push(digit.clone());
         }
         o.digit = digit;
-        check_destination(
+        destinations::check_into(
             scope,
             db,
             errors,
@@ -284,12 +283,12 @@ async fn check_common<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
     errors: &mut Errors,
-    refs: &mut Refs,
+    refs: &mut destinations::Refs,
     mut c: Checked,
 ) -> Checked {
     check_range(errors, "timeout_seconds", c.timeout_seconds, 1, 60);
     check_range(errors, "invalid_retries", c.invalid_retries, 0, 9);
-    check_destination(
+    destinations::check_into(
         scope,
         db,
         errors,
@@ -298,7 +297,7 @@ async fn check_common<C: ConnectionTrait>(
         &mut c.timeout_destination,
     )
     .await;
-    check_destination(
+    destinations::check_into(
         scope,
         db,
         errors,
@@ -397,7 +396,7 @@ pub async fn create(
 ) -> DomainResult<IvrMenuView> {
     scope.authorize(Permission::PbxWrite)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = errors.check(DialNumber::parse("number", &input.number));
     let name = errors.check(display_text("name", &input.name));
     let greeting = check_greeting(&mut errors, input.greeting);
@@ -485,7 +484,7 @@ pub async fn update(
     scope.authorize(Permission::PbxWrite)?;
     let before = IvrMenuView::new(&find(scope, &core.db, id).await?)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = input
         .number
         .as_deref()

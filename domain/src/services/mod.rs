@@ -37,3 +37,15 @@ pub(crate) fn check_version(current: i64, if_match: Option<i64>) -> crate::error
         _ => Ok(()),
     }
 }
+
+/// A JSON column back into its typed value; a row that no longer parses is a server bug.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    v: &serde_json::Value,
+) -> crate::error::DomainResult<T> {
+    serde_json::from_value(v.clone()).map_err(crate::error::DomainError::internal)
+}
+
+/// A typed value as a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> crate::error::DomainResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(crate::error::DomainError::internal)
+}

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::{from_json, to_json};
 use crate::{
     authz::Permission,
     core::Core,
@@ -320,10 +321,6 @@ fn texts(rule: &OutboundRule) -> Vec<String> {
     rule.patterns().iter().map(ToString::to_string).collect()
 }
 
-fn json<T: Serialize>(v: &T) -> DomainResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(DomainError::internal)
-}
-
 pub async fn list(
     scope: &TenantScope,
     core: &Core,
@@ -403,10 +400,10 @@ pub async fn create(
         tenant_id: Set(tenant_id),
         name: Set(name),
         position: Set(position),
-        patterns: Set(json(&texts(&rule))?),
+        patterns: Set(to_json(&texts(&rule))?),
         strip: Set(strip),
         prepend: Set(prepend),
-        trunk_ids: Set(json(&input.trunk_ids)?),
+        trunk_ids: Set(to_json(&input.trunk_ids)?),
         caller_id_override: Set(caller_id.as_ref().map(|(number, _)| number.clone())),
         enabled: Set(input.enabled.unwrap_or(true)),
         created_at: Set(now),
@@ -494,11 +491,11 @@ pub async fn update(
     if let Some(p) = input.position {
         am.position.set_if_not_equals(p);
     }
-    am.patterns.set_if_not_equals(json(&texts(&rule))?);
+    am.patterns.set_if_not_equals(to_json(&texts(&rule))?);
     am.strip.set_if_not_equals(strip);
     am.prepend.set_if_not_equals(prepend);
     if let Some(ids) = &input.trunk_ids {
-        am.trunk_ids.set_if_not_equals(json(ids)?);
+        am.trunk_ids.set_if_not_equals(to_json(ids)?);
     }
     if let Some(c) = &caller_id {
         am.caller_id_override
@@ -632,8 +629,7 @@ async fn enabled_routes_of<C: ConnectionTrait>(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for model in rows {
-        let texts: Vec<String> =
-            serde_json::from_value(model.patterns.clone()).map_err(DomainError::internal)?;
+        let texts: Vec<String> = from_json(&model.patterns)?;
         let strip = usize::try_from(model.strip).map_err(DomainError::internal)?;
         let rule = OutboundRule::from_texts(&texts, strip, model.prepend.clone())
             .map_err(DomainError::internal)?;

@@ -20,12 +20,11 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
-        dial_numbers,
-        ring_groups::{Refs, check_destination, check_range, from_json, to_json},
-        versioned,
+        dial_numbers, versioned,
     },
     validate::{DialNumber, Errors, display_text},
 };
+use crate::{services::from_json, services::to_json, validate::check_range};
 
 /// Most agents of one queue.
 const MAX_AGENTS: usize = 200;
@@ -167,7 +166,7 @@ async fn check_agents<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
     errors: &mut Errors,
-    refs: &mut Refs,
+    refs: &mut destinations::Refs,
     agents: &[QueueAgent],
 ) {
     if agents.len() > MAX_AGENTS {
@@ -251,7 +250,7 @@ pub async fn create(
 ) -> DomainResult<QueueView> {
     scope.authorize(Permission::PbxWrite)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = errors.check(DialNumber::parse("number", &input.number));
     let name = errors.check(display_text("name", &input.name));
     let max_wait = input.max_wait_seconds.unwrap_or(300);
@@ -264,7 +263,7 @@ pub async fn create(
     );
     check_agents(scope, &core.db, &mut errors, &mut refs, &input.agents).await;
     let mut timeout = input.timeout_destination.unwrap_or(Destination::Hangup);
-    check_destination(
+    destinations::check_into(
         scope,
         &core.db,
         &mut errors,
@@ -332,7 +331,7 @@ pub async fn update(
         .await?;
     let before = QueueView::new(&current)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = input
         .number
         .as_deref()
@@ -354,7 +353,7 @@ pub async fn update(
     let mut timeout = input
         .timeout_destination
         .unwrap_or_else(|| before.timeout_destination.clone());
-    check_destination(
+    destinations::check_into(
         scope,
         &core.db,
         &mut errors,

@@ -23,52 +23,10 @@ use crate::{
     },
     validate::{DialNumber, Errors, display_text},
 };
+use crate::{services::from_json, services::to_json, validate::check_range};
 
 /// Most members of one group: more would be a queue.
 const MAX_MEMBERS: usize = 50;
-
-/// The references an object holds: `(field, target type, target id)`.
-pub(crate) type Refs = Vec<(String, &'static str, Uuid)>;
-
-/// Checks one destination held in `field`; records its reference when it names an object.
-/// Shared by every call-flow object.
-pub(crate) async fn check_destination<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    errors: &mut Errors,
-    refs: &mut Refs,
-    field: &str,
-    dest: &mut Destination,
-) {
-    if errors
-        .check(destinations::check(scope, db, field, dest).await)
-        .is_some()
-        && let Some((t, id)) = dest.target()
-    {
-        refs.push((field.to_owned(), t, id));
-    }
-}
-
-/// Checks a whole-number setting against an inclusive range.
-pub(crate) fn check_range(errors: &mut Errors, field: &str, v: i32, min: i32, max: i32) {
-    if !(min..=max).contains(&v) {
-        errors.push(FieldError::new(
-            field,
-            "out_of_range",
-            format!("must be {min}-{max}"),
-        ));
-    }
-}
-
-/// A JSON column back into its typed value; a row that no longer parses is a server bug.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> DomainResult<T> {
-    serde_json::from_value(v.clone()).map_err(DomainError::internal)
-}
-
-/// A typed value as a JSON column.
-pub(crate) fn to_json<T: Serialize>(v: &T) -> DomainResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(DomainError::internal)
-}
 
 /// In which order the members ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -222,7 +180,7 @@ async fn check_members<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
     errors: &mut Errors,
-    refs: &mut Refs,
+    refs: &mut destinations::Refs,
     members: &mut [RingGroupMember],
 ) {
     if members.is_empty() || members.len() > MAX_MEMBERS {
@@ -308,14 +266,14 @@ pub async fn create(
 ) -> DomainResult<RingGroupView> {
     scope.authorize(Permission::PbxWrite)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = errors.check(DialNumber::parse("number", &input.number));
     let name = errors.check(display_text("name", &input.name));
     let ring_seconds = input.ring_seconds.unwrap_or(30);
     check_range(&mut errors, "ring_seconds", ring_seconds, 5, 600);
     check_members(scope, &core.db, &mut errors, &mut refs, &mut input.members).await;
     let mut fallback = input.fallback.unwrap_or(Destination::Hangup);
-    check_destination(
+    destinations::check_into(
         scope,
         &core.db,
         &mut errors,
@@ -390,7 +348,7 @@ pub async fn update(
         .await?;
     let before = RingGroupView::new(&current)?;
     let mut errors = Errors::default();
-    let mut refs = Refs::new();
+    let mut refs = destinations::Refs::new();
     let number = input
         .number
         .as_deref()
@@ -404,7 +362,7 @@ pub async fn update(
     let mut members = input.members.unwrap_or_else(|| before.members.clone());
     check_members(scope, &core.db, &mut errors, &mut refs, &mut members).await;
     let mut fallback = input.fallback.unwrap_or_else(|| before.fallback.clone());
-    check_destination(
+    destinations::check_into(
         scope,
         &core.db,
         &mut errors,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::to_json;
 use crate::{
     authz::Permission,
     core::Core,
@@ -202,13 +203,9 @@ pub async fn create(
         id: Set(id),
         tenant_id: Set(scope.tenant().id),
         name: Set(name),
-        schedule: Set(serde_json::to_value(&input.schedule).map_err(DomainError::internal)?),
-        matched_destination: Set(
-            serde_json::to_value(&input.matched_destination).map_err(DomainError::internal)?
-        ),
-        unmatched_destination: Set(
-            serde_json::to_value(&input.unmatched_destination).map_err(DomainError::internal)?
-        ),
+        schedule: Set(to_json(&input.schedule)?),
+        matched_destination: Set(to_json(&input.matched_destination)?),
+        unmatched_destination: Set(to_json(&input.unmatched_destination)?),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -276,13 +273,11 @@ pub async fn update(
         am.name.set_if_not_equals(n);
     }
     if let Some(s) = &input.schedule {
-        am.schedule
-            .set_if_not_equals(serde_json::to_value(s).map_err(DomainError::internal)?);
+        am.schedule.set_if_not_equals(to_json(s)?);
     }
-    am.matched_destination
-        .set_if_not_equals(serde_json::to_value(&matched).map_err(DomainError::internal)?);
+    am.matched_destination.set_if_not_equals(to_json(&matched)?);
     am.unmatched_destination
-        .set_if_not_equals(serde_json::to_value(&unmatched).map_err(DomainError::internal)?);
+        .set_if_not_equals(to_json(&unmatched)?);
     let Some(updated) =
         versioned::write_next_version(&txn, scope, &current, am, "time condition").await?
     else {
