@@ -161,8 +161,9 @@ pub async fn claim(
     let input = body.parse_for(&scope, Permission::PbxWrite)?;
     let collection = format!("/v1/tenants/{}/dids", scope.tenant_id());
     let key = idem.key(scope.actor().principal.owner_key(), &req, &body.canonical())?;
-    respond::idempotent(&core.clone(), key, &collection.clone(), |key| async move {
-        let view = dids::claim(&scope, &core, input, key.as_ref()).await?;
+    let (core, scope, collection) = (&core, &scope, collection.as_str());
+    respond::idempotent(core, key, collection, |key| async move {
+        let view = dids::claim(scope, core, input, key.as_ref()).await?;
         Ok(respond::created(
             format!("{collection}/{}", view.id),
             &view,

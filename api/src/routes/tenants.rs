@@ -57,8 +57,9 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let key = idem.key(actor.principal.owner_key(), &req, &body.canonical())?;
     let input = body.parse()?;
-    respond::idempotent(&core.clone(), key, "/v1/tenants", |key| async move {
-        let view = tenants::create(&core, &actor, input, key.as_ref()).await?;
+    let (core, actor) = (&core, &actor);
+    respond::idempotent(core, key, "/v1/tenants", |key| async move {
+        let view = tenants::create(core, actor, input, key.as_ref()).await?;
         Ok(respond::created(
             format!("/v1/tenants/{}", view.id),
             &view,

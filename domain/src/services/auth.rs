@@ -78,13 +78,13 @@ async fn tenant_path_if_active<C: ConnectionTrait>(
         .ok_or_else(|| {
             DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
         })?;
-    active_path(db, own).await
+    active_path(db, &own).await
 }
 
 /// The tenant's path, if neither it nor any tenant above it is suspended.
 pub(crate) async fn active_path<C: ConnectionTrait>(
     db: &C,
-    own: tenant::Model,
+    own: &tenant::Model,
 ) -> DomainResult<String> {
     let suspended = || DomainError::new(ErrorCode::TenantSuspended, "The tenant is suspended");
     if own.status != "active" {
@@ -106,7 +106,7 @@ pub(crate) async fn active_path<C: ConnectionTrait>(
             return Err(suspended());
         }
     }
-    Ok(own.path)
+    Ok(own.path.clone())
 }
 
 /// A user with its tenant, in one round trip: this runs on every authenticated request.
@@ -145,7 +145,7 @@ async fn user_principal_with<C: ConnectionTrait>(
     let role =
         Role::parse(&u.role).ok_or_else(|| DomainError::internal("unknown role in database"))?;
     let tenant_path = match (u.tenant_id, tenant) {
-        (Some(_), Some(t)) => Some(active_path(db, t).await?),
+        (Some(_), Some(t)) => Some(active_path(db, &t).await?),
         (Some(t), None) => Some(tenant_path_if_active(db, t).await?),
         (None, _) => None,
     };

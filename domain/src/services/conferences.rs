@@ -285,11 +285,9 @@ pub async fn update(
         .await?;
     check_version(current.version, if_match)?;
     let mut am: conference::ActiveModel = current.clone().into();
-    if let Some(n) = number.map(DialNumber::into_inner)
-        && n != current.number
+    if let Some(n) =
+        dial_numbers::renumber(&txn, tenant_id, "conference", id, &current.number, number).await?
     {
-        dial_numbers::release(&txn, tenant_id, id).await?;
-        dial_numbers::reserve(&txn, tenant_id, &n, "conference", id).await?;
         am.number = Set(n);
     }
     if let Some(n) = name {

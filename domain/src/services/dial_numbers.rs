@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::{
     entities::dial_number,
     error::{DomainError, DomainResult, FieldError},
+    validate::DialNumber,
 };
 
 /// Reserves `number` for `(owner_type, owner_id)`, or 409 naming the current holder.
@@ -58,4 +59,22 @@ pub async fn release<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Moves `(owner_type, owner_id)` from `current` to `new` when a change asks for another
+/// number (409 if it is taken); gives the number to store, or `None` when nothing moves.
+pub async fn renumber<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    owner_type: &str,
+    owner_id: Uuid,
+    current: &str,
+    new: Option<DialNumber>,
+) -> DomainResult<Option<String>> {
+    let Some(new) = new.map(DialNumber::into_inner).filter(|n| n != current) else {
+        return Ok(None);
+    };
+    release(db, tenant_id, owner_id).await?;
+    reserve(db, tenant_id, &new, owner_type, owner_id).await?;
+    Ok(Some(new))
 }

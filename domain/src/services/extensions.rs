@@ -521,14 +521,10 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     // Checked again (and locked) in the writing transaction: a compound create validates
     // before it opens one, and the DID may have been released meanwhile.
-    if let Some(n) = &e.external_caller_id
-        && dids::held(scope, db, n).await?.is_none()
-    {
-        return Err(DomainError::field(
-            "external_caller_id",
-            "not_a_tenant_did",
-            "must be a DID this tenant holds (claim it first)",
-        ));
+    if let Some(n) = &e.external_caller_id {
+        let mut errors = Errors::default();
+        dids::check_caller_id(scope, db, &mut errors, "external_caller_id", n).await?;
+        errors.finish()?;
     }
     dial_numbers::reserve(db, tenant_id, &e.number, "extension", id).await?;
     let username_taken = scope

@@ -530,11 +530,9 @@ pub async fn update(
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let mut am: ivr_menu::ActiveModel = current.clone().into();
-    if let Some(n) = number.map(DialNumber::into_inner)
-        && n != current.number
+    if let Some(n) =
+        dial_numbers::renumber(&txn, tenant_id, "ivr_menu", id, &current.number, number).await?
     {
-        dial_numbers::release(&txn, tenant_id, id).await?;
-        dial_numbers::reserve(&txn, tenant_id, &n, "ivr_menu", id).await?;
         am.number = Set(n);
     }
     if let Some(n) = name {

@@ -369,11 +369,9 @@ pub async fn update(
     let current = scope.find::<queue::Entity, _>(&txn, id, "queue").await?;
     check_version(current.version, if_match)?;
     let mut am: queue::ActiveModel = current.clone().into();
-    if let Some(n) = number.map(DialNumber::into_inner)
-        && n != current.number
+    if let Some(n) =
+        dial_numbers::renumber(&txn, tenant_id, "queue", id, &current.number, number).await?
     {
-        dial_numbers::release(&txn, tenant_id, id).await?;
-        dial_numbers::reserve(&txn, tenant_id, &n, "queue", id).await?;
         am.number = Set(n);
     }
     if let Some(n) = name {

@@ -380,11 +380,9 @@ pub async fn update(
         .await?;
     check_version(current.version, if_match)?;
     let mut am: ring_group::ActiveModel = current.clone().into();
-    if let Some(n) = number.map(DialNumber::into_inner)
-        && n != current.number
+    if let Some(n) =
+        dial_numbers::renumber(&txn, tenant_id, "ring_group", id, &current.number, number).await?
     {
-        dial_numbers::release(&txn, tenant_id, id).await?;
-        dial_numbers::reserve(&txn, tenant_id, &n, "ring_group", id).await?;
         am.number = Set(n);
     }
     if let Some(n) = name {

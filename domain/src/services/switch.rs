@@ -82,7 +82,7 @@ pub(crate) async fn is_active<C: sea_orm::ConnectionTrait>(
     db: &C,
     t: &tenant::Model,
 ) -> DomainResult<bool> {
-    match crate::services::auth::active_path(db, t.clone()).await {
+    match crate::services::auth::active_path(db, t).await {
         Ok(_) => Ok(true),
         Err(e) if e.code == crate::error::ErrorCode::TenantSuspended => Ok(false),
         Err(e) => Err(e),
