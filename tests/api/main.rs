@@ -1,0 +1,40 @@
+//! The black-box suite: the real application started on 127.0.0.1:0 (see [`common`]) and
+//! driven over HTTP. One test binary with a module per area, so the suite links once.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "the harness and its helpers panic on a failed setup, which fails the test"
+)]
+
+mod common;
+
+mod api_keys;
+mod audit;
+mod auth;
+mod cache_redis;
+mod compound_user;
+mod conferences;
+mod conventions;
+mod dids;
+mod domains;
+mod extension_csv;
+mod extensions;
+mod isolation;
+mod ivr_menus;
+mod no_secrets;
+mod openapi_drift;
+mod ops;
+mod outbound_routes;
+mod queues;
+mod ring_groups;
+mod roles;
+mod routing;
+mod smoke;
+mod switch;
+mod tenants;
+mod time_conditions;
+mod trunks;
+mod users;
+mod voicemail_boxes;
+mod voicemail_messages;

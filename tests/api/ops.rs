@@ -1,0 +1,188 @@
+//! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`.
+
+use crate::common::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+async fn get_plain(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn health_and_readiness_need_no_token() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/readyz"] {
+        let res = get_plain(&app, path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(header(&res, "content-type").starts_with("application/json"));
+        assert!(!header(&res, "x-request-id").is_empty());
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body, serde_json::json!({"status": "ok"}));
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant(&app.admin, "Metered", None).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(&format!("/v1/tenants/{tenant}"), &app.admin)
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/v1/tenants/{}", Uuid::now_v7()), &app.admin)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get("/v1/definitely-not-here", &app.admin)
+            .await
+            .status(),
+        404
+    );
+
+    let res = get_plain(&app, "/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-type").starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    // Labelled by template, never by the concrete id (bounded cardinality).
+    let line = |method: &str, route: &str, status: u16| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("http_requests_total{")
+                    && l.contains(&format!("method=\"{method}\""))
+                    && l.contains(&format!("route=\"{route}\""))
+                    && l.contains(&format!("status=\"{status}\""))
+            })
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+    };
+    assert_eq!(
+        line("GET", "/v1/tenants/{tenant_id}", 200).as_deref(),
+        Some("3"),
+        "{text}"
+    );
+    assert_eq!(
+        line("GET", "/v1/tenants/{tenant_id}", 404).as_deref(),
+        Some("1"),
+        "{text}"
+    );
+    assert_eq!(
+        line("POST", "/v1/tenants", 201).as_deref(),
+        Some("1"),
+        "{text}"
+    );
+    assert_eq!(
+        line("POST", "/v1/auth/token", 200).as_deref(),
+        Some("1"),
+        "{text}"
+    );
+    assert!(!text.contains(&tenant), "a concrete id leaked into a label");
+    assert!(
+        !text.contains("definitely-not-here"),
+        "an unknown path leaked into a label"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let app = TestApp::spawn().await;
+    let res = get_plain(&app, "/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-type").starts_with("application/json"));
+    let spec: Value = res.json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(spec["info"]["title"], "Centralita");
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/v1/auth/token", &["post"][..]),
+        ("/v1/auth/refresh", &["post"]),
+        ("/v1/auth/logout", &["post"]),
+        ("/v1/me", &["get"]),
+        ("/v1/tenants", &["get", "post"]),
+        ("/v1/tenants/{tenant_id}", &["get", "patch", "delete"]),
+        ("/v1/tenants/{tenant_id}/domains", &["get", "post"]),
+        (
+            "/v1/tenants/{tenant_id}/domains/{domain_id}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/tenants/{tenant_id}/users", &["get", "post"]),
+        (
+            "/v1/tenants/{tenant_id}/users/{user_id}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/tenants/{tenant_id}/api-keys", &["get", "post"]),
+        (
+            "/v1/tenants/{tenant_id}/api-keys/{key_id}",
+            &["get", "delete"],
+        ),
+        ("/v1/audit-events", &["get"]),
+        ("/v1/tenants/{tenant_id}/audit-events", &["get"]),
+        ("/healthz", &["get"]),
+        ("/readyz", &["get"]),
+        ("/metrics", &["get"]),
+    ] {
+        for m in methods {
+            assert!(
+                paths[path][m].is_object(),
+                "{m} {path} missing from the document"
+            );
+        }
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn docs_redirect_and_serve_swagger_ui_offline() {
+    let app = TestApp::spawn().await;
+    let res = get_plain(&app, "/docs").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(header(&res, "location"), "/docs/");
+
+    let res = get_plain(&app, "/docs/").await;
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-type").starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.to_lowercase().contains("swagger"), "{html}");
+    // Nothing is fetched from a CDN: every script and stylesheet is served locally.
+    for needle in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(
+            !html.contains(needle),
+            "external asset ({needle}) in {html}"
+        );
+    }
+    let mut assets = 0;
+    for attr in ["src=\"", "href=\""] {
+        for chunk in html.split(attr).skip(1) {
+            let target = chunk.split('"').next().unwrap();
+            if target.ends_with(".js") || target.ends_with(".css") {
+                let url = if target.starts_with('/') {
+                    target.to_owned()
+                } else {
+                    format!("/docs/{}", target.trim_start_matches("./"))
+                };
+                let res = get_plain(&app, &url).await;
+                assert_eq!(res.status(), 200, "{url}");
+                assets += 1;
+            }
+        }
+    }
+    assert!(assets >= 2, "no local assets found in {html}");
+    // The UI is pointed at our document.
+    let init = get_plain(&app, "/docs/swagger-initializer.js").await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/openapi.json"));
+}
