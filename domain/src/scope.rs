@@ -124,29 +124,19 @@ impl TenantScope {
         tenant_id: Uuid,
     ) -> DomainResult<Self> {
         let not_found = || DomainError::not_found("tenant");
-        let principal = &actor.principal;
-        // Tenant-bound principals can only ever see their own tenant or its subtree: decide
-        // the cheap cases before touching the database.
-        if !principal.role.is_staff()
-            && principal.tenant_id.map(|t| t.0) != Some(tenant_id)
-            && principal.role != crate::authz::Role::PartnerAdmin
-        {
+        // Decide the cheap cases (a tenant-bound principal naming another tenant) before
+        // touching the database.
+        if !actor.principal.may_see(TenantId(tenant_id)) {
             return Err(not_found());
         }
         let tenant = tenant::Entity::find_by_id(tenant_id)
             .one(db)
             .await?
             .ok_or_else(not_found)?;
-        let relation = if principal.role.is_staff() {
-            Relation::Platform
-        } else if principal.tenant_id.map(|t| t.0) == Some(tenant.id) {
-            Relation::Own
-        } else {
-            match &principal.tenant_path {
-                Some(own) if tenant.path.starts_with(own.as_str()) => Relation::Descendant,
-                _ => return Err(not_found()),
-            }
-        };
+        let relation = actor
+            .principal
+            .relation_to(TenantId(tenant.id), &tenant.path)
+            .ok_or_else(not_found)?;
         Ok(Self {
             tenant,
             actor,

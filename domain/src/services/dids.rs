@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    authz::{Actor, Grant, Permission, PlatformPermission, Role, grant_platform},
+    authz::{Actor, Grant, Permission, PlatformPermission, grant_platform},
     core::Core,
     entities::{did, did_assignment, tenant},
     error::{DomainError, DomainResult, FieldError},
@@ -219,7 +219,7 @@ fn access(actor: &Actor, write: bool) -> DomainResult<Access> {
         return Ok(Access::ReadAll);
     }
     if !write
-        && role == Role::PartnerAdmin
+        && grant_platform(role, PlatformPermission::ReadHeldDids) == Grant::Allow
         && let Some(path) = &actor.principal.tenant_path
     {
         return Ok(Access::Subtree(path.clone()));

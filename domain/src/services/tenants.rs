@@ -10,11 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    authz::{Actor, Grant, Permission, PlatformPermission, Relation, Role, grant_platform},
+    authz::{Actor, Grant, Permission, PlatformPermission, Visibility, grant_platform},
     core::Core,
     entities::{domain, tenant},
     error::{DomainError, DomainResult, FieldError},
-    ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, domains, idempotency::IdempotencyKey, versioned},
@@ -124,10 +123,13 @@ pub async fn create(
     // Where may it go? Resolve the parent first: an invisible parent is a 404.
     let parent = match input.parent_id {
         Some(pid) => Some(TenantScope::resolve(&core.db, actor.clone(), pid).await?),
-        None if actor.principal.role.is_staff() => None,
-        None => match actor.principal.tenant_id {
-            Some(TenantId(own)) => Some(TenantScope::resolve(&core.db, actor.clone(), own).await?),
-            None => None,
+        // Without a parent: staff create a root tenant, everybody else a tenant below
+        // their own (which the table then allows for partners only).
+        None => match actor.principal.visibility() {
+            Visibility::Subtree { own, .. } | Visibility::Own(own) => {
+                Some(TenantScope::resolve(&core.db, actor.clone(), own.0).await?)
+            }
+            Visibility::All | Visibility::Nothing => None,
         },
     };
     match &parent {
@@ -141,15 +143,6 @@ pub async fn create(
                 ));
             }
         }
-    }
-    // A partner can only create tenants below a tenant where it is a partner admin; a
-    // tenant admin's own tenant is refused by the permission table above.
-    if let Some(scope) = &parent
-        && scope.relation() == Relation::Own
-        && actor.principal.role != Role::PartnerAdmin
-        && !actor.principal.role.is_staff()
-    {
-        return Err(DomainError::forbidden("Only partners create child tenants"));
     }
 
     let mut errors = Errors::default();
@@ -235,15 +228,13 @@ pub async fn create(
 pub async fn list(core: &Core, actor: &Actor, query: &TenantListQuery) -> DomainResult<TenantPage> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let mut select = tenant::Entity::find();
-    let p = &actor.principal;
-    if !p.role.is_staff() {
-        match (p.role, &p.tenant_path, p.tenant_id) {
-            (Role::PartnerAdmin, Some(path), _) => {
-                select = select.filter(tenant::Column::Path.starts_with(path.as_str()));
-            }
-            (_, _, Some(own)) => select = select.filter(tenant::Column::Id.eq(own.0)),
-            _ => return Err(DomainError::forbidden("No tenant is visible to you")),
+    match actor.principal.visibility() {
+        Visibility::All => {}
+        Visibility::Subtree { path, .. } => {
+            select = select.filter(tenant::Column::Path.starts_with(path));
         }
+        Visibility::Own(own) => select = select.filter(tenant::Column::Id.eq(own.0)),
+        Visibility::Nothing => return Err(DomainError::forbidden("No tenant is visible to you")),
     }
     if let Some(parent) = query.parent_id {
         select = select.filter(tenant::Column::ParentId.eq(parent));
