@@ -22,6 +22,7 @@ mod extension_csv;
 mod extensions;
 mod isolation;
 mod ivr_menus;
+mod jobs;
 mod no_secrets;
 mod openapi_drift;
 mod ops;

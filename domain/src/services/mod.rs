@@ -2,6 +2,19 @@
 //! [`crate::scope::TenantScope`] (or, at platform level, the [`crate::authz::Actor`]) first,
 //! validates all input before it writes, and writes the change, its audit event and any job
 //! in one transaction.
+//!
+//! - the tenant tree and who may sign in: [`tenants`], [`domains`], [`users`], [`api_keys`],
+//!   [`auth`], [`audit`], [`idempotency`];
+//! - PBX configuration: [`extensions`] (and [`extension_csv`]), [`voicemail_boxes`],
+//!   [`voicemail_messages`];
+//! - call flow: [`destinations`] (the typed union every routing field uses),
+//!   [`dial_numbers`] (the shared number space), [`ring_groups`], [`ivr_menus`], [`queues`],
+//!   [`conferences`], [`time_conditions`];
+//! - carriers: [`trunks`], [`outbound_routes`], [`dids`];
+//! - the switch surface: [`switch_nodes`] (registry, node tokens), [`switch`] (directory),
+//!   [`routing`] (`POST /v1/switch/route`);
+//! - background work: [`jobs`] (the outbox, the `Job` trait and registry), [`housekeeping`];
+//! - shared plumbing: `versioned` (optimistic locking).
 
 pub mod api_keys;
 pub mod audit;
@@ -13,6 +26,7 @@ pub mod dids;
 pub mod domains;
 pub mod extension_csv;
 pub mod extensions;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod ivr_menus;
 pub mod jobs;

@@ -1,0 +1,57 @@
+//! Housekeeping: the periodic clean-up job, and the first [`Job`] kind.
+//!
+//! It purges idempotency records past retention, finished jobs, expired refresh tokens and
+//! stored files no row names, then queues its next run in an hour. Running it twice just
+//! finds less to delete.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    core::Core,
+    error::DomainResult,
+    services::{
+        auth, idempotency,
+        jobs::{self, Job},
+    },
+    storage,
+};
+
+/// How long between two runs.
+const EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// The payload carries nothing: every run looks at the whole database.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Housekeeping {}
+
+impl Job for Housekeeping {
+    const KIND: &'static str = "housekeeping";
+
+    async fn run(&self, core: &Core) -> DomainResult<()> {
+        let keys = idempotency::purge(&core.db).await?;
+        let done = jobs::purge_done(&core.db).await?;
+        let tokens = auth::purge_expired_refresh_tokens(&core.db).await?;
+        let files = storage::sweep_orphans(&core.db, &core.config.data_dir).await?;
+        tracing::info!(
+            idempotency_keys = keys,
+            jobs = done,
+            refresh_tokens = tokens,
+            orphan_files = files,
+            "housekeeping"
+        );
+        // A later run needs no wake-up: the worker polls.
+        let _next = jobs::enqueue(&core.db, self, Some(chrono::Utc::now() + EVERY)).await?;
+        Ok(())
+    }
+}
+
+/// Queues a run now unless one is already pending (each worker calls this at start).
+pub async fn schedule(core: &Core) -> DomainResult<()> {
+    if !jobs::pending_exists::<Housekeeping, _>(&core.db).await? {
+        jobs::enqueue(&core.db, &Housekeeping {}, None)
+            .await?
+            .wake(core)
+            .await;
+    }
+    Ok(())
+}
