@@ -74,8 +74,9 @@ pub async fn connect(
 }
 
 impl Core {
-    /// Builds the core from configuration: connects (and, for `serve`, migrates) the
-    /// database, loads or creates the signing key, connects Redis when configured.
+    /// Builds the core around an open database (see [`connect`]; the caller migrates it):
+    /// loads or creates the signing key, connects Redis when configured and starts the
+    /// cache-invalidation bridge.
     pub async fn build(config: Config, db: DatabaseConnection) -> DomainResult<Self> {
         let keys = match &config.jwt_secret {
             Some(secret) => TokenKeys::from_secret(secret.as_bytes())?,

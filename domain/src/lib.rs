@@ -2,9 +2,11 @@
 //!
 //! - [`authz`]: roles, principals and the one permission table;
 //! - [`scope`]: [`scope::TenantScope`], the only door to tenant-owned rows;
-//! - [`services`]: one module per resource (tenants, domains, users, API keys, auth, audit,
-//!   idempotency, jobs), each validating before it writes and writing change + audit event
-//!   (+ job) in one transaction;
+//! - [`services`]: the operations, one module per resource (the module doc of [`services`]
+//!   groups them), each validating before it writes and writing change + audit event (+ job)
+//!   in one transaction; the background jobs ([`services::jobs`]) live there too;
+//! - [`cache`]: the switch surface's answer cache and its invalidation;
+//! - [`ids`], [`money`]: ID newtypes and exact money;
 //! - [`entities`]: the sea-orm table mappings;
 //! - [`error`]: the error-code table every layer maps from;
 //! - [`validate`], [`pagination`], [`tokens`], [`password`], [`ratelimit`]: the building
@@ -31,6 +33,8 @@ pub mod numbering;
 pub mod pagination;
 pub mod password;
 pub mod ratelimit;
+#[cfg(test)]
+mod readme;
 pub mod scope;
 pub mod secretbox;
 pub mod services;

@@ -1,4 +1,4 @@
-//! Exact money (ARCHITECTURE rule 4): [`Decimal`] in code, integer micro-units (10⁻⁶) in the
+//! Exact money (rule 4 of `docs/ARCHITECTURE.md`): [`Decimal`] in code, integer micro-units (10⁻⁶) in the
 //! database, decimal strings with an ISO 4217 code in JSON.
 //!
 //! Micro-units keep every stored amount an integer that SQLite and PostgreSQL hold exactly,

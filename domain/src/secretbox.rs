@@ -1,7 +1,7 @@
 //! Encryption at rest for the few secrets Centralita must be able to read back: trunk
 //! passwords, which are sent to carriers when registering or authenticating calls.
 //!
-//! Everything else secret is hashed instead (ARCHITECTURE rule 5); this is the one exception,
+//! Everything else secret is hashed instead (rule 5 of `docs/ARCHITECTURE.md`); this is the one exception,
 //! and it stays narrow: AES-256-GCM under one key from configuration (`trunk_secret_key`),
 //! a fresh random nonce per value, and a versioned text form that fits a `TEXT` column:
 //!

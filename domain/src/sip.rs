@@ -1,7 +1,7 @@
 //! SIP credential material: generated passwords, the digests Kamailio stores, usernames and
 //! voicemail PINs.
 //!
-//! A SIP password is shown once and never stored (ARCHITECTURE rule 5): what is kept is only
+//! A SIP password is shown once and never stored (rule 5 of `docs/ARCHITECTURE.md`): what is kept is only
 //! what Kamailio's `auth_db` needs with `calculate_ha1=0`, one [`SipDigests`] per SIP domain
 //! (realm) of the tenant, since the realm is part of the hash.
 

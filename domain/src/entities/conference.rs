@@ -1,4 +1,5 @@
-//! A conference room. PINs are stored only as argon2id hashes (rule 5).
+//! A conference room. PINs are stored only as argon2id hashes (rule 5 of
+//! `docs/ARCHITECTURE.md`).
 
 use sea_orm::entity::prelude::*;
 

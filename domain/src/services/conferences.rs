@@ -1,5 +1,6 @@
 //! Conference rooms: a number callers dial to talk together, optionally behind a PIN, with
-//! a separate moderator PIN. PINs are argon2id-hashed and never readable back (rule 5).
+//! a separate moderator PIN. PINs are argon2id-hashed and never readable back (rule 5 of
+//! `docs/ARCHITECTURE.md`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, TransactionTrait};

@@ -4,7 +4,7 @@
 //! by `tenant_id` (NULL for carriers), so an outbound route can fail over from a tenant's
 //! own trunk to a carrier's.
 //!
-//! The password must be sent to the carrier, so it cannot be hashed (ARCHITECTURE rule 5):
+//! The password must be sent to the carrier, so it cannot be hashed (rule 5 of `docs/ARCHITECTURE.md`):
 //! it is sealed with [`SecretBox`] under `trunk_secret_key` and never returned; views carry
 //! `has_password` only. Storing a password while no key is configured answers **503
 //! `unavailable`**: the request is fine, the platform is not set up to keep it safely; the
