@@ -442,15 +442,19 @@ impl BatchWrite for ExtensionBatches<'_> {
 pub async fn import(
     scope: &TenantScope,
     core: &Core,
-    text: &str,
+    text: String,
     dry_run: bool,
 ) -> DomainResult<ImportReport> {
     scope.authorize(Permission::PbxWrite)?;
+    // Checking thousands of rows is CPU work: off the async workers, which serve other
+    // requests meanwhile.
     let Parsed {
         rows,
         candidates,
         mut errors,
-    } = parse(text)?;
+    } = tokio::task::spawn_blocking(move || parse(&text))
+        .await
+        .map_err(DomainError::internal)??;
     let ready = check_collisions(scope, core, candidates, &mut errors).await?;
     // Row order, as the file reads (a row's own problems keep their order).
     errors.sort_by_key(|(line, _)| *line);
