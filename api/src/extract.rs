@@ -17,7 +17,7 @@ use actix_web::{
 };
 use centralita_domain::{
     Core, DomainError, ErrorCode, FieldError,
-    authz::{Actor, Permission},
+    authz::{Actor, Grant, Permission, PlatformPermission, grant_platform},
     scope::TenantScope,
     services::auth,
 };
@@ -157,6 +157,21 @@ impl<T: DeserializeOwned> Body<T> {
         self.parse()
     }
 
+    /// Parses the body of a platform-level write (outside any tenant) that needs `perm`,
+    /// checking the role first: a forbidden write is a 403 whatever its body says.
+    pub fn parse_for_platform(
+        &self,
+        actor: &Actor,
+        perm: PlatformPermission,
+    ) -> Result<T, ApiError> {
+        match grant_platform(actor.principal.role, perm) {
+            Grant::Allow => self.parse(),
+            Grant::AllowWithReason | Grant::Deny => Err(ApiError(DomainError::forbidden(
+                "Your role does not allow this platform operation",
+            ))),
+        }
+    }
+
     /// The body in canonical form (keys sorted, no whitespace), for request fingerprints.
     pub fn canonical(&self) -> Vec<u8> {
         serde_json::from_slice::<serde_json::Value>(&self.bytes)
@@ -184,6 +199,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "invalid_type",
             "the body must be a JSON object",
         )])));
+    }
+    // Every text field of every body, in one place: no control characters (NUL, DEL, C1…).
+    let control = centralita_domain::validate::control_characters(&value);
+    if !control.is_empty() {
+        return Err(ApiError(DomainError::invalid(control)));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -375,7 +395,8 @@ impl FromRequest for CsvBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = body_limit(req);
+        // Imports are bulk by nature: their own (larger) limit, or the general one if larger.
+        let limit = body_limit(req).max(centralita_domain::services::extension_csv::MAX_CSV_BYTES);
         let is_csv = req
             .mime_type()
             .ok()

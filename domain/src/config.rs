@@ -32,6 +32,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Maximum pooled database connections (PostgreSQL; SQLite always uses one writer).
     pub database_max_connections: u32,
+    /// How long a request waits for a free database connection (or, on SQLite, for the
+    /// writer) before it is answered 503 `unavailable` with `Retry-After`, in seconds.
+    pub database_acquire_timeout_secs: u64,
     /// `redis://...`; when set, rate limits and worker wake-ups go through Redis.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key this process writes, so several deployments can share a server.
@@ -76,6 +79,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 16,
+            database_acquire_timeout_secs: 5,
             redis_url: None,
             redis_prefix: "centralita:".into(),
             jwt_secret: None,

@@ -49,9 +49,13 @@ pub async fn connect(
         std::fs::create_dir_all(&config.data_dir).map_err(DomainError::internal)?;
     }
     let mut opts = ConnectOptions::new(url.clone());
+    // A request that cannot get a connection within the acquire timeout is answered 503
+    // with Retry-After (see `error::is_busy`), so a saturated pool sheds load quickly
+    // instead of stacking requests up for a 500.
+    let acquire = Duration::from_secs(config.database_acquire_timeout_secs.max(1));
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(acquire);
     if url.starts_with("postgres") {
         opts.max_connections(config.database_max_connections)
             .min_connections(1);

@@ -199,6 +199,14 @@ impl DomainError {
         )
     }
 
+    /// 503 with `Retry-After`: a dependency is saturated, the request may succeed later.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(BUSY_RETRY_AFTER_SECS),
+            ..Self::new(ErrorCode::Unavailable, detail)
+        }
+    }
+
     /// An unexpected failure: logged here with its cause, answered as an opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -206,8 +214,47 @@ impl DomainError {
     }
 }
 
+/// Seconds a caller is told to wait when the database is saturated: long enough for a
+/// queue of short transactions to drain, short enough not to matter to a person.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
+/// Whether a database error means "saturated, try again", not "broken": the pool had no
+/// connection free within its acquire timeout, SQLite's writer stayed busy past its busy
+/// timeout (`database is locked`, `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended codes),
+/// or PostgreSQL could not take a lock (`55P03`).
+fn is_busy(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_err.as_ref() {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            if code == "55P03" {
+                return true;
+            }
+            // SQLite reports its (extended) result code as a number; the primary code is
+            // the low byte: 5 = SQLITE_BUSY, 6 = SQLITE_LOCKED.
+            code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+        }
+        _ => false,
+    }
+}
+
 impl From<sea_orm::DbErr> for DomainError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if is_busy(&err) {
+            tracing::warn!(error = %err, "database saturated; answering 503");
+            return Self::unavailable(
+                "The database is busy; retry after the number of seconds in Retry-After",
+            );
+        }
         match err.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
                 Self::conflict("A resource with the same unique value already exists")

@@ -17,13 +17,17 @@
 //! - [`storage`]: the files kept for tenants (voicemail audio, greeting recordings);
 //! - [`secretbox`]: AES-256-GCM encryption at rest for the secrets that must be read back
 //!   (trunk passwords);
+//! - [`bulk`]: bulk writes in short batches (imports), all or nothing; [`csv_cells`]:
+//!   spreadsheet-safe CSV cells for every export and import;
 //! - [`config`] and [`core`]: configuration and the shared state built from it;
 //! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
 pub mod authz;
+pub mod bulk;
 pub mod cache;
 pub mod config;
 pub mod core;
+pub mod csv_cells;
 pub mod dialplan;
 pub mod entities;
 pub mod error;

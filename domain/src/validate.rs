@@ -218,6 +218,55 @@ pub fn display_text(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(trimmed.to_owned())
 }
 
+/// Fields of request bodies that hold several lines of text (a spoken greeting): they may
+/// contain line feeds, and no other control character. Paths as in field errors.
+pub const MULTI_LINE_FIELDS: [&str; 1] = ["greeting.text"];
+
+/// Every string of a request body that holds a control character — C0 (NUL included), DEL
+/// or C1 — as a field error naming it; line feeds only in [`MULTI_LINE_FIELDS`]. The API runs
+/// it on every JSON body before the body is read into its type, so no text field anywhere
+/// stores, logs or forwards (to a switch, an e-mail header, a CSV) a control character.
+pub fn control_characters(body: &serde_json::Value) -> Vec<FieldError> {
+    let mut found = Vec::new();
+    walk_strings(body, String::new(), &mut found);
+    found
+}
+
+fn walk_strings(value: &serde_json::Value, path: String, found: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let line_feeds = MULTI_LINE_FIELDS.contains(&path.as_str());
+            if text
+                .chars()
+                .any(|c| c.is_control() && !(line_feeds && c == '\n'))
+            {
+                found.push(FieldError::new(
+                    path,
+                    "invalid_characters",
+                    "must not contain control characters",
+                ));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_strings(item, format!("{path}[{i}]"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                walk_strings(item, path, found);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 /// Checks a whole-number setting against an inclusive range.
 pub fn check_range(errors: &mut Errors, field: &str, v: i32, min: i32, max: i32) {
     if !(min..=max).contains(&v) {
@@ -322,6 +371,37 @@ mod tests {
             Some("acme-plumbing-inc".to_owned())
         );
         assert!(Slug::parse("slug", "Bad_Slug").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_found_anywhere_in_a_body() {
+        let body = serde_json::json!({
+            "email": "x\u{0}@example.com",
+            "name": "ok",
+            "greeting": {"text": "line one\nline two"},
+            "options": [{"label": "del\u{7f}"}, {"label": "c1\u{85}"}],
+            "caller_id_name": "two\nlines",
+        });
+        let mut fields: Vec<String> = control_characters(&body)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "caller_id_name",
+                "email",
+                "options[0].label",
+                "options[1].label"
+            ]
+        );
+        let tab = serde_json::json!({"greeting": {"text": "a\tb"}});
+        assert_eq!(
+            control_characters(&tab).len(),
+            1,
+            "only line feeds are multi-line"
+        );
     }
 
     #[test]

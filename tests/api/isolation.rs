@@ -849,11 +849,31 @@ async fn creating_tenants_under_invisible_parents_is_404() {
     let c1 = app.create_tenant(&partner, "Parent C1", Some(&p)).await;
     let (_, c1_partner) = app.create_user(&partner, &c1, "partner_admin").await;
 
-    for (who, token, parent) in [
-        ("tenant admin of A under B", &a_admin, &b),
-        ("partner under an unrelated tenant", &partner, &b),
-        ("partner under another partner's customer", &partner, &a),
-        ("sub-partner under its own partner", &c1_partner, &p),
+    // A tenant admin creates no tenant anywhere: refused by its role before the body (and
+    // the parent it names) is read, with the same 403 whatever the parent, so nothing leaks.
+    for (who, token, parent, status, code) in [
+        ("tenant admin of A under B", &a_admin, &b, 403, "forbidden"),
+        (
+            "partner under an unrelated tenant",
+            &partner,
+            &b,
+            404,
+            "not_found",
+        ),
+        (
+            "partner under another partner's customer",
+            &partner,
+            &a,
+            404,
+            "not_found",
+        ),
+        (
+            "sub-partner under its own partner",
+            &c1_partner,
+            &p,
+            404,
+            "not_found",
+        ),
     ] {
         let before = get_json(&app, &format!("/v1/tenants?limit=200&parent_id={parent}")).await;
         for body in [
@@ -861,7 +881,7 @@ async fn creating_tenants_under_invisible_parents_is_404() {
             json!({"name": "", "parent_id": parent}),
         ] {
             let res = app.post("/v1/tenants", token, body).await;
-            let problem = assert_problem(res, 404, "not_found").await;
+            let problem = assert_problem(res, status, code).await;
             assert!(
                 !problem.to_string().contains("Parent B"),
                 "{who}: {problem}"

@@ -110,7 +110,9 @@ const HEADER: [&str; 15] = [
     "K.get", "K.new", "K.rev", "audit", "p.aud",
 ];
 
-/// The permission table. Columns as in [`FAMILIES`].
+/// The permission table. Columns as in [`FAMILIES`]. A tenant admin creating a child under
+/// its parent is a 403, not a 404: a role that creates no tenant anywhere is refused before
+/// the body (and the parent it names) is read, with the same answer for every parent.
 #[rustfmt::skip]
 const MATRIX: [(Who, [Expect; 15]); 9] = [
     //                             tenant        create  domains  users       api keys    audit
@@ -122,7 +124,7 @@ const MATRIX: [(Who, [Expect; 15]); 9] = [
     (Who::PartnerOnOwn,          [ Y,  F,  F,    Y,  O,  Y,  Y,   Y,  Y,  Y,   Y,  Y,  Y,  Y,  F ]),
     (Who::PartnerOnOther,        [ H,  H,  H,    H,  O,  H,  H,   H,  H,  H,   H,  H,  H,  H,  F ]),
     (Who::TenantAdmin,           [ Y,  F,  F,    F,  F,  Y,  Y,   Y,  Y,  Y,   Y,  Y,  Y,  Y,  F ]),
-    (Who::TenantAdminOnParent,   [ H,  H,  H,    H,  F,  H,  H,   H,  H,  H,   H,  H,  H,  H,  F ]),
+    (Who::TenantAdminOnParent,   [ H,  H,  H,    F,  F,  H,  H,   H,  H,  H,   H,  H,  H,  H,  F ]),
     (Who::TenantUser,            [ Y,  F,  F,    F,  F,  Y,  F,   F,  F,  F,   F,  F,  F,  F,  F ]),
 ];
 
@@ -264,10 +266,30 @@ struct Cell<'a> {
     app: &'a TestApp,
     token: &'a str,
     reason: bool,
+    /// Whether every write is first sent with an invalid body too (for refused cells: the
+    /// role is checked before the body, so the answer must be the same).
+    invalid_too: bool,
+    /// The answers to those invalid bodies.
+    extra: std::cell::RefCell<Vec<Answer>>,
+}
+
+/// A body no write accepts (422 when the role allows the write).
+fn invalid_body() -> Value {
+    json!({"not_a_field_of_anything": [1, 2, 3]})
 }
 
 impl Cell<'_> {
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        if body.is_some() && self.invalid_too {
+            let mut answer =
+                Box::pin(self.send_once(method.clone(), path, Some(invalid_body()))).await;
+            answer.label.push_str(" (invalid body)");
+            self.extra.borrow_mut().push(answer);
+        }
+        self.send_once(method, path, body).await
+    }
+
+    async fn send_once(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let mut req = self.app.req(method.clone(), path, self.token);
         if self.reason {
             req = req.header("X-Acting-Reason", "ticket #4711: customer asked for help");
@@ -318,14 +340,19 @@ async fn run_cell(
     expect: Expect,
 ) -> (Vec<Answer>, Vec<String>) {
     let (token, target, own) = scene.actor(app, support, who);
+    let allowed = matches!(expect, Y | O);
+    // A create names its parent in the body: without a valid body there is no tenant to hide,
+    // so the 404 cells of creates have no invalid-body twin.
+    let body_names_tenant = matches!(family, CreateChild | CreateRoot) && expect == H;
     let cell = Cell {
         app,
         token,
         reason: who == Who::SupportReason,
+        invalid_too: !allowed && !body_names_tenant,
+        extra: Default::default(),
     };
     let objs = &scene.objects[target];
     let base = format!("/v1/tenants/{target}");
-    let allowed = matches!(expect, Y | O);
     let mut answers = Vec::new();
     let mut effects = Vec::new();
     match family {
@@ -345,7 +372,11 @@ async fn run_cell(
             // Deleting must not disturb other cells: a scene of its own.
             let fresh = Scene::new(app).await;
             let (token, target, _) = fresh.actor(app, support, who);
-            let cell = Cell { token, ..cell };
+            let cell = Cell {
+                token,
+                extra: Default::default(),
+                ..cell
+            };
             let path = format!("/v1/tenants/{target}");
             answers.push(cell.send(Method::DELETE, &path, None).await);
             let (status, _) = admin_get(app, &path).await;
@@ -482,6 +513,7 @@ async fn run_cell(
         }
         PlatformAudit => answers.push(cell.send(Method::GET, "/v1/audit-events", None).await),
     }
+    answers.extend(cell.extra.take());
     for a in &answers {
         if !answers_as(expect, a, own) {
             effects.push(format!(
@@ -777,6 +809,43 @@ async fn tenant_user_cannot_list_users() {
     }
 }
 
+/// A write that must be refused (403 `code`) whatever body it carries.
+struct Refused<'a> {
+    who: &'a str,
+    token: &'a str,
+    method: &'a Method,
+    path: &'a str,
+    code: &'a str,
+}
+
+impl Refused<'_> {
+    /// Sends the write with each of `bodies`; gives the answers that were not the refusal.
+    async fn whatever_the_body(&self, app: &TestApp, bodies: &[Value]) -> Vec<String> {
+        let Self {
+            who,
+            token,
+            method,
+            path,
+            code,
+        } = self;
+        let mut failures = Vec::new();
+        for body in bodies {
+            let res = app
+                .req((*method).clone(), path, token)
+                .json(body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let v: Value = res.json().await.unwrap_or(Value::Null);
+            if status != 403 || v["code"] != *code {
+                failures.push(format!("{who}: {method} {path} {body} -> {status} {v}"));
+            }
+        }
+        failures
+    }
+}
+
 /// Inside a visible tenant, a forbidden write is a 403 whatever the body says: the
 /// permission is checked before the body is parsed or validated.
 #[tokio::test]
@@ -804,19 +873,14 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
     ];
     let mut failures = Vec::new();
     let mut check = async |who: &str, token: &str, method: &Method, path: &str, code: &str| {
-        for body in &bodies {
-            let res = app
-                .req(method.clone(), path, token)
-                .json(body)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            let v: Value = res.json().await.unwrap_or(Value::Null);
-            if status != 403 || v["code"] != code {
-                failures.push(format!("{who}: {method} {path} {body} -> {status} {v}"));
-            }
-        }
+        let request = Refused {
+            who,
+            token,
+            method,
+            path,
+            code,
+        };
+        failures.extend(request.whatever_the_body(&app, &bodies).await);
     };
     for (method, path) in &routes {
         check("tenant_user", &user, method, path, "forbidden").await;
@@ -840,6 +904,87 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
     assert!(
         failures.is_empty(),
         "{} write(s) parsed or validated the body before checking the permission:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Platform-level writes (switch nodes, carrier trunks, the DID inventory, tenants) check
+/// the role before the body too: a role that may not is a 403 whatever it sends.
+#[tokio::test]
+async fn platform_writes_are_refused_before_the_body_is_read() {
+    let app = TestApp::spawn().await;
+    let support = support_token(&app).await;
+    let p = app.create_tenant(&app.admin, "Platform order", None).await;
+    let (_, partner) = app.create_user(&app.admin, &p, "partner_admin").await;
+    let (t, admin) = app.tenant_with_admin("Platform order customer").await;
+    let (_, user) = app.create_user(&admin, &t, "tenant_user").await;
+    let node = app
+        .post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": "edge-order", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+        )
+        .await;
+    let node = created_id(node, "switch node").await;
+    let trunk = app
+        .post(
+            "/v1/trunks",
+            &app.admin,
+            json!({"name": "Carrier order", "host": "sip.carrier.example.com"}),
+        )
+        .await;
+    let trunk = created_id(trunk, "carrier trunk").await;
+    let did = json!({"number": "+12125550177", "carrier_trunk_id": trunk, "currency": "EUR"});
+    let did = created_id(app.post("/v1/dids", &app.admin, did).await, "DID").await;
+
+    let bodies = [
+        json!({"name": "valid-enough", "kind": "kamailio", "addresses": ["127.0.0.1"], "host": "sip.example.com", "number": "+12125550188", "carrier_trunk_id": trunk, "currency": "EUR"}),
+        json!({}),
+        json!({"name": 42}),
+        json!({"unknown_field": 1}),
+        json!([1, 2]),
+    ];
+    let routes = [
+        (Method::POST, "/v1/switch-nodes".to_owned()),
+        (Method::PATCH, format!("/v1/switch-nodes/{node}")),
+        (Method::POST, "/v1/trunks".to_owned()),
+        (Method::PATCH, format!("/v1/trunks/{trunk}")),
+        (Method::POST, "/v1/dids".to_owned()),
+        (Method::PATCH, format!("/v1/dids/{did}")),
+    ];
+    let mut failures = Vec::new();
+    let mut check = async |who: &str, token: &str, method: &Method, path: &str| {
+        let code = "forbidden";
+        let request = Refused {
+            who,
+            token,
+            method,
+            path,
+            code,
+        };
+        failures.extend(request.whatever_the_body(&app, &bodies).await);
+    };
+    for (method, path) in &routes {
+        for (who, token) in [
+            ("support", support.as_str()),
+            ("partner_admin", partner.as_str()),
+            ("tenant_admin", admin.as_str()),
+            ("tenant_user", user.as_str()),
+        ] {
+            check(who, token, method, path).await;
+        }
+    }
+    for (who, token) in [
+        ("support", support.as_str()),
+        ("tenant_admin", admin.as_str()),
+        ("tenant_user", user.as_str()),
+    ] {
+        check(who, token, &Method::POST, "/v1/tenants").await;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} platform write(s) parsed or validated the body before checking the role:\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
-    authz::Permission,
+    authz::{Permission, PlatformPermission},
     services::dids::{
         self, ClaimDid, CreateDid, DidListQuery, DidPage, DidView, TenantDidListQuery, UpdateDid,
         UpdateTenantDid,
@@ -54,7 +54,12 @@ pub async fn platform_create(
     body: Body<CreateDid>,
 ) -> ApiResult<HttpResponse> {
     dids::authorize_platform_write(&actor)?;
-    let view = dids::platform_create(&core, &actor, body.parse()?).await?;
+    let view = dids::platform_create(
+        &core,
+        &actor,
+        body.parse_for_platform(&actor, PlatformPermission::ManageCarriers)?,
+    )
+    .await?;
     Ok(respond::created(
         format!("/v1/dids/{}", view.id),
         &view,
@@ -97,7 +102,14 @@ pub async fn platform_update(
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
     dids::authorize_platform_write(&actor)?;
-    let view = dids::platform_update(&core, &actor, *path, body.parse()?, if_match.0).await?;
+    let view = dids::platform_update(
+        &core,
+        &actor,
+        *path,
+        body.parse_for_platform(&actor, PlatformPermission::ManageCarriers)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

@@ -78,7 +78,9 @@ pub struct ImportQuery {
 
 /// Export the tenant's extensions as CSV (columns: number, display_name, sip_username,
 /// enabled, caller_id_name, caller_id_number, external_caller_id, dnd,
-/// max_concurrent_calls, record_calls). Never passwords.
+/// max_concurrent_calls, record_calls). Never passwords. A cell a spreadsheet would run as
+/// a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`: E.164
+/// caller IDs read `'+34911234567`; the import takes the `'` off again.
 #[utoipa::path(
     tag = "extensions",
     params(("tenant_id" = Uuid, Path)),
@@ -97,10 +99,13 @@ pub async fn export(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<Htt
         .body(csv))
 }
 
-/// Import extensions from CSV (the export's columns; `number` and `display_name` required).
-/// All or nothing: any invalid row and nothing is created (422 with `rows[<line>].<column>`
-/// errors). `?dry_run=true` checks everything and answers the report without writing. The
-/// answer lists the created extensions with their SIP passwords, shown this once.
+/// Import extensions from CSV (the export's columns; `number` and `display_name` required;
+/// at most 10,000 rows and 4 MiB). All or nothing: any invalid row and nothing is created
+/// (422 with `rows[<line>].<column>` errors); a number taken by someone else while the import
+/// runs is a 409 and nothing is created either. `?dry_run=true` checks everything and answers
+/// the report without writing. The answer lists the created extensions with their SIP
+/// passwords, shown this once. A leading `'` before `=`, `+`, `-`, `@`, tab or CR is taken
+/// off (the export's formula neutralisation).
 #[utoipa::path(
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ImportQuery),
@@ -116,7 +121,7 @@ pub async fn import(
     body: CsvBody,
 ) -> ApiResult<HttpResponse> {
     scope.authorize(Permission::PbxWrite)?;
-    let report = extension_csv::import(&scope, &core, &body.text()?, query.dry_run).await?;
+    let report = extension_csv::import(&scope, &core, body.text()?, query.dry_run).await?;
     Ok(respond::ok(&report, None))
 }
 

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
+    authz::PlatformPermission,
     services::switch_nodes::{
         self, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery, SwitchNodePage,
         SwitchNodeView, UpdateSwitchNode,
@@ -49,7 +50,12 @@ pub async fn create(
     core: web::Data<Core>,
     body: Body<CreateSwitchNode>,
 ) -> ApiResult<HttpResponse> {
-    let created = switch_nodes::create(&core, &actor, body.parse()?).await?;
+    let created = switch_nodes::create(
+        &core,
+        &actor,
+        body.parse_for_platform(&actor, PlatformPermission::ManageSwitchNodes)?,
+    )
+    .await?;
     let location = format!("/v1/switch-nodes/{}", created.node.id);
     Ok(respond::created(
         location,
@@ -92,7 +98,14 @@ pub async fn update(
     body: Body<UpdateSwitchNode>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let view = switch_nodes::update(&core, &actor, *path, body.parse()?, if_match.0).await?;
+    let view = switch_nodes::update(
+        &core,
+        &actor,
+        *path,
+        body.parse_for_platform(&actor, PlatformPermission::ManageSwitchNodes)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

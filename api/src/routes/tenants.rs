@@ -55,6 +55,8 @@ pub async fn create(
     body: Body<CreateTenant>,
     idem: IdempotencyHeader,
 ) -> ApiResult<HttpResponse> {
+    // The role first: a role that can create no tenant anywhere is a 403 whatever the body.
+    tenants::check_may_create(&actor)?;
     let key = idem.key(actor.principal.owner_key(), &req, &body.canonical())?;
     let input = body.parse()?;
     let (core, actor) = (&core, &actor);

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
-    authz::Permission,
+    authz::{Permission, PlatformPermission},
     services::trunks::{self, CreateTrunk, TrunkListQuery, TrunkPage, TrunkView, UpdateTrunk},
 };
 use uuid::Uuid;
@@ -52,7 +52,12 @@ pub async fn platform_create(
     body: Body<CreateTrunk>,
 ) -> ApiResult<HttpResponse> {
     trunks::authorize_platform_write(&actor)?;
-    let view = trunks::platform_create(&core, &actor, body.parse()?).await?;
+    let view = trunks::platform_create(
+        &core,
+        &actor,
+        body.parse_for_platform(&actor, PlatformPermission::ManageCarriers)?,
+    )
+    .await?;
     Ok(respond::created(
         format!("/v1/trunks/{}", view.id),
         &view,
@@ -95,7 +100,14 @@ pub async fn platform_update(
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
     trunks::authorize_platform_write(&actor)?;
-    let view = trunks::platform_update(&core, &actor, *path, body.parse()?, if_match.0).await?;
+    let view = trunks::platform_update(
+        &core,
+        &actor,
+        *path,
+        body.parse_for_platform(&actor, PlatformPermission::ManageCarriers)?,
+        if_match.0,
+    )
+    .await?;
     Ok(respond::ok(&view, Some(view.version)))
 }
 

@@ -138,8 +138,31 @@ pub async fn record<C: ConnectionTrait>(
     if let Some(t) = change.tenant_id {
         crate::cache::tenant_changed(t);
     }
+    audit_event::Entity::insert(event(actor, change))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes the audit events of many changes by `actor` with multi-row inserts, inside the
+/// caller's transaction: what bulk writes record (one event per row, like single writes).
+pub async fn record_many<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> DomainResult<()> {
+    let mut tenants: Vec<Uuid> = changes.iter().filter_map(|c| c.tenant_id).collect();
+    tenants.dedup();
+    for t in tenants {
+        crate::cache::tenant_changed(t);
+    }
+    let events = changes.into_iter().map(|c| event(actor, c)).collect();
+    crate::bulk::insert_all(db, events).await
+}
+
+fn event(actor: &Actor, change: Change<'_>) -> audit_event::ActiveModel {
     let p = &actor.principal;
-    let event = audit_event::ActiveModel {
+    audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),
         actor_type: Set(match p.kind {
@@ -156,11 +179,7 @@ pub async fn record<C: ConnectionTrait>(
         before: Set(change.before.map(redact)),
         after: Set(change.after.map(redact)),
         request_id: Set(actor.request_id.clone()),
-    };
-    audit_event::Entity::insert(event)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    }
 }
 
 /// An audit event as the API shows it.

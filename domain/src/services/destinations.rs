@@ -171,11 +171,17 @@ pub async fn replace_refs<C: ConnectionTrait>(
         .filter(destination_ref::Column::FromId.eq(from_id))
         .exec(db)
         .await?;
-    if refs.is_empty() {
-        return Ok(());
-    }
-    let rows = refs
-        .iter()
+    crate::bulk::insert_all(db, ref_rows(tenant_id, from_type, from_id, refs)).await
+}
+
+/// The reference rows of one object (what [`replace_refs`] writes), for bulk inserts.
+pub(crate) fn ref_rows(
+    tenant_id: Uuid,
+    from_type: &str,
+    from_id: Uuid,
+    refs: &[(String, &'static str, Uuid)],
+) -> Vec<destination_ref::ActiveModel> {
+    refs.iter()
         .map(|(field, to_type, to_id)| destination_ref::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant_id),
@@ -184,11 +190,8 @@ pub async fn replace_refs<C: ConnectionTrait>(
             field: Set(field.clone()),
             to_type: Set((*to_type).to_owned()),
             to_id: Set(*to_id),
-        });
-    destination_ref::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+        })
+        .collect()
 }
 
 /// 409 listing the referrers when anything still points at `to_id`.

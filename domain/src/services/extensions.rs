@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +19,10 @@ use crate::services::to_json;
 use crate::{
     authz::Permission,
     core::Core,
-    entities::{domain, extension, extension_credential, user, voicemail_box},
+    entities::{
+        audit_event, destination_ref, dial_number, did, domain, extension, extension_credential,
+        user, voicemail_box,
+    },
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
@@ -336,25 +339,39 @@ async fn write_credentials<C: ConnectionTrait>(
         .exec(db)
         .await?;
     let domains = scope.select::<domain::Entity>().all(db).await?;
-    let mut realms = Vec::new();
-    for d in domains {
-        let dg = digests(username, &d.name, password);
-        extension_credential::Entity::insert(extension_credential::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(scope.tenant().id),
-            extension_id: Set(ext_id),
-            domain_id: Set(d.id),
-            username: Set(username.to_owned()),
-            realm: Set(d.name.clone()),
-            ha1: Set(dg.ha1),
-            ha1b: Set(dg.ha1b),
-        })
-        .exec_without_returning(db)
-        .await?;
-        realms.push(d.name);
-    }
-    realms.sort();
+    let (rows, realms) = credential_rows(scope, &domains, ext_id, username, password);
+    crate::bulk::insert_all(db, rows).await?;
     Ok(realms)
+}
+
+/// The digest rows of one extension's password, one per SIP domain (realm), and the sorted
+/// realms.
+fn credential_rows(
+    scope: &TenantScope,
+    domains: &[domain::Model],
+    ext_id: Uuid,
+    username: &str,
+    password: &str,
+) -> (Vec<extension_credential::ActiveModel>, Vec<String>) {
+    let rows = domains
+        .iter()
+        .map(|d| {
+            let dg = digests(username, &d.name, password);
+            extension_credential::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(scope.tenant().id),
+                extension_id: Set(ext_id),
+                domain_id: Set(d.id),
+                username: Set(username.to_owned()),
+                realm: Set(d.name.clone()),
+                ha1: Set(dg.ha1),
+                ha1b: Set(dg.ha1b),
+            }
+        })
+        .collect();
+    let mut realms: Vec<String> = domains.iter().map(|d| d.name.clone()).collect();
+    realms.sort();
+    (rows, realms)
 }
 
 async fn realms_of<C: ConnectionTrait>(
@@ -435,6 +452,53 @@ pub(crate) struct NewExtension {
 }
 
 impl NewExtension {
+    /// The dialable number.
+    pub(crate) fn number(&self) -> &str {
+        &self.number
+    }
+
+    /// The SIP username.
+    pub(crate) fn sip_username(&self) -> &str {
+        &self.sip_username
+    }
+
+    /// Presents `number` (E.164), the tenant's DID `did_id`, as the external caller ID.
+    pub(crate) fn presenting(mut self, number: String, did_id: Uuid) -> Self {
+        self.external_caller_id = Some(number);
+        self.refs.push(("external_caller_id".into(), "did", did_id));
+        self
+    }
+
+    /// The row to insert, as id `id` of `tenant_id`, created `now`.
+    fn model(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> DomainResult<extension::Model> {
+        Ok(extension::Model {
+            id,
+            tenant_id,
+            number: self.number.clone(),
+            display_name: self.display_name.clone(),
+            user_id: self.user_id,
+            enabled: self.enabled,
+            sip_username: self.sip_username.clone(),
+            caller_id_name: self.caller_id_name.clone(),
+            caller_id_number: self.caller_id_number.clone(),
+            external_caller_id: self.external_caller_id.clone(),
+            dnd: self.dnd,
+            forwarding: to_json(&self.forwarding)?,
+            follow_me: to_json(&self.follow_me)?,
+            max_concurrent_calls: self.max_concurrent_calls,
+            record_calls: self.record_calls,
+            voicemail_box_id: self.voicemail_box_id,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
     /// Links the extension to a user and a voicemail box created in the same request.
     pub(crate) fn link(mut self, user_id: Uuid, box_id: Option<Uuid>) -> Self {
         self.user_id = Some(user_id);
@@ -452,9 +516,47 @@ impl NewExtension {
 pub(crate) async fn prepare<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
-    input: CreateExtension,
+    mut input: CreateExtension,
     errors: &mut Errors,
 ) -> DomainResult<Option<NewExtension>> {
+    let mut forwarding = input.forwarding.take().unwrap_or_default();
+    let mut follow_me = input.follow_me.take().unwrap_or_default();
+    let external_caller_id = input.external_caller_id.take();
+    let (user_id, box_id) = (input.user_id.take(), input.voicemail_box_id.take());
+    let plain = prepare_plain(input, errors);
+    let external_caller_id = match external_caller_id.as_deref() {
+        Some(raw) => dids::check_caller_id(scope, db, errors, "external_caller_id", raw).await?,
+        None => None,
+    };
+    if let Some(u) = user_id {
+        check_user(scope, db, errors, u).await?;
+    }
+    if let Some(b) = box_id {
+        check_box(scope, db, errors, b).await?;
+    }
+    let mut refs = check_routing(scope, db, errors, &mut forwarding, &mut follow_me).await;
+    let Some(mut e) = plain else {
+        return Ok(None);
+    };
+    if let Some(b) = box_id {
+        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+    }
+    e.refs = refs;
+    if let Some((number, did_id)) = external_caller_id {
+        e = e.presenting(number, did_id);
+    }
+    e.user_id = user_id;
+    e.voicemail_box_id = box_id;
+    e.forwarding = forwarding;
+    e.follow_me = follow_me;
+    Ok(Some(e))
+}
+
+/// The checks of a create that need no database (syntax, lengths, ranges): what a bulk
+/// import runs on every row in memory. The extension it gives references nothing yet —
+/// `user_id`, `voicemail_box_id`, `external_caller_id`, forwarding and follow-me of `input`
+/// are ignored; [`prepare`] (or the import's bulk lookups) checks and sets them.
+pub(crate) fn prepare_plain(input: CreateExtension, errors: &mut Errors) -> Option<NewExtension> {
     let number = errors.check(DialNumber::parse("number", &input.number));
     let display_name = errors.check(display_text("display_name", &input.display_name));
     let sip_username = errors.check(SipUsername::or_extension(
@@ -464,50 +566,30 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     ));
     let caller_id_name = optional_text(errors, "caller_id_name", input.caller_id_name.as_deref());
     let caller_id_number = internal_caller_number(errors, input.caller_id_number.as_deref());
-    let external_caller_id = match input.external_caller_id.as_deref() {
-        Some(raw) => dids::check_caller_id(scope, db, errors, "external_caller_id", raw).await?,
-        None => None,
-    };
     let max_concurrent_calls = input.max_concurrent_calls.unwrap_or(4);
     check_max_calls(errors, max_concurrent_calls);
-    if let Some(u) = input.user_id {
-        check_user(scope, db, errors, u).await?;
-    }
-    if let Some(b) = input.voicemail_box_id {
-        check_box(scope, db, errors, b).await?;
-    }
-    let mut forwarding = input.forwarding.unwrap_or_default();
-    let mut follow_me = input.follow_me.unwrap_or_default();
-    let mut refs = check_routing(scope, db, errors, &mut forwarding, &mut follow_me).await;
-    if let Some(b) = input.voicemail_box_id {
-        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
-    }
-    let external_caller_id = external_caller_id.map(|(number, did_id)| {
-        refs.push(("external_caller_id".into(), "did", did_id));
-        number
-    });
     let (Some(number), Some(display_name), Some(sip_username)) =
         (number, display_name, sip_username)
     else {
-        return Ok(None);
+        return None;
     };
-    Ok(Some(NewExtension {
+    Some(NewExtension {
         number: number.into_inner(),
         display_name,
-        user_id: input.user_id,
+        user_id: None,
         enabled: input.enabled.unwrap_or(true),
         sip_username: sip_username.into_inner(),
         caller_id_name,
         caller_id_number,
-        external_caller_id,
+        external_caller_id: None,
         dnd: input.dnd.unwrap_or(false),
-        forwarding,
-        follow_me,
+        forwarding: Forwarding::default(),
+        follow_me: Vec::new(),
         max_concurrent_calls,
         record_calls: input.record_calls.unwrap_or(false),
-        voicemail_box_id: input.voicemail_box_id,
-        refs,
-    }))
+        voicemail_box_id: None,
+        refs: Vec::new(),
+    })
 }
 
 /// Inserts a prepared extension (number reserved, credentials, references, audit) inside
@@ -538,30 +620,10 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             "is already used in this tenant",
         ));
     }
-    let now = Utc::now();
-    let model = extension::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(tenant_id),
-        number: Set(e.number),
-        display_name: Set(e.display_name),
-        user_id: Set(e.user_id),
-        enabled: Set(e.enabled),
-        sip_username: Set(e.sip_username.clone()),
-        caller_id_name: Set(e.caller_id_name),
-        caller_id_number: Set(e.caller_id_number),
-        external_caller_id: Set(e.external_caller_id),
-        dnd: Set(e.dnd),
-        forwarding: Set(to_json(&e.forwarding)?),
-        follow_me: Set(to_json(&e.follow_me)?),
-        max_concurrent_calls: Set(e.max_concurrent_calls),
-        record_calls: Set(e.record_calls),
-        voicemail_box_id: Set(e.voicemail_box_id),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
-    .insert(db)
-    .await?;
+    let model = extension::ActiveModel::from(e.model(tenant_id, id, Utc::now())?)
+        .reset_all()
+        .insert(db)
+        .await?;
     destinations::replace_refs(db, tenant_id, "extension", id, &e.refs).await?;
     let password = generate_sip_password();
     let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
@@ -580,6 +642,137 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         extension: view,
         sip_password: password,
     })
+}
+
+/// Inserts many prepared extensions inside the caller's transaction with multi-row
+/// statements: the bulk form of [`insert`], for imports. Collisions were looked up before,
+/// in chunks; a number or username taken since fails the batch on the unique indexes (409),
+/// and so does a presented DID released since (the DIDs are locked for the transaction).
+pub(crate) async fn insert_batch<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    rows: Vec<NewExtension>,
+) -> DomainResult<Vec<ExtensionCreated>> {
+    let tenant_id = scope.tenant().id;
+    let mut presented: Vec<String> = rows
+        .iter()
+        .filter_map(|e| e.external_caller_id.clone())
+        .collect();
+    presented.sort();
+    presented.dedup();
+    if held_dids(scope, db, presented.clone(), true).await?.len() < presented.len() {
+        return Err(DomainError::conflict(
+            "A DID presented as external caller ID was released meanwhile",
+        ));
+    }
+    let domains = scope.select::<domain::Entity>().all(db).await?;
+    let now = Utc::now();
+    let (mut models, mut numbers, mut creds, mut refs, mut created) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for e in rows {
+        let id = Uuid::now_v7();
+        let model = e.model(tenant_id, id, now)?;
+        numbers.push(dial_number::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant_id),
+            number: Set(e.number.clone()),
+            owner_type: Set("extension".into()),
+            owner_id: Set(id),
+        });
+        let password = generate_sip_password();
+        let (rows, realms) = credential_rows(scope, &domains, id, &e.sip_username, &password);
+        creds.extend(rows);
+        refs.extend(destinations::ref_rows(tenant_id, "extension", id, &e.refs));
+        created.push(ExtensionCreated {
+            extension: ExtensionView::new(&model, realms),
+            sip_password: password,
+        });
+        models.push(extension::ActiveModel::from(model).reset_all());
+    }
+    let changes = created
+        .iter()
+        .map(|c| {
+            audit::Change::new(
+                Some(tenant_id),
+                "extension.create",
+                "extension",
+                c.extension.id,
+                None,
+                Some(&c.extension),
+            )
+        })
+        .collect::<DomainResult<Vec<_>>>()?;
+    crate::bulk::insert_all(db, models).await?;
+    crate::bulk::insert_all(db, numbers).await?;
+    crate::bulk::insert_all(db, refs).await?;
+    crate::bulk::insert_all(db, creds).await?;
+    audit::record_many(db, scope.actor(), changes).await?;
+    Ok(created)
+}
+
+/// Removes extensions [`insert_batch`] created (with their numbers, digests, references and
+/// creation events): the undo of a batch whose import failed later, so that the import
+/// leaves nothing behind.
+pub(crate) async fn remove_batch<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    ids: &[Uuid],
+) -> DomainResult<()> {
+    let tenant_id = scope.tenant().id;
+    extension_credential::Entity::delete_many()
+        .filter(extension_credential::Column::TenantId.eq(tenant_id))
+        .filter(extension_credential::Column::ExtensionId.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    destination_ref::Entity::delete_many()
+        .filter(destination_ref::Column::TenantId.eq(tenant_id))
+        .filter(destination_ref::Column::FromId.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    dial_number::Entity::delete_many()
+        .filter(dial_number::Column::TenantId.eq(tenant_id))
+        .filter(dial_number::Column::OwnerId.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    extension::Entity::delete_many()
+        .filter(extension::Column::TenantId.eq(tenant_id))
+        .filter(extension::Column::Id.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    // The import did not happen: its creation events go like a rolled-back transaction's.
+    audit_event::Entity::delete_many()
+        .filter(audit_event::Column::TenantId.eq(tenant_id))
+        .filter(audit_event::Column::Action.eq("extension.create"))
+        .filter(audit_event::Column::ResourceId.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    crate::cache::tenant_changed(tenant_id);
+    Ok(())
+}
+
+/// The tenant's DIDs among `numbers` (E.164), by number. `lock` locks them for the rest of
+/// the caller's transaction (PostgreSQL), like [`dids::check_caller_id`].
+pub(crate) async fn held_dids<C: ConnectionTrait>(
+    scope: &TenantScope,
+    db: &C,
+    numbers: Vec<String>,
+    lock: bool,
+) -> DomainResult<std::collections::HashMap<String, Uuid>> {
+    if numbers.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut select = scope
+        .select::<did::Entity>()
+        .filter(did::Column::Number.is_in(numbers));
+    if lock {
+        select = select.lock_exclusive();
+    }
+    Ok(select
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.number, d.id))
+        .collect())
 }
 
 pub async fn create(

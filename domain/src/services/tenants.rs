@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    authz::{Actor, Grant, Permission, PlatformPermission, Visibility, grant_platform},
+    authz::{
+        Actor, Grant, Permission, PlatformPermission, Relation, Visibility, grant, grant_platform,
+    },
     core::Core,
     entities::{domain, tenant},
     error::{DomainError, DomainResult, FieldError},
@@ -111,6 +113,24 @@ pub struct TenantListQuery {
     /// Only the direct children of this tenant.
     pub parent_id: Option<Uuid>,
     pub status: Option<TenantStatus>,
+}
+
+/// Whether the actor's role may create a tenant anywhere at all (platform admins, and
+/// partner admins below their own tenant): the check a create makes before it reads its body,
+/// so that a role that never may is a 403 whatever it sends. Where exactly it may is decided
+/// by [`create`], once the parent is known.
+pub fn check_may_create(actor: &Actor) -> DomainResult<()> {
+    let role = actor.principal.role;
+    let relation = if role.is_staff() {
+        Relation::Platform
+    } else {
+        Relation::Own
+    };
+    let root = grant_platform(role, PlatformPermission::CreateRootTenant);
+    match (root, grant(role, relation, Permission::TenantCreate)) {
+        (Grant::Allow, _) | (_, Grant::Allow) => Ok(()),
+        _ => Err(DomainError::forbidden("Your role cannot create tenants")),
+    }
 }
 
 /// Creates a tenant (and its first domain), audited, with its idempotency record.
