@@ -342,8 +342,7 @@ impl FromRequest for SwitchNode {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .unwrap_or_default();
-            let node =
-                centralita_domain::services::switch_nodes::authenticate(&core, token).await?;
+            let node = centralita_domain::switch::nodes::authenticate(&core, token).await?;
             Ok(SwitchNode(node))
         })
     }

@@ -21,10 +21,10 @@ pub struct CoreInner {
     pub hasher: PasswordHasher,
     pub limiter: Limiter,
     pub redis: Option<ConnectionManager>,
-    /// Answers of `POST /v1/switch/route`, invalidated per tenant (see [`crate::cache`]).
-    pub route_cache: crate::cache::SwitchCache<crate::services::routing::RoutePlan>,
-    /// Switch nodes by token digest (see `services::switch_nodes::authenticate`).
-    pub node_cache: crate::cache::SwitchCache<crate::entities::switch_node::Model>,
+    /// Answers of `POST /v1/switch/route`, invalidated per tenant (see [`crate::switch::cache`]).
+    pub route_cache: crate::switch::cache::SwitchCache<crate::switch::plan::RoutePlan>,
+    /// Switch nodes by token digest (see `switch::nodes::authenticate`).
+    pub node_cache: crate::switch::cache::SwitchCache<crate::entities::switch_node::Model>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -95,9 +95,9 @@ impl Core {
         if let Some(url) = &config.redis_url {
             let client = redis::Client::open(url.as_str()).map_err(DomainError::internal)?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            crate::cache::set_publisher(tx);
+            crate::switch::cache::set_publisher(tx);
             let channel = format!("{}pbx-changed", config.redis_prefix);
-            tokio::spawn(crate::cache::run_redis_bridge(client, channel, rx));
+            tokio::spawn(crate::switch::cache::run_redis_bridge(client, channel, rx));
         }
         let limiter = match &redis {
             Some(conn) => Limiter::redis(conn.clone(), config.redis_prefix.clone()),

@@ -19,7 +19,6 @@
 //! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
 pub mod authz;
-pub mod cache;
 pub mod config;
 pub mod core;
 pub mod dialplan;
@@ -36,6 +35,7 @@ pub mod secretbox;
 pub mod services;
 pub mod sip;
 pub mod storage;
+pub mod switch;
 pub mod tokens;
 pub mod validate;
 

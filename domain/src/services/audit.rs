@@ -136,7 +136,7 @@ pub async fn record<C: ConnectionTrait>(
 ) -> DomainResult<()> {
     // Every mutation passes here: the one place that tells the switch cache.
     if let Some(t) = change.tenant_id {
-        crate::cache::tenant_changed(t);
+        crate::switch::cache::tenant_changed(t);
     }
     let p = &actor.principal;
     let event = audit_event::ActiveModel {

@@ -753,7 +753,7 @@ pub async fn greeting_audio_for_switch(
         .one(&core.db)
         .await?
     {
-        Some(t) => crate::services::switch::is_active(&core.db, &t).await?,
+        Some(t) => crate::switch::directory::is_active(&core.db, &t).await?,
         None => false,
     };
     match from_json::<Greeting>(&m.greeting)? {

@@ -325,7 +325,7 @@ pub async fn update(
             .all(&core.db)
             .await?;
         for id in below {
-            crate::cache::tenant_changed(id);
+            crate::switch::cache::tenant_changed(id);
         }
     }
     Ok(view)

@@ -236,7 +236,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
+    crate::switch::cache::tenant_changed(REGISTRY);
     Ok(SwitchNodeCreated { node: view, token })
 }
 
@@ -314,7 +314,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
+    crate::switch::cache::tenant_changed(REGISTRY);
     Ok(view)
 }
 
@@ -345,7 +345,7 @@ pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
+    crate::switch::cache::tenant_changed(REGISTRY);
     let node = SwitchNodeView::from(&switch_node::Model {
         token_prefix: prefix,
         ..current
@@ -378,11 +378,11 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
+    crate::switch::cache::tenant_changed(REGISTRY);
     Ok(())
 }
 
-/// Generation key of the node registry in [`crate::cache`]: any registry change bumps it,
+/// Generation key of the node registry in [`crate::switch::cache`]: any registry change bumps it,
 /// so cached node authentications end at once (in every process, with Redis).
 const REGISTRY: Uuid = Uuid::nil();
 
@@ -394,7 +394,7 @@ pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<switch_node
     if let Some(node) = core.node_cache.get(&digest) {
         return Ok((*node).clone());
     }
-    let generation = crate::cache::generation(REGISTRY);
+    let generation = crate::switch::cache::generation(REGISTRY);
     let node = authenticate_uncached(core, bearer, &digest).await?;
     core.node_cache
         .put(digest, REGISTRY, generation, node.clone());
