@@ -325,7 +325,7 @@ pub fn path_config() -> web::PathConfig {
 
 /// A switch node, from `Authorization: Bearer sn_…`. The only way into `/v1/switch/*`:
 /// user tokens and API keys are refused there, and node tokens everywhere else.
-pub struct SwitchNode(pub centralita_domain::entities::switch_node::Model);
+pub struct SwitchNode(pub std::sync::Arc<centralita_domain::entities::switch_node::Model>);
 
 impl FromRequest for SwitchNode {
     type Error = ApiError;

@@ -37,6 +37,7 @@ pub mod sip;
 pub mod storage;
 pub mod switch;
 pub mod tokens;
+pub mod tx;
 pub mod validate;
 
 pub use crate::core::Core;

@@ -54,8 +54,8 @@ pub async fn route(
     core: web::Data<Core>,
     body: Body<RouteRequest>,
 ) -> ApiResult<HttpResponse> {
-    let plan = switch::route(&core, body.parse()?).await?;
-    Ok(respond::ok(&plan, None))
+    let answer = switch::route(&core, body.parse()?).await?;
+    Ok(respond::json_bytes(answer))
 }
 
 /// The recorded greeting of an IVR menu, as named by a route plan's `recording` prompt

@@ -1,5 +1,6 @@
 //! The audit log: every mutation writes one event in its own transaction, and the log is
-//! readable per tenant and for the whole platform.
+//! readable per tenant and for the whole platform. Recording an event also tells the
+//! transaction which cached switch answers it makes stale (see [`crate::tx`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
@@ -12,8 +13,11 @@ use crate::{
     authz::{Actor, Grant, Permission, PlatformPermission, grant_platform},
     entities::audit_event,
     error::{DomainError, DomainResult},
+    ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
+    switch::cache::CacheKey,
+    tx::Tx,
 };
 
 /// Keys whose values never enter the audit log, whatever resource they appear in.
@@ -109,8 +113,8 @@ impl Author for Platform<'_> {
 /// Records a change made by `by` to one resource, inside the caller's transaction: the
 /// event nearly every mutation writes. `T` is the resource's view; `before` is absent for a
 /// creation, `after` for a deletion.
-pub async fn record_change<C, A, T>(
-    db: &C,
+pub async fn record_change<A, T>(
+    db: &Tx,
     by: &A,
     action: &str,
     resource_type: &str,
@@ -119,7 +123,6 @@ pub async fn record_change<C, A, T>(
     after: Option<&T>,
 ) -> DomainResult<()>
 where
-    C: ConnectionTrait,
     A: Author + ?Sized,
     T: Serialize,
 {
@@ -129,15 +132,14 @@ where
 }
 
 /// Writes the audit event of `change` made by `actor`, inside the caller's transaction.
-pub async fn record<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    change: Change<'_>,
-) -> DomainResult<()> {
-    // Every mutation passes here: the one place that tells the switch cache.
-    if let Some(t) = change.tenant_id {
-        crate::switch::cache::tenant_changed(t);
-    }
+/// Every mutation passes here, so this is where the transaction learns what the change
+/// makes stale in the switch cache (announced when it commits): the tenant's answers, or
+/// for a platform change every answer.
+pub async fn record(db: &Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
+    db.invalidates(match change.tenant_id {
+        Some(t) => CacheKey::Tenant(TenantId(t)),
+        None => CacheKey::Platform,
+    });
     let p = &actor.principal;
     let event = audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),

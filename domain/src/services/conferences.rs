@@ -2,7 +2,7 @@
 //! a separate moderator PIN. PINs are argon2id-hashed and never readable back (rule 5).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -189,7 +189,7 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     dial_numbers::reserve(&txn, tenant_id, number.as_str(), "conference", id).await?;
     let now = Utc::now();
     let model = conference::ActiveModel {
@@ -279,7 +279,7 @@ pub async fn update(
     };
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<conference::Entity, _>(&txn, id, "conference")
         .await?;
@@ -332,7 +332,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<conference::Entity, _>(
         &txn,
         scope,

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select, TransactionTrait,
+    QueryFilter, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -327,7 +327,7 @@ pub async fn platform_create(
     input: CreateDid,
 ) -> DomainResult<DidView> {
     access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let number = errors.check(E164::parse("number", &input.number));
     check_carrier(&txn, &mut errors, input.carrier_trunk_id).await?;
@@ -412,7 +412,7 @@ pub async fn platform_update(
     if_match: Option<i64>,
 ) -> DomainResult<DidView> {
     let access = access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = platform_find(&txn, &access, id).await?;
     check_version(current.version, if_match)?;
     let before = DidView::new(&current, true);
@@ -478,7 +478,7 @@ pub async fn platform_delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     let access = access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = platform_find(&txn, &access, id).await?;
     check_version(current.version, if_match)?;
     if let Some(t) = current.tenant_id {
@@ -576,7 +576,7 @@ pub async fn claim(
     }
     errors.finish()?;
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let found = match (input.did_id, &number) {
         (Some(id), _) => did::Entity::find_by_id(id).one(&txn).await?,
         (None, Some(n)) => {
@@ -677,7 +677,7 @@ pub async fn update(
 ) -> DomainResult<DidView> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
     check_version(current.version, if_match)?;
     let before = DidView::new(&current, false);
@@ -739,7 +739,7 @@ pub async fn release(
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     // The row lock orders this release with a concurrent write that checks the DID as a
     // caller ID (`held` locks it too): whichever comes second sees the other's result.
     let current = scope

@@ -5,7 +5,7 @@
 //! problems a real import would (collisions with existing numbers included); a real import
 //! commits only when every row is valid — all or nothing.
 
-use sea_orm::{QueryOrder, TransactionTrait};
+use sea_orm::QueryOrder;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -160,7 +160,7 @@ pub async fn import(
             .to_owned()
     };
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let mut error_count = 0usize;
     let mut created = Vec::new();

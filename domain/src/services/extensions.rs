@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,6 +29,7 @@ use crate::{
         dial_numbers, dids, versioned,
     },
     sip::{SipUsername, digests, generate_sip_password},
+    tx::Tx,
     validate::{DialNumber, Errors, display_text},
 };
 
@@ -512,9 +513,9 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
 
 /// Inserts a prepared extension (number reserved, credentials, references, audit) inside
 /// the caller's transaction.
-pub(crate) async fn insert<C: ConnectionTrait>(
+pub(crate) async fn insert(
     scope: &TenantScope,
-    db: &C,
+    db: &Tx,
     e: NewExtension,
 ) -> DomainResult<ExtensionCreated> {
     let tenant_id = scope.tenant().id;
@@ -588,7 +589,7 @@ pub async fn create(
     input: CreateExtension,
 ) -> DomainResult<ExtensionCreated> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let prepared = prepare(scope, &txn, input, &mut errors).await?;
     errors.finish()?;
@@ -617,7 +618,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<ExtensionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<extension::Entity, _>(&txn, id, "extension")
         .await?;
@@ -731,7 +732,7 @@ pub async fn reset_password(
     id: Uuid,
 ) -> DomainResult<ExtensionCreated> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<extension::Entity, _>(&txn, id, "extension")
         .await?;
@@ -766,7 +767,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     // Read before the delete: the digests, and with them the realms, go with the row.
     let realms = realms_of(scope, &txn, id).await?;
     let gone =

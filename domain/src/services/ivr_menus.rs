@@ -10,7 +10,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -431,7 +430,7 @@ pub async fn create(
     };
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ivr_menu", id).await?;
     let now = Utc::now();
     let model = ivr_menu::ActiveModel {
@@ -526,7 +525,7 @@ pub async fn update(
     errors.finish()?;
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let mut am: ivr_menu::ActiveModel = current.clone().into();
@@ -589,7 +588,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current =
         versioned::delete_call_flow::<ivr_menu::Entity, _>(&txn, scope, id, "IVR menu", if_match)
             .await?;
@@ -698,7 +697,7 @@ async fn store_recording(
     greeting: &Greeting,
     if_match: Option<i64>,
 ) -> DomainResult<(IvrMenuView, Option<String>)> {
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let before = IvrMenuView::new(&current)?;

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -362,7 +362,7 @@ pub async fn create(
 ) -> DomainResult<OutboundRouteView> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
     if let Some(p) = input.position {
@@ -446,7 +446,7 @@ pub async fn update(
 ) -> DomainResult<OutboundRouteView> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
         .await?;
@@ -538,7 +538,7 @@ pub async fn delete(
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
         .await?;

@@ -3,9 +3,7 @@
 //! the timeout destination.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -279,7 +277,7 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     dial_numbers::reserve(&txn, tenant_id, number.as_str(), "queue", id).await?;
     let now = Utc::now();
     let model = queue::ActiveModel {
@@ -365,7 +363,7 @@ pub async fn update(
     errors.finish()?;
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<queue::Entity, _>(&txn, id, "queue").await?;
     check_version(current.version, if_match)?;
     let mut am: queue::ActiveModel = current.clone().into();
@@ -416,7 +414,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone =
         versioned::delete_call_flow::<queue::Entity, _>(&txn, scope, id, "queue", if_match).await?;
     let before = QueueView::new(&gone)?;

@@ -2,9 +2,7 @@
 //! numbers) at once, in turn or at random, then falls back somewhere when nobody answers.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -289,7 +287,7 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ring_group", id).await?;
     let now = Utc::now();
     let model = ring_group::ActiveModel {
@@ -374,7 +372,7 @@ pub async fn update(
     errors.finish()?;
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<ring_group::Entity, _>(&txn, id, "ring group")
         .await?;
@@ -424,7 +422,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<ring_group::Entity, _>(
         &txn,
         scope,

@@ -3,7 +3,7 @@
 //! changes, lives in [`crate::dialplan::timecond`]; this module stores and serves it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -181,7 +181,7 @@ pub async fn create(
     mut input: CreateTimeCondition,
 ) -> DomainResult<TimeConditionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
     errors.check(parse_schedule("schedule", &input.schedule));
@@ -244,7 +244,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<TimeConditionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<time_condition::Entity, _>(&txn, id, "time condition")
         .await?;
@@ -306,7 +306,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<time_condition::Entity, _>(
         &txn,
         scope,

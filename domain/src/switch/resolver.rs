@@ -7,10 +7,12 @@
 
 use std::{future::Future, pin::Pin};
 
+use bytes::Bytes;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{
+    cache::CacheKey,
     directory::tenant_of_domain,
     plan::{
         CallSource, IvrOptionPlan, Leg, Plan, Prompt, QueueAgentLeg, RingStrategy, RoutePlan,
@@ -25,6 +27,7 @@ use crate::{
         time_condition, trunk, voicemail_box,
     },
     error::{DomainError, DomainResult},
+    ids::TenantId,
     numbering::E164,
     services::{
         destinations::Destination,
@@ -567,8 +570,10 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Resolves a call for a switch, from the cache when the tenant has not changed since.
-pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<std::sync::Arc<RoutePlan>> {
+/// Resolves a call for a switch: the JSON of its [`RoutePlan`], from the cache when
+/// nothing it was computed from has changed since. The answer is cached serialized, so a
+/// hit costs a lookup and no serialization.
+pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
     let key = format!(
         "{}|{:?}|{}",
         req.domain.trim().trim_end_matches('.').to_lowercase(),
@@ -576,18 +581,20 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<std::sync::Ar
         req.destination.trim()
     );
     if req.at.is_none()
-        && let Some(hit) = core.route_cache.get(&key)
+        && let Some(hit) = core.switch_cache.route(&key)
     {
         return Ok(hit);
     }
     let (tenant, domain) = tenant_of_domain(core, &req.domain).await?;
-    let generation = crate::switch::cache::generation(tenant.id);
+    let stamp = core
+        .switch_cache
+        .stamp(CacheKey::Tenant(TenantId(tenant.id)));
     let (plan, cacheable) = resolve(core, &tenant, &domain.name, req).await?;
-    Ok(if cacheable {
-        core.route_cache.put(key, tenant.id, generation, plan)
-    } else {
-        std::sync::Arc::new(plan)
-    })
+    let answer = Bytes::from(serde_json::to_vec(&plan).map_err(DomainError::internal)?);
+    if cacheable {
+        core.switch_cache.put_route(key, stamp, answer.clone());
+    }
+    Ok(answer)
 }
 
 /// Resolves a call, telling whether the answer may be cached (it may not when it depends
