@@ -6,6 +6,7 @@
 //!   idempotency, jobs), each validating before it writes and writing change + audit event
 //!   (+ job) in one transaction;
 //! - [`entities`]: the sea-orm table mappings;
+//! - [`kinds`]: [`kinds::ObjectKind`], the kinds of tenant object as one enum;
 //! - [`error`]: the error-code table every layer maps from;
 //! - [`validate`], [`pagination`], [`tokens`], [`password`], [`ratelimit`]: the building
 //!   blocks those services share;
@@ -25,6 +26,7 @@ pub mod dialplan;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod kinds;
 pub mod money;
 pub mod numbering;
 pub mod pagination;

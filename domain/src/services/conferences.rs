@@ -13,6 +13,7 @@ use crate::{
     core::Core,
     entities::conference,
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, dial_numbers, versioned},
@@ -190,7 +191,7 @@ pub async fn create(
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
     let txn = core.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "conference", id).await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::Conference, id).await?;
     let now = Utc::now();
     let model = conference::ActiveModel {
         id: Set(id),
@@ -278,15 +279,21 @@ pub async fn update(
         None => None,
     };
 
-    let tenant_id = scope.tenant().id;
     let txn = core.begin().await?;
     let current = scope
         .find::<conference::Entity, _>(&txn, id, "conference")
         .await?;
     check_version(current.version, if_match)?;
     let mut am: conference::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "conference", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::Conference,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }

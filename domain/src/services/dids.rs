@@ -23,6 +23,7 @@ use crate::{
     core::Core,
     entities::{did, did_assignment, tenant},
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     money::{format_amount, parse_amount, parse_currency},
     numbering::{E164, NumberType},
     pagination::PageRequest,
@@ -676,7 +677,6 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<DidView> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
     let txn = core.begin().await?;
     let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
     check_version(current.version, if_match)?;
@@ -713,7 +713,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, tenant_id, "did", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Did, id, &refs).await?;
     let view = DidView::new(&updated, false);
     audit::record_change(
         &txn,
@@ -752,7 +752,7 @@ pub async fn release(
     check_version(current.version, if_match)?;
     // Extensions and routes presenting the number as their caller ID keep it until they
     // change.
-    destinations::ensure_unreferenced(&txn, tenant_id, "DID", id).await?;
+    destinations::ensure_unreferenced(&txn, scope.tenant_id(), "DID", id).await?;
     let before = DidView::new(&current, false);
     let now = Utc::now();
     let mut am: did::ActiveModel = current.clone().into();
@@ -761,7 +761,7 @@ pub async fn release(
     am.destination = Set(None);
     am.released_at = Set(Some(now));
     versioned::write_next_version_unscoped(&txn, &current, am, "DID").await?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    destinations::drop_refs_from(&txn, scope.tenant_id(), id).await?;
     did_assignment::Entity::update_many()
         .col_expr(
             did_assignment::Column::ReleasedAt,

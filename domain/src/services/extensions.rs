@@ -21,11 +21,12 @@ use crate::{
     core::Core,
     entities::{domain, extension, extension_credential, user, voicemail_box},
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
         audit, check_version,
-        destinations::{self, Destination},
+        destinations::{self, Destination, Refs},
         dial_numbers, dids, versioned,
     },
     sip::{SipUsername, digests, generate_sip_password},
@@ -222,7 +223,7 @@ async fn check_routing<C: ConnectionTrait>(
     errors: &mut Errors,
     forwarding: &mut Forwarding,
     follow_me: &mut [FollowMeStep],
-) -> Vec<(String, &'static str, Uuid)> {
+) -> Refs {
     let mut refs = Vec::new();
     for (name, rule) in forwarding.rules_mut() {
         if let Some(rule) = rule {
@@ -418,7 +419,7 @@ pub async fn list(
 
 /// Validated extension input, ready to insert.
 pub(crate) struct NewExtension {
-    number: String,
+    number: DialNumber,
     display_name: String,
     user_id: Option<Uuid>,
     enabled: bool,
@@ -432,7 +433,7 @@ pub(crate) struct NewExtension {
     max_concurrent_calls: i32,
     record_calls: bool,
     voicemail_box_id: Option<Uuid>,
-    refs: Vec<(String, &'static str, Uuid)>,
+    refs: Refs,
 }
 
 impl NewExtension {
@@ -442,7 +443,7 @@ impl NewExtension {
         if let Some(b) = box_id {
             self.voicemail_box_id = Some(b);
             self.refs
-                .push(("voicemail_box_id".into(), "voicemail_box", b));
+                .push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
         }
         self
     }
@@ -481,10 +482,10 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     let mut follow_me = input.follow_me.unwrap_or_default();
     let mut refs = check_routing(scope, db, errors, &mut forwarding, &mut follow_me).await;
     if let Some(b) = input.voicemail_box_id {
-        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+        refs.push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
     }
     let external_caller_id = external_caller_id.map(|(number, did_id)| {
-        refs.push(("external_caller_id".into(), "did", did_id));
+        refs.push(("external_caller_id".into(), ObjectKind::Did, did_id));
         number
     });
     let (Some(number), Some(display_name), Some(sip_username)) =
@@ -493,7 +494,7 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
         return Ok(None);
     };
     Ok(Some(NewExtension {
-        number: number.into_inner(),
+        number,
         display_name,
         user_id: input.user_id,
         enabled: input.enabled.unwrap_or(true),
@@ -527,7 +528,7 @@ pub(crate) async fn insert(
         dids::check_caller_id(scope, db, &mut errors, "external_caller_id", n).await?;
         errors.finish()?;
     }
-    dial_numbers::reserve(db, tenant_id, &e.number, "extension", id).await?;
+    dial_numbers::reserve(db, scope.tenant_id(), &e.number, ObjectKind::Extension, id).await?;
     let username_taken = scope
         .select::<extension::Entity>()
         .filter(extension::Column::SipUsername.eq(e.sip_username.clone()))
@@ -543,7 +544,7 @@ pub(crate) async fn insert(
     let model = extension::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
-        number: Set(e.number),
+        number: Set(e.number.into_inner()),
         display_name: Set(e.display_name),
         user_id: Set(e.user_id),
         enabled: Set(e.enabled),
@@ -563,7 +564,7 @@ pub(crate) async fn insert(
     }
     .insert(db)
     .await?;
-    destinations::replace_refs(db, tenant_id, "extension", id, &e.refs).await?;
+    destinations::replace_refs(db, scope.tenant_id(), ObjectKind::Extension, id, &e.refs).await?;
     let password = generate_sip_password();
     let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
     let view = ExtensionView::new(&model, realms);
@@ -665,11 +666,11 @@ pub async fn update(
     let mut refs = check_routing(scope, &txn, &mut errors, &mut forwarding, &mut follow_me).await;
     let box_id = input.voicemail_box_id.unwrap_or(current.voicemail_box_id);
     if let Some(b) = box_id {
-        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+        refs.push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
     }
     let external_caller_id = external_caller_id.map(|v| v.map(|(number, _)| number));
     if let Some(did_id) = caller_did {
-        refs.push(("external_caller_id".into(), "did", did_id));
+        refs.push(("external_caller_id".into(), ObjectKind::Did, did_id));
     }
     errors.finish()?;
 
@@ -709,7 +710,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, scope.tenant().id, "extension", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Extension, id, &refs).await?;
     let view = ExtensionView::new(&updated, realms);
     audit::record_change(
         &txn,

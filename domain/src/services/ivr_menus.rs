@@ -21,6 +21,7 @@ use crate::{
     core::Core,
     entities::ivr_menu,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
@@ -431,7 +432,7 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let txn = core.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ivr_menu", id).await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::IvrMenu, id).await?;
     let now = Utc::now();
     let model = ivr_menu::ActiveModel {
         id: Set(id),
@@ -452,7 +453,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::IvrMenu, id, &refs).await?;
     let view = IvrMenuView::new(&model)?;
     audit::record_change(
         &txn,
@@ -524,13 +525,19 @@ pub async fn update(
     check_silent_loop(scope, &core.db, &mut errors, id, &c.timeout_destination).await?;
     errors.finish()?;
 
-    let tenant_id = scope.tenant().id;
     let txn = core.begin().await?;
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let mut am: ivr_menu::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "ivr_menu", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::IvrMenu,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }
@@ -561,7 +568,7 @@ pub async fn update(
         return Ok(before);
     };
     let view = IvrMenuView::new(&updated)?;
-    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::IvrMenu, id, &refs).await?;
     audit::record_change(
         &txn,
         scope,

@@ -387,7 +387,7 @@ pub async fn delete(
         .find::<voicemail_box::Entity, _>(&txn, id, "voicemail box")
         .await?;
     check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, scope.tenant().id, "voicemail box", id).await?;
+    destinations::ensure_unreferenced(&txn, scope.tenant_id(), "voicemail box", id).await?;
     versioned::delete::<voicemail_box::Entity, _>(&txn, scope, id).await?;
     audit::record_change(
         &txn,

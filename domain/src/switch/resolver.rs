@@ -560,13 +560,19 @@ impl<'a> Resolver<'a> {
             .filter(dial_number::Column::Number.eq(number))
             .one(&self.core.db)
             .await?;
-        Ok(owner.map(|o| match o.owner_type.as_str() {
-            "extension" => Destination::Extension { id: o.owner_id },
-            "ring_group" => Destination::RingGroup { id: o.owner_id },
-            "ivr_menu" => Destination::IvrMenu { id: o.owner_id },
-            "queue" => Destination::Queue { id: o.owner_id },
-            _ => Destination::Conference { id: o.owner_id },
-        }))
+        let Some(o) = owner else {
+            return Ok(None);
+        };
+        // A number owned by something calls cannot reach is a bug in whatever stored it:
+        // logged, and the call fails, rather than sent somewhere else.
+        Destination::to(o.owner_type, o.owner_id)
+            .map(Some)
+            .ok_or_else(|| {
+                DomainError::internal(format!(
+                    "dial number {number} is owned by a {:?}, which calls cannot reach",
+                    o.owner_type
+                ))
+            })
     }
 }
 
