@@ -16,6 +16,10 @@
 //! - [`storage`]: the files kept for tenants (voicemail audio, greeting recordings);
 //! - [`secretbox`]: AES-256-GCM encryption at rest for the secrets that must be read back
 //!   (trunk passwords);
+//! - [`switch`]: the switch surface (route plans and their resolver, the SIP directory, the
+//!   switch-node registry, and the cache of their answers, owned by [`Core`]);
+//! - [`tx`]: the transaction every write runs in ([`Core::begin`]), which announces what the
+//!   write made stale in the switch cache once it has committed;
 //! - [`config`] and [`core`]: configuration and the shared state built from it;
 //! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
