@@ -345,7 +345,7 @@ pub fn path_config() -> web::PathConfig {
 
 /// A switch node, from `Authorization: Bearer sn_…`. The only way into `/v1/switch/*`:
 /// user tokens and API keys are refused there, and node tokens everywhere else.
-pub struct SwitchNode(pub centralita_domain::entities::switch_node::Model);
+pub struct SwitchNode(pub std::sync::Arc<centralita_domain::entities::switch_node::Model>);
 
 impl FromRequest for SwitchNode {
     type Error = ApiError;
@@ -362,8 +362,7 @@ impl FromRequest for SwitchNode {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .unwrap_or_default();
-            let node =
-                centralita_domain::services::switch_nodes::authenticate(&core, token).await?;
+            let node = centralita_domain::switch::nodes::authenticate(&core, token).await?;
             Ok(SwitchNode(node))
         })
     }

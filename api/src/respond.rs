@@ -16,6 +16,13 @@ pub fn ok<T: Serialize>(body: &T, version: Option<i64>) -> HttpResponse {
     res.json(body)
 }
 
+/// 200 with a body already serialized to JSON (a cached answer).
+pub fn json_bytes(body: actix_web::web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
+}
+
 /// 201 with `Location` and the created resource.
 pub fn created<T: Serialize>(location: String, body: &T, version: Option<i64>) -> HttpResponse {
     let mut res = HttpResponse::Created();

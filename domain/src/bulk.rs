@@ -18,14 +18,17 @@
 //! that dies in that window leaves whole, audited batches behind (a re-run reports their rows
 //! as taken).
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    Iterable, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable, TransactionTrait,
 };
 
-use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::{
+    error::{DomainError, DomainResult, ErrorCode},
+    switch::cache::SwitchCache,
+    tx::Tx,
+};
 
 /// Rows written per transaction: big enough that statements amortise, small enough that a
 /// batch holds the database for milliseconds.
@@ -81,14 +84,14 @@ pub trait BatchWrite: Sync {
     /// Writes one batch inside `txn` (the caller commits).
     fn write(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &Tx,
         rows: Vec<Self::Row>,
     ) -> impl Future<Output = DomainResult<Self::Written>> + Send;
 
     /// Removes what [`BatchWrite::write`] committed, inside `txn`.
     fn undo(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &Tx,
         written: &Self::Written,
     ) -> impl Future<Output = DomainResult<()>> + Send;
 }
@@ -98,6 +101,7 @@ pub trait BatchWrite: Sync {
 /// nothing of the operation remains.
 pub async fn write_batches<W: BatchWrite>(
     db: &DatabaseConnection,
+    cache: &Arc<SwitchCache>,
     writer: &W,
     rows: Vec<W::Row>,
 ) -> DomainResult<Vec<W::Written>> {
@@ -105,10 +109,10 @@ pub async fn write_batches<W: BatchWrite>(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<W::Row> = rows.by_ref().take(BATCH_ROWS).collect();
-        match write_one(db, writer, batch).await {
+        match write_one(db, cache, writer, batch).await {
             Ok(written) => done.push(written),
             Err(err) => {
-                undo_all(db, writer, &done).await?;
+                undo_all(db, cache, writer, &done).await?;
                 return Err(err);
             }
         }
@@ -120,10 +124,11 @@ pub async fn write_batches<W: BatchWrite>(
 
 async fn write_one<W: BatchWrite>(
     db: &DatabaseConnection,
+    cache: &Arc<SwitchCache>,
     writer: &W,
     batch: Vec<W::Row>,
 ) -> DomainResult<W::Written> {
-    let txn = db.begin().await?;
+    let txn = Tx::new(db.begin().await?, cache.clone());
     let written = writer.write(&txn, batch).await?;
     txn.commit().await?;
     Ok(written)
@@ -133,6 +138,7 @@ async fn write_one<W: BatchWrite>(
 /// undo that gives up leaves a partial write behind, which is worth some patience.
 async fn undo_all<W: BatchWrite>(
     db: &DatabaseConnection,
+    cache: &Arc<SwitchCache>,
     writer: &W,
     done: &[W::Written],
 ) -> DomainResult<()> {
@@ -140,7 +146,7 @@ async fn undo_all<W: BatchWrite>(
         let mut tries = 0;
         loop {
             let attempt = async {
-                let txn = db.begin().await?;
+                let txn = Tx::new(db.begin().await?, cache.clone());
                 writer.undo(&txn, written).await?;
                 txn.commit().await?;
                 Ok::<_, DomainError>(())
@@ -179,11 +185,7 @@ mod tests {
         type Row = usize;
         type Written = (usize, usize);
 
-        async fn write(
-            &self,
-            _txn: &DatabaseTransaction,
-            rows: Vec<usize>,
-        ) -> DomainResult<(usize, usize)> {
+        async fn write(&self, _txn: &Tx, rows: Vec<usize>) -> DomainResult<(usize, usize)> {
             let (first, last) = (rows[0], rows[rows.len() - 1]);
             if rows.contains(&self.fail_on) {
                 return Err(DomainError::conflict("taken meanwhile"));
@@ -195,7 +197,7 @@ mod tests {
             Ok((first, last))
         }
 
-        async fn undo(&self, _txn: &DatabaseTransaction, w: &(usize, usize)) -> DomainResult<()> {
+        async fn undo(&self, _txn: &Tx, w: &(usize, usize)) -> DomainResult<()> {
             self.log
                 .lock()
                 .unwrap()
@@ -214,9 +216,14 @@ mod tests {
             fail_on: usize::MAX,
             log: Mutex::default(),
         };
-        let done = write_batches(&db().await, &rec, (0..1200).collect())
-            .await
-            .unwrap();
+        let done = write_batches(
+            &db().await,
+            &Arc::new(SwitchCache::local()),
+            &rec,
+            (0..1200).collect(),
+        )
+        .await
+        .unwrap();
         assert_eq!(done, [(0, 499), (500, 999), (1000, 1199)]);
     }
 
@@ -226,9 +233,14 @@ mod tests {
             fail_on: 1100,
             log: Mutex::default(),
         };
-        let err = write_batches(&db().await, &rec, (0..1600).collect())
-            .await
-            .unwrap_err();
+        let err = write_batches(
+            &db().await,
+            &Arc::new(SwitchCache::local()),
+            &rec,
+            (0..1600).collect(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::Conflict);
         assert_eq!(
             *rec.log.lock().unwrap(),

@@ -1,17 +1,20 @@
-//! [`Core`]: everything a domain operation needs (database, configuration, keys, limiter),
-//! built once at start-up and shared by the API and the worker.
+//! [`Core`]: everything a domain operation needs (database, configuration, keys, limiter,
+//! the switch cache), built once at start-up and shared by the API and the worker. Writes
+//! start at [`Core::begin`] (see [`crate::tx`]).
 
 use std::{sync::Arc, time::Duration};
 
 use redis::aio::ConnectionManager;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, TransactionTrait};
 
 use crate::{
     config::Config,
     error::{DomainError, DomainResult},
     password::PasswordHasher,
     ratelimit::Limiter,
+    switch::cache::SwitchCache,
     tokens::TokenKeys,
+    tx::Tx,
 };
 
 pub struct CoreInner {
@@ -21,10 +24,9 @@ pub struct CoreInner {
     pub hasher: PasswordHasher,
     pub limiter: Limiter,
     pub redis: Option<ConnectionManager>,
-    /// Answers of `POST /v1/switch/route`, invalidated per tenant (see [`crate::cache`]).
-    pub route_cache: crate::cache::SwitchCache<crate::services::routing::RoutePlan>,
-    /// Switch nodes by token digest (see `services::switch_nodes::authenticate`).
-    pub node_cache: crate::cache::SwitchCache<crate::entities::switch_node::Model>,
+    /// The switch surface's answers and their invalidation (see [`crate::switch::cache`]);
+    /// this core's own, so cores in one process (tests) share nothing.
+    pub switch_cache: Arc<SwitchCache>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -86,24 +88,17 @@ impl Core {
             Some(secret) => TokenKeys::from_secret(secret.as_bytes())?,
             None => TokenKeys::load_or_create(&config.data_dir).map_err(DomainError::internal)?,
         };
-        let redis = match &config.redis_url {
+        let (redis, switch_cache) = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str()).map_err(DomainError::internal)?;
-                Some(
-                    ConnectionManager::new(client)
-                        .await
-                        .map_err(DomainError::internal)?,
-                )
+                let conn = ConnectionManager::new(client.clone())
+                    .await
+                    .map_err(DomainError::internal)?;
+                let cache = SwitchCache::with_redis(client, conn.clone(), &config.redis_prefix);
+                (Some(conn), cache)
             }
-            None => None,
+            None => (None, SwitchCache::local()),
         };
-        if let Some(url) = &config.redis_url {
-            let client = redis::Client::open(url.as_str()).map_err(DomainError::internal)?;
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            crate::cache::set_publisher(tx);
-            let channel = format!("{}pbx-changed", config.redis_prefix);
-            tokio::spawn(crate::cache::run_redis_bridge(client, channel, rx));
-        }
         let limiter = match &redis {
             Some(conn) => Limiter::redis(conn.clone(), config.redis_prefix.clone()),
             None => Limiter::memory(),
@@ -115,9 +110,13 @@ impl Core {
             keys,
             limiter,
             redis,
-            route_cache: Default::default(),
-            node_cache: Default::default(),
+            switch_cache: Arc::new(switch_cache),
         })))
+    }
+
+    /// Opens the transaction of a write: see [`Tx`].
+    pub async fn begin(&self) -> Result<Tx, DbErr> {
+        Ok(Tx::new(self.db.begin().await?, self.switch_cache.clone()))
     }
 
     /// Readiness: the database answers, and Redis too when configured.

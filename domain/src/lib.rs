@@ -5,9 +5,9 @@
 //! - [`services`]: the operations, one module per resource (the module doc of [`services`]
 //!   groups them), each validating before it writes and writing change + audit event (+ job)
 //!   in one transaction; the background jobs ([`services::jobs`]) live there too;
-//! - [`cache`]: the switch surface's answer cache and its invalidation;
 //! - [`ids`], [`money`]: ID newtypes and exact money;
 //! - [`entities`]: the sea-orm table mappings;
+//! - [`kinds`]: [`kinds::ObjectKind`], the kinds of tenant object as one enum;
 //! - [`error`]: the error-code table every layer maps from;
 //! - [`validate`], [`pagination`], [`tokens`], [`password`], [`ratelimit`]: the building
 //!   blocks those services share;
@@ -19,12 +19,15 @@
 //!   (trunk passwords);
 //! - [`bulk`]: bulk writes in short batches (imports), all or nothing; [`csv_cells`]:
 //!   spreadsheet-safe CSV cells for every export and import;
+//! - [`switch`]: the switch surface (route plans and their resolver, the SIP directory, the
+//!   switch-node registry, and the cache of their answers, owned by [`Core`]);
+//! - [`tx`]: the transaction every write runs in ([`Core::begin`]), which announces what the
+//!   write made stale in the switch cache once it has committed;
 //! - [`config`] and [`core`]: configuration and the shared state built from it;
 //! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
 
 pub mod authz;
 pub mod bulk;
-pub mod cache;
 pub mod config;
 pub mod core;
 pub mod csv_cells;
@@ -32,6 +35,7 @@ pub mod dialplan;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod kinds;
 pub mod money;
 pub mod numbering;
 pub mod pagination;
@@ -44,7 +48,9 @@ pub mod secretbox;
 pub mod services;
 pub mod sip;
 pub mod storage;
+pub mod switch;
 pub mod tokens;
+pub mod tx;
 pub mod validate;
 
 pub use crate::core::Core;

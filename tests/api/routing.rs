@@ -125,22 +125,19 @@ impl Pbx {
 
     /// Puts `number` in the platform's DID inventory, on a fresh carrier trunk.
     async fn inventory_did(&self, number: &str) {
-        let carrier = expect_json(
-            self.app
-                .post(
-                    "/v1/trunks",
-                    &self.app.admin,
-                    json!({"name": "Carrier", "host": "sip.carrier.example.com"}),
-                )
-                .await,
-            201,
-        )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let carrier = self.carrier_trunk("sip.carrier.example.com").await;
         let did = json!({"number": number, "carrier_trunk_id": carrier, "currency": "EUR"});
         expect_json(self.app.post("/v1/dids", &self.app.admin, did).await, 201).await;
+    }
+
+    /// A platform carrier trunk to `host`.
+    async fn carrier_trunk(&self, host: &str) -> String {
+        let body = json!({"name": "Carrier", "host": host});
+        let res = self.app.post("/v1/trunks", &self.app.admin, body).await;
+        expect_json(res, 201).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Suspends the tenant (as the platform admin).
@@ -452,6 +449,32 @@ async fn cached_answers_follow_changes() {
         p.route("2001").await["plan"],
         json!({"action": "hangup", "reason": "no_route"})
     );
+}
+
+/// A platform change (here a carrier trunk's host) reaches every tenant's cached answers
+/// at once, like a change of the tenant's own.
+#[tokio::test]
+async fn a_carrier_trunk_change_reaches_cached_answers() {
+    let p = Pbx::new().await;
+    let carrier = p.carrier_trunk("sip.old.example.com").await;
+    let routes = format!("/v1/tenants/{}/outbound-routes", p.t);
+    let body = json!({"name": "Out", "patterns": ["9|."], "trunk_ids": [carrier]});
+    assert_eq!(p.app.post(&routes, &p.admin, body).await.status(), 201);
+    for _ in 0..2 {
+        let plan = p.route("90034911234567").await["plan"].clone();
+        assert_eq!(plan["trunks"][0]["host"], "sip.old.example.com");
+    }
+    let res = p
+        .app
+        .patch(
+            &format!("/v1/trunks/{carrier}"),
+            &p.app.admin,
+            json!({"host": "sip.new.example.com"}),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let plan = p.route("90034911234567").await["plan"].clone();
+    assert_eq!(plan["trunks"][0]["host"], "sip.new.example.com");
 }
 
 #[tokio::test]

@@ -6,6 +6,9 @@
 # it prints figures, it asserts nothing.
 #
 #   tests/bench/route.sh [DURATION_SECS=10] [CONNECTION_LEVELS="4 32"]
+#
+# BENCH_BIN=path runs a binary built elsewhere (e.g. the previous commit's, to compare);
+# otherwise this tree is built in release mode (honouring CARGO_TARGET_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
@@ -16,8 +19,12 @@ WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q
-BIN=target/release/centralita
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN
+else
+  cargo build --release -q
+  BIN=${CARGO_TARGET_DIR:-target}/release/centralita
+fi
 export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 export CENTRALITA_DATA_DIR="$WORK/data"
 export RUST_LOG=warn

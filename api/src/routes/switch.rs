@@ -3,10 +3,11 @@
 use actix_web::{HttpResponse, get, post, web};
 use centralita_domain::{
     Core,
-    services::{
-        ivr_menus,
-        routing::{self, RoutePlan, RouteRequest},
-        switch::{self, DirectoryEntry},
+    services::ivr_menus,
+    switch::{
+        self,
+        directory::DirectoryEntry,
+        plan::{RoutePlan, RouteRequest},
     },
 };
 
@@ -32,7 +33,7 @@ pub async fn directory(
     core: web::Data<Core>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let entry = switch::directory(&core, &path.0, &path.1).await?;
+    let entry = switch::directory::entry(&core, &path.0, &path.1).await?;
     Ok(respond::ok(&entry, None))
 }
 
@@ -53,8 +54,8 @@ pub async fn route(
     core: web::Data<Core>,
     body: Body<RouteRequest>,
 ) -> ApiResult<HttpResponse> {
-    let plan = routing::route(&core, body.parse()?).await?;
-    Ok(respond::ok(&plan, None))
+    let answer = switch::route(&core, body.parse()?).await?;
+    Ok(respond::json_bytes(answer))
 }
 
 /// The recorded greeting of an IVR menu, as named by a route plan's `recording` prompt

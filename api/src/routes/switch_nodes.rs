@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::PlatformPermission,
-    services::switch_nodes::{
-        self, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery, SwitchNodePage,
-        SwitchNodeView, UpdateSwitchNode,
+    switch::nodes::{
+        self as switch_nodes, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery,
+        SwitchNodePage, SwitchNodeView, UpdateSwitchNode,
     },
 };
 use uuid::Uuid;

@@ -7,11 +7,11 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub from_type: String,
+    pub from_type: crate::kinds::ObjectKind,
     pub from_id: Uuid,
     /// Which field of the referrer holds the destination (e.g. `forwarding.busy`).
     pub field: String,
-    pub to_type: String,
+    pub to_type: crate::kinds::ObjectKind,
     pub to_id: Uuid,
 }
 

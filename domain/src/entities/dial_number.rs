@@ -10,7 +10,7 @@ pub struct Model {
     /// Unique per tenant across every kind of dialable object.
     pub number: String,
     /// `extension`, `ring_group`, `ivr_menu`, `queue` or `conference`.
-    pub owner_type: String,
+    pub owner_type: crate::kinds::ObjectKind,
     pub owner_id: Uuid,
 }
 

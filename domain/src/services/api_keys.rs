@@ -5,9 +5,7 @@
 //! only as a SHA-256 digest. The key is shown once, in the create answer.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -137,7 +135,7 @@ pub async fn create(
     };
     let prefix = random_hex(6);
     let key = format!("{KEY_PREFIX}{prefix}_{}", random_hex(32));
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant().id),
@@ -180,7 +178,7 @@ pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<Api
 /// the record. Revoking twice is a no-op.
 pub async fn revoke(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<()> {
     scope.authorize(Permission::ApiKeyWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<api_key::Entity, _>(&txn, id, "API key")
         .await?;

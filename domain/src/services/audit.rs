@@ -1,5 +1,6 @@
 //! The audit log: every mutation writes one event in its own transaction, and the log is
-//! readable per tenant and for the whole platform.
+//! readable per tenant and for the whole platform. Recording an event also tells the
+//! transaction which cached switch answers it makes stale (see [`crate::tx`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
@@ -12,8 +13,11 @@ use crate::{
     authz::{Actor, Grant, Permission, PlatformPermission, grant_platform},
     entities::audit_event,
     error::{DomainError, DomainResult},
+    ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
+    switch::cache::CacheKey,
+    tx::Tx,
 };
 
 /// Keys whose values never enter the audit log, whatever resource they appear in.
@@ -109,8 +113,8 @@ impl Author for Platform<'_> {
 /// Records a change made by `by` to one resource, inside the caller's transaction: the
 /// event nearly every mutation writes. `T` is the resource's view; `before` is absent for a
 /// creation, `after` for a deletion.
-pub async fn record_change<C, A, T>(
-    db: &C,
+pub async fn record_change<A, T>(
+    db: &Tx,
     by: &A,
     action: &str,
     resource_type: &str,
@@ -119,7 +123,6 @@ pub async fn record_change<C, A, T>(
     after: Option<&T>,
 ) -> DomainResult<()>
 where
-    C: ConnectionTrait,
     A: Author + ?Sized,
     T: Serialize,
 {
@@ -129,15 +132,11 @@ where
 }
 
 /// Writes the audit event of `change` made by `actor`, inside the caller's transaction.
-pub async fn record<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    change: Change<'_>,
-) -> DomainResult<()> {
-    // Every mutation passes here: the one place that tells the switch cache.
-    if let Some(t) = change.tenant_id {
-        crate::cache::tenant_changed(t);
-    }
+/// Every mutation passes here, so this is where the transaction learns what the change
+/// makes stale in the switch cache (announced when it commits): the tenant's answers, or
+/// for a platform change every answer.
+pub async fn record(db: &Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
+    db.invalidates(cache_key(&change));
     audit_event::Entity::insert(event(actor, change))
         .exec_without_returning(db)
         .await?;
@@ -146,18 +145,19 @@ pub async fn record<C: ConnectionTrait>(
 
 /// Writes the audit events of many changes by `actor` with multi-row inserts, inside the
 /// caller's transaction: what bulk writes record (one event per row, like single writes).
-pub async fn record_many<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    changes: Vec<Change<'_>>,
-) -> DomainResult<()> {
-    let mut tenants: Vec<Uuid> = changes.iter().filter_map(|c| c.tenant_id).collect();
-    tenants.dedup();
-    for t in tenants {
-        crate::cache::tenant_changed(t);
+pub async fn record_many(db: &Tx, actor: &Actor, changes: Vec<Change<'_>>) -> DomainResult<()> {
+    for c in &changes {
+        db.invalidates(cache_key(c));
     }
     let events = changes.into_iter().map(|c| event(actor, c)).collect();
     crate::bulk::insert_all(db, events).await
+}
+
+fn cache_key(change: &Change<'_>) -> CacheKey {
+    match change.tenant_id {
+        Some(t) => CacheKey::Tenant(TenantId(t)),
+        None => CacheKey::Platform,
+    }
 }
 
 fn event(actor: &Actor, change: Change<'_>) -> audit_event::ActiveModel {

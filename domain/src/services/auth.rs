@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QuerySelect, RelationDef, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, RelationDef,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -249,7 +249,7 @@ pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> Domai
     };
     user_principal(&core.db, &user).await?;
     core.limiter.reset(&buckets[0].0).await?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Some(Utc::now()).into())
         .filter(user::Column::Id.eq(user.id))
@@ -266,7 +266,7 @@ pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> Domai
 pub async fn refresh(core: &Core, input: RefreshRequest) -> DomainResult<TokenPair> {
     let invalid = || DomainError::new(ErrorCode::Unauthenticated, "The refresh token is not valid");
     let hash = sha256_hex(&input.refresh_token);
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
         .one(&txn)

@@ -3,7 +3,7 @@
 //! `docs/ARCHITECTURE.md`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::{
     core::Core,
     entities::conference,
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, dial_numbers, versioned},
@@ -190,8 +191,8 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "conference", id).await?;
+    let txn = core.begin().await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::Conference, id).await?;
     let now = Utc::now();
     let model = conference::ActiveModel {
         id: Set(id),
@@ -279,15 +280,21 @@ pub async fn update(
         None => None,
     };
 
-    let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<conference::Entity, _>(&txn, id, "conference")
         .await?;
     check_version(current.version, if_match)?;
     let mut am: conference::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "conference", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::Conference,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }
@@ -333,7 +340,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<conference::Entity, _>(
         &txn,
         scope,

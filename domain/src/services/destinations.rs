@@ -15,6 +15,8 @@ use uuid::Uuid;
 use crate::{
     entities::{destination_ref, dial_number, extension, voicemail_box},
     error::{DomainError, DomainResult, FieldError},
+    ids::TenantId,
+    kinds::ObjectKind,
     numbering::E164,
     scope::TenantScope,
     validate::Errors,
@@ -45,17 +47,32 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// The object this destination names, as `(type, id)`.
-    pub fn target(&self) -> Option<(&'static str, Uuid)> {
+    /// The object this destination names, as `(kind, id)`.
+    pub fn target(&self) -> Option<(ObjectKind, Uuid)> {
         match self {
-            Destination::Extension { id } => Some(("extension", *id)),
-            Destination::VoicemailBox { id } => Some(("voicemail_box", *id)),
-            Destination::RingGroup { id } => Some(("ring_group", *id)),
-            Destination::IvrMenu { id } => Some(("ivr_menu", *id)),
-            Destination::Queue { id } => Some(("queue", *id)),
-            Destination::TimeCondition { id } => Some(("time_condition", *id)),
-            Destination::Conference { id } => Some(("conference", *id)),
+            Destination::Extension { id } => Some((ObjectKind::Extension, *id)),
+            Destination::VoicemailBox { id } => Some((ObjectKind::VoicemailBox, *id)),
+            Destination::RingGroup { id } => Some((ObjectKind::RingGroup, *id)),
+            Destination::IvrMenu { id } => Some((ObjectKind::IvrMenu, *id)),
+            Destination::Queue { id } => Some((ObjectKind::Queue, *id)),
+            Destination::TimeCondition { id } => Some((ObjectKind::TimeCondition, *id)),
+            Destination::Conference { id } => Some((ObjectKind::Conference, *id)),
             Destination::ExternalNumber { .. } | Destination::Hangup => None,
+        }
+    }
+
+    /// The destination that reaches the `kind` object `id`, when calls can be sent to that
+    /// kind (a DID or an outbound route is no destination).
+    pub fn to(kind: ObjectKind, id: Uuid) -> Option<Self> {
+        match kind {
+            ObjectKind::Extension => Some(Destination::Extension { id }),
+            ObjectKind::VoicemailBox => Some(Destination::VoicemailBox { id }),
+            ObjectKind::RingGroup => Some(Destination::RingGroup { id }),
+            ObjectKind::IvrMenu => Some(Destination::IvrMenu { id }),
+            ObjectKind::Queue => Some(Destination::Queue { id }),
+            ObjectKind::TimeCondition => Some(Destination::TimeCondition { id }),
+            ObjectKind::Conference => Some(Destination::Conference { id }),
+            ObjectKind::Did | ObjectKind::OutboundRoute => None,
         }
     }
 }
@@ -116,7 +133,7 @@ pub async fn check<C: ConnectionTrait>(
                 .await
                 .map_err(|e| lookup(e.into()))?;
             if n == 0 {
-                return Err(missing(&kind.replace('_', " ")));
+                return Err(missing(kind.label()));
             }
         }
         Destination::TimeCondition { id } => {
@@ -138,8 +155,8 @@ pub async fn check<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The references an object holds: `(field, target type, target id)`.
-pub(crate) type Refs = Vec<(String, &'static str, Uuid)>;
+/// The references an object holds: `(field, target kind, target id)`.
+pub(crate) type Refs = Vec<(String, ObjectKind, Uuid)>;
 
 /// Checks one destination held in `field`, collecting its error; records its reference
 /// when it names an object. Shared by every object that routes calls somewhere.
@@ -158,37 +175,33 @@ pub(crate) async fn check_into<C: ConnectionTrait>(
     }
 }
 
-/// Replaces the references held by `(from_type, from_id)` with `refs` (`(field, target)`).
+/// Replaces the references held by the `from` object `from_id` with `refs`.
 pub async fn replace_refs<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
-    from_type: &str,
+    tenant: TenantId,
+    from: ObjectKind,
     from_id: Uuid,
-    refs: &[(String, &'static str, Uuid)],
+    refs: &[(String, ObjectKind, Uuid)],
 ) -> DomainResult<()> {
-    destination_ref::Entity::delete_many()
-        .filter(destination_ref::Column::TenantId.eq(tenant_id))
-        .filter(destination_ref::Column::FromId.eq(from_id))
-        .exec(db)
-        .await?;
-    crate::bulk::insert_all(db, ref_rows(tenant_id, from_type, from_id, refs)).await
+    drop_refs_from(db, tenant, from_id).await?;
+    crate::bulk::insert_all(db, ref_rows(tenant, from, from_id, refs)).await
 }
 
 /// The reference rows of one object (what [`replace_refs`] writes), for bulk inserts.
 pub(crate) fn ref_rows(
-    tenant_id: Uuid,
-    from_type: &str,
+    tenant: TenantId,
+    from: ObjectKind,
     from_id: Uuid,
-    refs: &[(String, &'static str, Uuid)],
+    refs: &[(String, ObjectKind, Uuid)],
 ) -> Vec<destination_ref::ActiveModel> {
     refs.iter()
         .map(|(field, to_type, to_id)| destination_ref::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant_id),
-            from_type: Set(from_type.to_owned()),
+            tenant_id: Set(tenant.0),
+            from_type: Set(from),
             from_id: Set(from_id),
             field: Set(field.clone()),
-            to_type: Set((*to_type).to_owned()),
+            to_type: Set(*to_type),
             to_id: Set(*to_id),
         })
         .collect()
@@ -197,12 +210,12 @@ pub(crate) fn ref_rows(
 /// 409 listing the referrers when anything still points at `to_id`.
 pub async fn ensure_unreferenced<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: TenantId,
     what: &str,
     to_id: Uuid,
 ) -> DomainResult<()> {
     let refs = destination_ref::Entity::find()
-        .filter(destination_ref::Column::TenantId.eq(tenant_id))
+        .filter(destination_ref::Column::TenantId.eq(tenant.0))
         .filter(destination_ref::Column::ToId.eq(to_id))
         // An object pointing at itself (forwarding to its own voicemail…) goes with it.
         .filter(destination_ref::Column::FromId.ne(to_id))
@@ -234,8 +247,13 @@ pub async fn ensure_unreferenced<C: ConnectionTrait>(
 /// Deletes the references an object holds (when the object itself is deleted).
 pub async fn drop_refs_from<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: TenantId,
     from_id: Uuid,
 ) -> DomainResult<()> {
-    replace_refs(db, tenant_id, "", from_id, &[]).await
+    destination_ref::Entity::delete_many()
+        .filter(destination_ref::Column::TenantId.eq(tenant.0))
+        .filter(destination_ref::Column::FromId.eq(from_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

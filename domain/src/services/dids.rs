@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select, TransactionTrait,
+    QueryFilter, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +23,7 @@ use crate::{
     core::Core,
     entities::{did, did_assignment, tenant},
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     money::{format_amount, parse_amount, parse_currency},
     numbering::{E164, NumberType},
     pagination::PageRequest,
@@ -327,7 +328,7 @@ pub async fn platform_create(
     input: CreateDid,
 ) -> DomainResult<DidView> {
     access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let number = errors.check(E164::parse("number", &input.number));
     check_carrier(&txn, &mut errors, input.carrier_trunk_id).await?;
@@ -412,7 +413,7 @@ pub async fn platform_update(
     if_match: Option<i64>,
 ) -> DomainResult<DidView> {
     let access = access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = platform_find(&txn, &access, id).await?;
     check_version(current.version, if_match)?;
     let before = DidView::new(&current, true);
@@ -478,7 +479,7 @@ pub async fn platform_delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     let access = access(actor, true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = platform_find(&txn, &access, id).await?;
     check_version(current.version, if_match)?;
     if let Some(t) = current.tenant_id {
@@ -576,7 +577,7 @@ pub async fn claim(
     }
     errors.finish()?;
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let found = match (input.did_id, &number) {
         (Some(id), _) => did::Entity::find_by_id(id).one(&txn).await?,
         (None, Some(n)) => {
@@ -676,8 +677,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<DidView> {
     scope.authorize(Permission::PbxWrite)?;
-    let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
     check_version(current.version, if_match)?;
     let before = DidView::new(&current, false);
@@ -713,7 +713,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, tenant_id, "did", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Did, id, &refs).await?;
     let view = DidView::new(&updated, false);
     audit::record_change(
         &txn,
@@ -739,7 +739,7 @@ pub async fn release(
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     // The row lock orders this release with a concurrent write that checks the DID as a
     // caller ID (`held` locks it too): whichever comes second sees the other's result.
     let current = scope
@@ -752,7 +752,7 @@ pub async fn release(
     check_version(current.version, if_match)?;
     // Extensions and routes presenting the number as their caller ID keep it until they
     // change.
-    destinations::ensure_unreferenced(&txn, tenant_id, "DID", id).await?;
+    destinations::ensure_unreferenced(&txn, scope.tenant_id(), "DID", id).await?;
     let before = DidView::new(&current, false);
     let now = Utc::now();
     let mut am: did::ActiveModel = current.clone().into();
@@ -761,7 +761,7 @@ pub async fn release(
     am.destination = Set(None);
     am.released_at = Set(Some(now));
     versioned::write_next_version_unscoped(&txn, &current, am, "DID").await?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    destinations::drop_refs_from(&txn, scope.tenant_id(), id).await?;
     did_assignment::Entity::update_many()
         .col_expr(
             did_assignment::Column::ReleasedAt,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +18,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, versioned},
+    tx::Tx,
     validate::{Errors, Hostname},
 };
 
@@ -86,8 +87,8 @@ pub(crate) async fn ensure_free<C: ConnectionTrait>(
 }
 
 /// Inserts a validated domain with its audit event, inside the caller's transaction.
-pub(crate) async fn insert<C: ConnectionTrait>(
-    db: &C,
+pub(crate) async fn insert(
+    db: &Tx,
     actor: &Actor,
     tenant_id: Uuid,
     name: Hostname,
@@ -154,7 +155,7 @@ pub async fn create(
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     ensure_free(&txn, "name", name.as_str()).await?;
     let view = insert(&txn, scope.actor(), scope.tenant().id, name).await?;
     txn.commit().await?;
@@ -183,7 +184,7 @@ pub async fn update(
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     check_version(current.version, if_match)?;
     let before = DomainView::from(&current);
@@ -228,7 +229,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::DomainWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<domain::Entity, _>(&txn, id, "domain").await?;
     check_version(current.version, if_match)?;
     versioned::delete::<domain::Entity, _>(&txn, scope, id).await?;

@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -27,9 +27,11 @@ use crate::{
     csv_cells,
     entities::{dial_number, extension},
     error::{DomainError, DomainResult, ErrorCode, FieldError},
+    kinds::ObjectKind,
     numbering::E164,
     scope::TenantScope,
     services::extensions::{self, CreateExtension, NewExtension},
+    tx::Tx,
     validate::Errors,
 };
 
@@ -308,7 +310,7 @@ async fn check_collisions(
         .iter()
         .map(|c| c.extension.number().to_owned())
         .collect();
-    let taken: HashMap<String, (String, Uuid)> = bulk::read_chunked(&numbers, |chunk| async {
+    let taken: HashMap<String, (ObjectKind, Uuid)> = bulk::read_chunked(&numbers, |chunk| async {
         Ok(dial_number::Entity::find()
             .filter(dial_number::Column::TenantId.eq(tenant_id))
             .filter(dial_number::Column::Number.is_in(chunk))
@@ -413,11 +415,7 @@ impl BatchWrite for ExtensionBatches<'_> {
     type Row = (usize, NewExtension);
     type Written = Vec<ImportedExtension>;
 
-    async fn write(
-        &self,
-        txn: &DatabaseTransaction,
-        rows: Vec<Self::Row>,
-    ) -> DomainResult<Self::Written> {
+    async fn write(&self, txn: &Tx, rows: Vec<Self::Row>) -> DomainResult<Self::Written> {
         let (lines, extensions): (Vec<usize>, Vec<NewExtension>) = rows.into_iter().unzip();
         let created = extensions::insert_batch(self.scope, txn, extensions).await?;
         Ok(lines
@@ -432,7 +430,7 @@ impl BatchWrite for ExtensionBatches<'_> {
             .collect())
     }
 
-    async fn undo(&self, txn: &DatabaseTransaction, written: &Self::Written) -> DomainResult<()> {
+    async fn undo(&self, txn: &Tx, written: &Self::Written) -> DomainResult<()> {
         let ids: Vec<Uuid> = written.iter().map(|e| e.id).collect();
         extensions::remove_batch(self.scope, txn, &ids).await
     }
@@ -472,19 +470,24 @@ pub async fn import(
             errors,
         });
     }
-    let created = bulk::write_batches(&core.db, &ExtensionBatches { scope }, ready)
-        .await
-        .map_err(|e| {
-            if e.code == ErrorCode::Conflict {
-                DomainError::conflict(format!(
-                    "{} Nothing was imported; check the file again (a dry run lists the \
+    let created = bulk::write_batches(
+        &core.db,
+        &core.switch_cache,
+        &ExtensionBatches { scope },
+        ready,
+    )
+    .await
+    .map_err(|e| {
+        if e.code == ErrorCode::Conflict {
+            DomainError::conflict(format!(
+                "{} Nothing was imported; check the file again (a dry run lists the \
                      collisions) and retry.",
-                    e.detail
-                ))
-            } else {
-                e
-            }
-        })?;
+                e.detail
+            ))
+        } else {
+            e
+        }
+    })?;
     Ok(ImportReport {
         dry_run,
         rows,

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,14 +24,17 @@ use crate::{
         user, voicemail_box,
     },
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
         audit, check_version,
-        destinations::{self, Destination},
+        destinations::{self, Destination, Refs},
         dial_numbers, dids, versioned,
     },
     sip::{SipUsername, digests, generate_sip_password},
+    switch::cache::CacheKey,
+    tx::Tx,
     validate::{DialNumber, Errors, display_text},
 };
 
@@ -224,7 +227,7 @@ async fn check_routing<C: ConnectionTrait>(
     errors: &mut Errors,
     forwarding: &mut Forwarding,
     follow_me: &mut [FollowMeStep],
-) -> Vec<(String, &'static str, Uuid)> {
+) -> Refs {
     let mut refs = Vec::new();
     for (name, rule) in forwarding.rules_mut() {
         if let Some(rule) = rule {
@@ -434,7 +437,7 @@ pub async fn list(
 
 /// Validated extension input, ready to insert.
 pub(crate) struct NewExtension {
-    number: String,
+    number: DialNumber,
     display_name: String,
     user_id: Option<Uuid>,
     enabled: bool,
@@ -448,13 +451,13 @@ pub(crate) struct NewExtension {
     max_concurrent_calls: i32,
     record_calls: bool,
     voicemail_box_id: Option<Uuid>,
-    refs: Vec<(String, &'static str, Uuid)>,
+    refs: Refs,
 }
 
 impl NewExtension {
     /// The dialable number.
     pub(crate) fn number(&self) -> &str {
-        &self.number
+        self.number.as_str()
     }
 
     /// The SIP username.
@@ -465,7 +468,8 @@ impl NewExtension {
     /// Presents `number` (E.164), the tenant's DID `did_id`, as the external caller ID.
     pub(crate) fn presenting(mut self, number: String, did_id: Uuid) -> Self {
         self.external_caller_id = Some(number);
-        self.refs.push(("external_caller_id".into(), "did", did_id));
+        self.refs
+            .push(("external_caller_id".into(), ObjectKind::Did, did_id));
         self
     }
 
@@ -479,7 +483,7 @@ impl NewExtension {
         Ok(extension::Model {
             id,
             tenant_id,
-            number: self.number.clone(),
+            number: self.number.as_str().to_owned(),
             display_name: self.display_name.clone(),
             user_id: self.user_id,
             enabled: self.enabled,
@@ -505,7 +509,7 @@ impl NewExtension {
         if let Some(b) = box_id {
             self.voicemail_box_id = Some(b);
             self.refs
-                .push(("voicemail_box_id".into(), "voicemail_box", b));
+                .push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
         }
         self
     }
@@ -539,7 +543,7 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
         return Ok(None);
     };
     if let Some(b) = box_id {
-        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+        refs.push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
     }
     e.refs = refs;
     if let Some((number, did_id)) = external_caller_id {
@@ -574,7 +578,7 @@ pub(crate) fn prepare_plain(input: CreateExtension, errors: &mut Errors) -> Opti
         return None;
     };
     Some(NewExtension {
-        number: number.into_inner(),
+        number,
         display_name,
         user_id: None,
         enabled: input.enabled.unwrap_or(true),
@@ -594,9 +598,9 @@ pub(crate) fn prepare_plain(input: CreateExtension, errors: &mut Errors) -> Opti
 
 /// Inserts a prepared extension (number reserved, credentials, references, audit) inside
 /// the caller's transaction.
-pub(crate) async fn insert<C: ConnectionTrait>(
+pub(crate) async fn insert(
     scope: &TenantScope,
-    db: &C,
+    db: &Tx,
     e: NewExtension,
 ) -> DomainResult<ExtensionCreated> {
     let tenant_id = scope.tenant().id;
@@ -608,7 +612,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         dids::check_caller_id(scope, db, &mut errors, "external_caller_id", n).await?;
         errors.finish()?;
     }
-    dial_numbers::reserve(db, tenant_id, &e.number, "extension", id).await?;
+    dial_numbers::reserve(db, scope.tenant_id(), &e.number, ObjectKind::Extension, id).await?;
     let username_taken = scope
         .select::<extension::Entity>()
         .filter(extension::Column::SipUsername.eq(e.sip_username.clone()))
@@ -624,7 +628,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         .reset_all()
         .insert(db)
         .await?;
-    destinations::replace_refs(db, tenant_id, "extension", id, &e.refs).await?;
+    destinations::replace_refs(db, scope.tenant_id(), ObjectKind::Extension, id, &e.refs).await?;
     let password = generate_sip_password();
     let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
     let view = ExtensionView::new(&model, realms);
@@ -648,9 +652,9 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 /// statements: the bulk form of [`insert`], for imports. Collisions were looked up before,
 /// in chunks; a number or username taken since fails the batch on the unique indexes (409),
 /// and so does a presented DID released since (the DIDs are locked for the transaction).
-pub(crate) async fn insert_batch<C: ConnectionTrait>(
+pub(crate) async fn insert_batch(
     scope: &TenantScope,
-    db: &C,
+    db: &Tx,
     rows: Vec<NewExtension>,
 ) -> DomainResult<Vec<ExtensionCreated>> {
     let tenant_id = scope.tenant().id;
@@ -675,14 +679,19 @@ pub(crate) async fn insert_batch<C: ConnectionTrait>(
         numbers.push(dial_number::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant_id),
-            number: Set(e.number.clone()),
-            owner_type: Set("extension".into()),
+            number: Set(e.number.as_str().to_owned()),
+            owner_type: Set(ObjectKind::Extension),
             owner_id: Set(id),
         });
         let password = generate_sip_password();
         let (rows, realms) = credential_rows(scope, &domains, id, &e.sip_username, &password);
         creds.extend(rows);
-        refs.extend(destinations::ref_rows(tenant_id, "extension", id, &e.refs));
+        refs.extend(destinations::ref_rows(
+            scope.tenant_id(),
+            ObjectKind::Extension,
+            id,
+            &e.refs,
+        ));
         created.push(ExtensionCreated {
             extension: ExtensionView::new(&model, realms),
             sip_password: password,
@@ -713,11 +722,7 @@ pub(crate) async fn insert_batch<C: ConnectionTrait>(
 /// Removes extensions [`insert_batch`] created (with their numbers, digests, references and
 /// creation events): the undo of a batch whose import failed later, so that the import
 /// leaves nothing behind.
-pub(crate) async fn remove_batch<C: ConnectionTrait>(
-    scope: &TenantScope,
-    db: &C,
-    ids: &[Uuid],
-) -> DomainResult<()> {
+pub(crate) async fn remove_batch(scope: &TenantScope, db: &Tx, ids: &[Uuid]) -> DomainResult<()> {
     let tenant_id = scope.tenant().id;
     extension_credential::Entity::delete_many()
         .filter(extension_credential::Column::TenantId.eq(tenant_id))
@@ -746,7 +751,7 @@ pub(crate) async fn remove_batch<C: ConnectionTrait>(
         .filter(audit_event::Column::ResourceId.is_in(ids.to_vec()))
         .exec(db)
         .await?;
-    crate::cache::tenant_changed(tenant_id);
+    db.invalidates(CacheKey::Tenant(scope.tenant_id()));
     Ok(())
 }
 
@@ -781,7 +786,7 @@ pub async fn create(
     input: CreateExtension,
 ) -> DomainResult<ExtensionCreated> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let prepared = prepare(scope, &txn, input, &mut errors).await?;
     errors.finish()?;
@@ -810,7 +815,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<ExtensionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<extension::Entity, _>(&txn, id, "extension")
         .await?;
@@ -857,11 +862,11 @@ pub async fn update(
     let mut refs = check_routing(scope, &txn, &mut errors, &mut forwarding, &mut follow_me).await;
     let box_id = input.voicemail_box_id.unwrap_or(current.voicemail_box_id);
     if let Some(b) = box_id {
-        refs.push(("voicemail_box_id".into(), "voicemail_box", b));
+        refs.push(("voicemail_box_id".into(), ObjectKind::VoicemailBox, b));
     }
     let external_caller_id = external_caller_id.map(|v| v.map(|(number, _)| number));
     if let Some(did_id) = caller_did {
-        refs.push(("external_caller_id".into(), "did", did_id));
+        refs.push(("external_caller_id".into(), ObjectKind::Did, did_id));
     }
     errors.finish()?;
 
@@ -901,7 +906,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, scope.tenant().id, "extension", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Extension, id, &refs).await?;
     let view = ExtensionView::new(&updated, realms);
     audit::record_change(
         &txn,
@@ -924,7 +929,7 @@ pub async fn reset_password(
     id: Uuid,
 ) -> DomainResult<ExtensionCreated> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<extension::Entity, _>(&txn, id, "extension")
         .await?;
@@ -959,7 +964,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     // Read before the delete: the digests, and with them the realms, go with the row.
     let realms = realms_of(scope, &txn, id).await?;
     let gone =

@@ -10,7 +10,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,6 +21,7 @@ use crate::{
     core::Core,
     entities::ivr_menu,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
@@ -431,8 +431,8 @@ pub async fn create(
     };
 
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ivr_menu", id).await?;
+    let txn = core.begin().await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::IvrMenu, id).await?;
     let now = Utc::now();
     let model = ivr_menu::ActiveModel {
         id: Set(id),
@@ -453,7 +453,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::IvrMenu, id, &refs).await?;
     let view = IvrMenuView::new(&model)?;
     audit::record_change(
         &txn,
@@ -525,13 +525,19 @@ pub async fn update(
     check_silent_loop(scope, &core.db, &mut errors, id, &c.timeout_destination).await?;
     errors.finish()?;
 
-    let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let mut am: ivr_menu::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "ivr_menu", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::IvrMenu,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }
@@ -562,7 +568,7 @@ pub async fn update(
         return Ok(before);
     };
     let view = IvrMenuView::new(&updated)?;
-    destinations::replace_refs(&txn, tenant_id, "ivr_menu", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::IvrMenu, id, &refs).await?;
     audit::record_change(
         &txn,
         scope,
@@ -589,7 +595,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current =
         versioned::delete_call_flow::<ivr_menu::Entity, _>(&txn, scope, id, "IVR menu", if_match)
             .await?;
@@ -698,7 +704,7 @@ async fn store_recording(
     greeting: &Greeting,
     if_match: Option<i64>,
 ) -> DomainResult<(IvrMenuView, Option<String>)> {
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = find(scope, &txn, id).await?;
     check_version(current.version, if_match)?;
     let before = IvrMenuView::new(&current)?;
@@ -753,7 +759,7 @@ pub async fn greeting_audio_for_switch(
         .one(&core.db)
         .await?
     {
-        Some(t) => crate::services::switch::is_active(&core.db, &t).await?,
+        Some(t) => crate::switch::directory::is_active(&core.db, &t).await?,
         None => false,
     };
     match from_json::<Greeting>(&m.greeting)? {

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +23,8 @@ use crate::{
     dialplan::pattern::{DialPattern, MAX_STRIP, OutboundRule, choose_route},
     entities::{outbound_route, outbound_route_trunk},
     error::{DomainError, DomainResult, FieldError},
+    ids::TenantId,
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
@@ -255,15 +257,15 @@ async fn check_trunks<C: ConnectionTrait>(
 /// Records the DID a route presents as its caller ID, so the DID is not released under it.
 async fn write_caller_id_ref<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: TenantId,
     id: Uuid,
     caller_id: Option<&(String, Uuid)>,
 ) -> DomainResult<()> {
-    let refs: Vec<(String, &'static str, Uuid)> = caller_id
-        .map(|(_, did_id)| ("caller_id_override".to_owned(), "did", *did_id))
+    let refs: Vec<(String, ObjectKind, Uuid)> = caller_id
+        .map(|(_, did_id)| ("caller_id_override".to_owned(), ObjectKind::Did, *did_id))
         .into_iter()
         .collect();
-    destinations::replace_refs(db, tenant_id, "outbound_route", id, &refs).await
+    destinations::replace_refs(db, tenant, ObjectKind::OutboundRoute, id, &refs).await
 }
 
 async fn ensure_name_free<C: ConnectionTrait>(
@@ -362,7 +364,7 @@ pub async fn create(
 ) -> DomainResult<OutboundRouteView> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
     if let Some(p) = input.position {
@@ -413,7 +415,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     write_trunks(&txn, tenant_id, id, &input.trunk_ids).await?;
-    write_caller_id_ref(&txn, tenant_id, id, caller_id.as_ref()).await?;
+    write_caller_id_ref(&txn, scope.tenant_id(), id, caller_id.as_ref()).await?;
     let view = OutboundRouteView::from(&model);
     audit::record_change(
         &txn,
@@ -446,7 +448,7 @@ pub async fn update(
 ) -> DomainResult<OutboundRouteView> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
         .await?;
@@ -513,7 +515,7 @@ pub async fn update(
         write_trunks(&txn, tenant_id, id, ids).await?;
     }
     if let Some(c) = &caller_id {
-        write_caller_id_ref(&txn, tenant_id, id, c.as_ref()).await?;
+        write_caller_id_ref(&txn, scope.tenant_id(), id, c.as_ref()).await?;
     }
     let view = OutboundRouteView::from(&updated);
     audit::record_change(
@@ -538,13 +540,13 @@ pub async fn delete(
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
     let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
         .await?;
     check_version(current.version, if_match)?;
     write_trunks(&txn, tenant_id, id, &[]).await?;
-    destinations::drop_refs_from(&txn, tenant_id, id).await?;
+    destinations::drop_refs_from(&txn, scope.tenant_id(), id).await?;
     versioned::delete::<outbound_route::Entity, _>(&txn, scope, id).await?;
     audit::record_change(
         &txn,

@@ -3,9 +3,7 @@
 //! the timeout destination.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,6 +13,7 @@ use crate::{
     core::Core,
     entities::queue,
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
@@ -194,7 +193,7 @@ async fn check_agents<C: ConnectionTrait>(
                 ));
             } else {
                 seen.push(a.extension_id);
-                refs.push((field, "extension", a.extension_id));
+                refs.push((field, ObjectKind::Extension, a.extension_id));
             }
         }
     }
@@ -279,8 +278,8 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "queue", id).await?;
+    let txn = core.begin().await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::Queue, id).await?;
     let now = Utc::now();
     let model = queue::ActiveModel {
         id: Set(id),
@@ -303,7 +302,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    destinations::replace_refs(&txn, tenant_id, "queue", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Queue, id, &refs).await?;
     let view = QueueView::new(&model)?;
     audit::record_change(&txn, scope, "queue.create", "queue", id, None, Some(&view)).await?;
     txn.commit().await?;
@@ -364,13 +363,19 @@ pub async fn update(
     .await;
     errors.finish()?;
 
-    let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<queue::Entity, _>(&txn, id, "queue").await?;
     check_version(current.version, if_match)?;
     let mut am: queue::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "queue", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::Queue,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }
@@ -391,7 +396,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, tenant_id, "queue", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Queue, id, &refs).await?;
     let view = QueueView::new(&updated)?;
     audit::record_change(
         &txn,
@@ -416,7 +421,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone =
         versioned::delete_call_flow::<queue::Entity, _>(&txn, scope, id, "queue", if_match).await?;
     let before = QueueView::new(&gone)?;

@@ -2,9 +2,7 @@
 //! numbers) at once, in turn or at random, then falls back somewhere when nobody answers.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,6 +12,7 @@ use crate::{
     core::Core,
     entities::ring_group,
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
@@ -228,7 +227,7 @@ async fn check_members<C: ConnectionTrait>(
             seen.push(m.target.clone());
         }
         if let MemberTarget::Extension { id } = m.target {
-            refs.push((field, "extension", id));
+            refs.push((field, ObjectKind::Extension, id));
         }
     }
 }
@@ -289,8 +288,8 @@ pub async fn create(
 
     let tenant_id = scope.tenant().id;
     let id = Uuid::now_v7();
-    let txn = core.db.begin().await?;
-    dial_numbers::reserve(&txn, tenant_id, number.as_str(), "ring_group", id).await?;
+    let txn = core.begin().await?;
+    dial_numbers::reserve(&txn, scope.tenant_id(), &number, ObjectKind::RingGroup, id).await?;
     let now = Utc::now();
     let model = ring_group::ActiveModel {
         id: Set(id),
@@ -311,7 +310,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::RingGroup, id, &refs).await?;
     let view = RingGroupView::new(&model)?;
     audit::record_change(
         &txn,
@@ -373,15 +372,21 @@ pub async fn update(
     .await;
     errors.finish()?;
 
-    let tenant_id = scope.tenant().id;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<ring_group::Entity, _>(&txn, id, "ring group")
         .await?;
     check_version(current.version, if_match)?;
     let mut am: ring_group::ActiveModel = current.clone().into();
-    if let Some(n) =
-        dial_numbers::renumber(&txn, tenant_id, "ring_group", id, &current.number, number).await?
+    if let Some(n) = dial_numbers::renumber(
+        &txn,
+        scope.tenant_id(),
+        ObjectKind::RingGroup,
+        id,
+        &current.number,
+        number,
+    )
+    .await?
     {
         am.number = Set(n);
     }
@@ -399,7 +404,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, tenant_id, "ring_group", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::RingGroup, id, &refs).await?;
     let view = RingGroupView::new(&updated)?;
     audit::record_change(
         &txn,
@@ -424,7 +429,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<ring_group::Entity, _>(
         &txn,
         scope,

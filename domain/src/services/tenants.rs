@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,10 +16,12 @@ use crate::{
     core::Core,
     entities::{domain, tenant},
     error::{DomainError, DomainResult, FieldError},
+    ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, domains, idempotency::IdempotencyKey, versioned},
     storage,
+    switch::cache::CacheKey,
     validate::{Errors, Slug, display_text},
 };
 
@@ -199,7 +201,7 @@ pub async fn create(
         return Err(DomainError::internal("validated fields missing"));
     };
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     if tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .count(&txn)
@@ -292,7 +294,7 @@ pub async fn update(
         .and_then(|n| errors.check(display_text("name", n)));
     errors.finish()?;
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = tenant::Entity::find_by_id(scope.tenant().id)
         .one(&txn)
         .await?
@@ -323,7 +325,6 @@ pub async fn update(
         Some(&view),
     )
     .await?;
-    txn.commit().await?;
     if updated.status != current.status {
         // Tenants below route and register only while every tenant above them is active:
         // their cached switch answers go too.
@@ -333,12 +334,13 @@ pub async fn update(
             .filter(tenant::Column::Path.starts_with(current.path.as_str()))
             .filter(tenant::Column::Id.ne(current.id))
             .into_tuple()
-            .all(&core.db)
+            .all(&txn)
             .await?;
         for id in below {
-            crate::cache::tenant_changed(id);
+            txn.invalidates(CacheKey::Tenant(TenantId(id)));
         }
     }
+    txn.commit().await?;
     Ok(view)
 }
 
@@ -346,7 +348,7 @@ pub async fn update(
 /// a partner's customers are never deleted as a side effect.
 pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> DomainResult<()> {
     scope.authorize(Permission::TenantDelete)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = tenant::Entity::find_by_id(scope.tenant().id)
         .one(&txn)
         .await?

@@ -3,7 +3,7 @@
 //! changes, lives in [`crate::dialplan::timecond`]; this module stores and serves it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,11 +15,12 @@ use crate::{
     dialplan::timecond::TimeCondition,
     entities::time_condition,
     error::{DomainError, DomainResult, FieldError},
+    kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
     services::{
         audit, check_version,
-        destinations::{self, Destination},
+        destinations::{self, Destination, Refs},
         versioned,
     },
     validate::{Errors, display_text},
@@ -28,6 +29,9 @@ use crate::{
 /// A schedule: weekdays (`mon-fri`), times (`09:00-17:30`, may wrap past midnight), dates
 /// (`2026-12-25`, `2026-12-24..2026-12-26`), month days and months; a rule matches when all
 /// its parts do, the schedule when a rule matches and no exception does.
+/// The kind the reference index records time conditions as.
+const KIND: ObjectKind = ObjectKind::TimeCondition;
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
@@ -141,7 +145,7 @@ async fn check_destinations(
     errors: &mut Errors,
     matched: &mut Destination,
     unmatched: &mut Destination,
-) -> Vec<(String, &'static str, Uuid)> {
+) -> Refs {
     let mut refs = Vec::new();
     for (field, dest) in [
         ("matched_destination", matched),
@@ -181,7 +185,7 @@ pub async fn create(
     mut input: CreateTimeCondition,
 ) -> DomainResult<TimeConditionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
     errors.check(parse_schedule("schedule", &input.schedule));
@@ -212,7 +216,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), KIND, id, &refs).await?;
     let view = TimeConditionView::from(&model);
     audit::record_change(
         &txn,
@@ -244,7 +248,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<TimeConditionView> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<time_condition::Entity, _>(&txn, id, "time condition")
         .await?;
@@ -283,7 +287,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    destinations::replace_refs(&txn, scope.tenant().id, "time_condition", id, &refs).await?;
+    destinations::replace_refs(&txn, scope.tenant_id(), KIND, id, &refs).await?;
     let view = TimeConditionView::from(&updated);
     audit::record_change(
         &txn,
@@ -306,7 +310,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let gone = versioned::delete_call_flow::<time_condition::Entity, _>(
         &txn,
         scope,

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Select, TransactionTrait,
+    QueryFilter, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -434,7 +434,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
         None => None,
     };
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     ensure_name_free(&owner, &txn, &name, None).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
@@ -477,7 +477,7 @@ async fn update_for(
     if_match: Option<i64>,
 ) -> DomainResult<TrunkView> {
     owner.authorize(true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = owner.find(&txn, id).await?;
     check_version(current.version, if_match)?;
     let before = TrunkView::from(&current);
@@ -636,7 +636,7 @@ async fn delete_for(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     owner.authorize(true)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = owner.find(&txn, id).await?;
     check_version(current.version, if_match)?;
     ensure_unused(&txn, id).await?;

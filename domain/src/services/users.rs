@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -237,7 +237,7 @@ pub async fn create(
     ensure_email_free(&core.db, email.as_str()).await?;
     let hash = core.hasher.hash(password.expose().to_owned()).await?;
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     ensure_email_free(&txn, email.as_str()).await?;
     let now = Utc::now();
     let model = user::ActiveModel {
@@ -325,7 +325,7 @@ pub async fn update(
         None => None,
     };
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
     check_version(current.version, if_match)?;
     let before = UserView::from(&current);
@@ -388,7 +388,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::UserWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
     check_version(current.version, if_match)?;
     let holder = Role::parse(&current.role).unwrap_or(Role::TenantUser);

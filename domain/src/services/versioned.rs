@@ -207,12 +207,12 @@ where
     E: Versioned + TenantOwned,
     C: ConnectionTrait,
 {
-    let tenant_id = scope.tenant().id;
+    let tenant = scope.tenant_id();
     let current = scope.find::<E, _>(db, id, what).await?;
     check_version(E::version(&current), if_match)?;
-    destinations::ensure_unreferenced(db, tenant_id, what, id).await?;
-    destinations::drop_refs_from(db, tenant_id, id).await?;
-    dial_numbers::release(db, tenant_id, id).await?;
+    destinations::ensure_unreferenced(db, tenant, what, id).await?;
+    destinations::drop_refs_from(db, tenant, id).await?;
+    dial_numbers::release(db, tenant, id).await?;
     delete::<E, _>(db, scope, id).await?;
     Ok(current)
 }

@@ -2,10 +2,7 @@
 //! messages are e-mailed, and how.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -19,6 +16,7 @@ use crate::{
     scope::TenantScope,
     services::{audit, check_version, destinations, versioned},
     sip::VoicemailPin,
+    tx::Tx,
     validate::{DialNumber, Email, Errors},
 };
 
@@ -222,9 +220,9 @@ pub(crate) async fn prepare(
 }
 
 /// Inserts a prepared box with its audit event, inside the caller's transaction.
-pub(crate) async fn insert<C: ConnectionTrait>(
+pub(crate) async fn insert(
     scope: &TenantScope,
-    db: &C,
+    db: &Tx,
     b: NewBox,
 ) -> DomainResult<VoicemailBoxView> {
     let taken = scope
@@ -281,7 +279,7 @@ pub async fn create(
     let Some(b) = prepared else {
         return Err(DomainError::internal("validated box missing"));
     };
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let view = insert(scope, &txn, b).await?;
     txn.commit().await?;
     Ok(view)
@@ -336,7 +334,7 @@ pub async fn update(
         None => None,
     };
 
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<voicemail_box::Entity, _>(&txn, id, "voicemail box")
         .await?;
@@ -384,12 +382,12 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = scope
         .find::<voicemail_box::Entity, _>(&txn, id, "voicemail box")
         .await?;
     check_version(current.version, if_match)?;
-    destinations::ensure_unreferenced(&txn, scope.tenant().id, "voicemail box", id).await?;
+    destinations::ensure_unreferenced(&txn, scope.tenant_id(), "voicemail box", id).await?;
     versioned::delete::<voicemail_box::Entity, _>(&txn, scope, id).await?;
     audit::record_change(
         &txn,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -185,7 +185,7 @@ pub async fn mark(
     if current.read == input.read {
         return Ok(VoicemailMessageView::from(&current));
     }
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     voicemail_message::Entity::update_many()
         .col_expr(voicemail_message::Column::Read, input.read.into())
         .filter(voicemail_message::Column::Id.eq(id))
@@ -221,7 +221,7 @@ pub async fn mark(
 pub async fn delete(scope: &TenantScope, core: &Core, box_id: Uuid, id: Uuid) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
     let current = find_message(scope, core, box_id, id).await?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     voicemail_message::Entity::delete_many()
         .filter(voicemail_message::Column::Id.eq(id))
         .filter(voicemail_message::Column::TenantId.eq(scope.tenant().id))

@@ -1,5 +1,5 @@
 //! What switches ask at call time. This module answers for a switch node (authenticated by
-//! [`crate::services::switch_nodes::authenticate`]), never for a user: the tenant is found
+//! [`super::nodes::authenticate`]), never for a user: the tenant is found
 //! from the SIP domain of the request, and only that tenant's rows are read.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -90,7 +90,7 @@ pub(crate) async fn is_active<C: sea_orm::ConnectionTrait>(
 }
 
 /// The directory entry of `user@domain`, or 404.
-pub async fn directory(core: &Core, domain_name: &str, user: &str) -> DomainResult<DirectoryEntry> {
+pub async fn entry(core: &Core, domain_name: &str, user: &str) -> DomainResult<DirectoryEntry> {
     let (t, d) = tenant_of_domain(core, domain_name).await?;
     let not_found = || DomainError::not_found("SIP user");
     let ext = extension::Entity::find()

@@ -5,10 +5,11 @@
 //! tokens open the `/v1/switch/*` surface and nothing else; user tokens and API keys never
 //! open it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,6 +22,7 @@ use crate::{
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
     services::{audit, check_version, versioned},
+    switch::cache::CacheKey,
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
@@ -199,7 +201,7 @@ pub async fn create(
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let taken = switch_node::Entity::find()
         .filter(switch_node::Column::Name.eq(name.clone()))
         .count(&txn)
@@ -236,7 +238,6 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
     Ok(SwitchNodeCreated { node: view, token })
 }
 
@@ -270,7 +271,7 @@ pub async fn update(
         .as_deref()
         .map(|a| check_addresses(&mut errors, a));
     errors.finish()?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = switch_node::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -314,7 +315,6 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
     Ok(view)
 }
 
@@ -323,7 +323,7 @@ pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<
     require(actor, PlatformPermission::ManageSwitchNodes)?;
     let current = find(core, id).await?;
     let (prefix, token) = new_token();
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     switch_node::Entity::update_many()
         .col_expr(switch_node::Column::TokenPrefix, prefix.clone().into())
         .col_expr(switch_node::Column::TokenHash, sha256_hex(&token).into())
@@ -345,7 +345,6 @@ pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
     let node = SwitchNodeView::from(&switch_node::Model {
         token_prefix: prefix,
         ..current
@@ -360,7 +359,7 @@ pub async fn delete(
     if_match: Option<i64>,
 ) -> DomainResult<()> {
     require(actor, PlatformPermission::ManageSwitchNodes)?;
-    let txn = core.db.begin().await?;
+    let txn = core.begin().await?;
     let current = switch_node::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -378,26 +377,22 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::tenant_changed(REGISTRY);
     Ok(())
 }
 
-/// Generation key of the node registry in [`crate::cache`]: any registry change bumps it,
-/// so cached node authentications end at once (in every process, with Redis).
-const REGISTRY: Uuid = Uuid::nil();
-
 /// The node a bearer token belongs to, or 401. Disabled nodes are refused. Successful
 /// checks are cached per token digest (switches call on every call setup), until the
-/// registry changes.
-pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<switch_node::Model> {
+/// registry changes: every registry change is a platform change ([`CacheKey::Platform`],
+/// recorded with its audit event), which ends cached authentications at once (in every
+/// process, with Redis).
+pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<Arc<switch_node::Model>> {
     let digest = sha256_hex(bearer);
-    if let Some(node) = core.node_cache.get(&digest) {
-        return Ok((*node).clone());
+    if let Some(node) = core.switch_cache.node(&digest) {
+        return Ok(node);
     }
-    let generation = crate::cache::generation(REGISTRY);
-    let node = authenticate_uncached(core, bearer, &digest).await?;
-    core.node_cache
-        .put(digest, REGISTRY, generation, node.clone());
+    let stamp = core.switch_cache.stamp(CacheKey::Platform);
+    let node = Arc::new(authenticate_uncached(core, bearer, &digest).await?);
+    core.switch_cache.put_node(digest, stamp, node.clone());
     Ok(node)
 }
 
