@@ -7,7 +7,10 @@
 //! so a request for another tenant's object is a 404 whatever its body says, and (with
 //! [`Body::parse_for`]) after the permission check, so a forbidden write is a 403.
 
-use std::marker::PhantomData;
+use std::{
+    marker::PhantomData,
+    net::{IpAddr, Ipv4Addr},
+};
 
 use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
@@ -33,28 +36,36 @@ fn core(req: &HttpRequest) -> Result<web::Data<Core>, ApiError> {
         .ok_or_else(|| ApiError(DomainError::internal("Core missing from app data")))
 }
 
+/// The credentials of `Authorization: Bearer <token>`: the one parser of that header, for
+/// user tokens, API keys, switch-node tokens and the metrics token alike. The scheme is
+/// case-insensitive (RFC 7235 §2.1), separated from the token by spaces; `None` when the
+/// header is absent, not ASCII, of another scheme, or carries an empty token.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    parse_bearer(req.headers().get(header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+fn parse_bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
+}
+
+/// The 401 for a request without usable bearer credentials.
+pub fn missing_bearer() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthenticated,
+        "Send a token in the Authorization header: Bearer <token>",
+    )
+}
+
 /// The authenticated caller, from `Authorization: Bearer <JWT or API key>`.
 pub struct Auth(pub Actor);
 
 impl Auth {
     async fn from_request(req: HttpRequest) -> Result<Self, ApiError> {
         let core = core(&req)?;
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthenticated,
-                    "Send a token in the Authorization header: Bearer <token>",
-                )
-            })?;
+        let token = bearer_token(&req).ok_or_else(missing_bearer)?;
         let principal = auth::authenticate(&core, token).await?;
         let reason = req
             .headers()
@@ -318,12 +329,23 @@ impl FromRequest for IdempotencyHeader {
     }
 }
 
-/// The client address used for per-address rate limits: the TCP peer. (Behind a proxy,
-/// configure the proxy to limit; forwarded headers are spoofable.)
-pub fn client_addr(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The client address for login limits: the TCP peer, or the client a trusted proxy names
+/// in `X-Forwarded-For` (see `centralita_domain::ratelimit::TrustedProxies::client_ip`).
+pub fn client_addr(req: &HttpRequest) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let Ok(core) = core(req) else {
+        return peer;
+    };
+    let lines: Vec<Option<&str>> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .map(|v| v.to_str().ok())
+        .collect();
+    core.config
+        .trusted_proxies
+        .client_ip(peer, lines.into_iter())
 }
 
 /// Query strings: unknown parameters and bad values are a 400 problem.
@@ -355,13 +377,7 @@ impl FromRequest for SwitchNode {
         let req = req.clone();
         Box::pin(async move {
             let core = core(&req)?;
-            let token = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .unwrap_or_default();
+            let token = bearer_token(&req).unwrap_or_default();
             let node = centralita_domain::switch::nodes::authenticate(&core, token).await?;
             Ok(SwitchNode(node))
         })
@@ -441,5 +457,39 @@ impl FromRequest for AudioBody {
                 .await?,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR abc",
+            "Bearer   abc ",
+        ] {
+            assert_eq!(parse_bearer(header), Some("abc"), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_not_bearer_credentials() {
+        for header in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer    ",
+            "Bearerabc",
+            "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "Token abc",
+            "Bearer abc def",
+        ] {
+            assert_eq!(parse_bearer(header), None, "{header:?}");
+        }
     }
 }

@@ -65,6 +65,27 @@ impl Metrics {
     }
 }
 
+/// The method as a metrics label: the standard methods by name, anything else `OTHER`, so
+/// requests with made-up methods cannot add series (labels are kept forever).
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("OTHER", |(_, name)| name)
+}
+
 /// An id is accepted from the client when it is short and printable; otherwise we make one.
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let v = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
@@ -79,6 +100,7 @@ pub async fn observe(
     let id = incoming_id(&req).unwrap_or_else(|| Uuid::now_v7().to_string());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
+    let method_label = method_label(req.method());
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     req.extensions_mut().insert(RequestId(id.clone()));
@@ -94,7 +116,7 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     if let Some(m) = metrics {
-        let labels = [method.as_str(), route.as_str(), &status.to_string()];
+        let labels = [method_label, route.as_str(), &status.to_string()];
         m.requests.with_label_values(&labels).inc();
         m.latency
             .with_label_values(&labels)

@@ -12,6 +12,8 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::ratelimit::TrustedProxies;
+
 /// Output format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -45,12 +47,21 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, in seconds.
     pub refresh_token_ttl_secs: u64,
-    /// Failed logins per account allowed within `login_window_secs`.
-    pub login_max_failures_per_account: u32,
-    /// Failed logins per client address allowed within `login_window_secs`.
+    /// Failed logins of one account from one client address within `login_window_secs`
+    /// before that address is refused for that account (429); the owner elsewhere is not.
+    pub login_max_failures_per_account_address: u32,
+    /// Failed logins from one client address (any accounts) within `login_window_secs`
+    /// before that address is refused (429).
     pub login_max_failures_per_address: u32,
+    /// Failed logins of one account from all addresses within `login_window_secs` beyond
+    /// which each further failure is answered a second later per failure (at most
+    /// [`crate::ratelimit::MAX_ACCOUNT_DELAY_SECS`]): a slow-down, never a lock.
+    pub login_account_slowdown_after: u32,
     /// Window of the failed-login counters, in seconds.
     pub login_window_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks);
+    /// from any other peer the header is ignored. Empty: the TCP peer is the client.
+    pub trusted_proxies: TrustedProxies,
     /// Concurrent password hash computations (each takes 19 MiB and a core for tens of ms).
     pub password_hash_concurrency: usize,
     /// Largest accepted request body, in bytes.
@@ -85,9 +96,11 @@ impl Default for Config {
             jwt_secret: None,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
-            login_max_failures_per_account: 5,
+            login_max_failures_per_account_address: 5,
             login_max_failures_per_address: 20,
+            login_account_slowdown_after: 10,
             login_window_secs: 300,
+            trusted_proxies: TrustedProxies::default(),
             password_hash_concurrency: 2,
             max_body_bytes: 256 * 1024,
             log_format: LogFormat::Text,

@@ -25,6 +25,11 @@ pub struct Claims {
     pub exp: u64,
     pub jti: Uuid,
     pub iss: String,
+    /// The user's `token_generation` when the token was issued; the token ends when the
+    /// user's generation moves on (logout, password change, ...). Tokens issued before the
+    /// claim existed read as generation 0, the generation every user started at.
+    #[serde(default)]
+    pub generation: i64,
 }
 
 const ISSUER: &str = "centralita";

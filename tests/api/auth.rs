@@ -26,6 +26,7 @@ fn claims_for(sub: &str, role: &str, tid: Option<&str>) -> Claims {
         exp: t + 600,
         jti: Uuid::now_v7(),
         iss: "centralita".into(),
+        generation: 0,
     }
 }
 
@@ -211,17 +212,68 @@ async fn login_rejects_bad_bodies() {
     .await;
 }
 
+/// A client whose connections come from `local` (any 127.0.0.0/8 address works on loopback),
+/// so a test can log in "from another address" without a proxy.
+fn client_from(local: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A login attempt through `client`, optionally with an `X-Forwarded-For` header.
+async fn login_via(
+    app: &TestApp,
+    client: &reqwest::Client,
+    forwarded_for: Option<&str>,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let mut req = client
+        .post(app.url("/v1/auth/token"))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    req.send().await.unwrap()
+}
+
+/// One failed login at `email` per `X-Forwarded-For` value, each answered 401.
+async fn fail_via(app: &TestApp, email: &str, forwarded_for: impl IntoIterator<Item = String>) {
+    for xff in forwarded_for {
+        assert_problem(
+            login_via(app, &app.client, Some(&xff), email, "wrong-password-1").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
+/// A tenant user with a known e-mail and [`PASSWORD`].
+async fn victim(app: &TestApp) -> String {
+    let (tenant, token) = app.tenant_with_admin("Limited").await;
+    let email = format!("victim-{}@example.com", Uuid::now_v7().simple());
+    create_user_with_email(app, &token, &tenant, "tenant_user", &email, PASSWORD).await;
+    email
+}
+
+async fn assert_rate_limited(res: reqwest::Response, window: u64) {
+    let retry: u64 = header(&res, "retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=window).contains(&retry), "Retry-After {retry}");
+    assert_problem(res, 429, "rate_limited").await;
+}
+
 #[tokio::test]
-async fn failed_logins_are_limited_per_account() {
+async fn failed_logins_lock_the_account_from_that_address_only() {
     let app = TestApp::spawn_with(|c| {
-        c.login_max_failures_per_account = 3;
+        c.login_max_failures_per_account_address = 3;
         c.login_window_secs = 600;
     })
     .await;
-    let (tenant, token) = app.tenant_with_admin("Limited").await;
-    let email = format!("victim-{}@example.com", Uuid::now_v7().simple());
-    create_user_with_email(&app, &token, &tenant, "tenant_user", &email, PASSWORD).await;
-
+    let email = victim(&app).await;
     for _ in 0..3 {
         assert_problem(
             app.login_raw(&email, "wrong-password-123").await,
@@ -230,21 +282,24 @@ async fn failed_logins_are_limited_per_account() {
         )
         .await;
     }
-    // Past the limit even the right password is refused, with a Retry-After.
-    let res = app.login_raw(&email, PASSWORD).await;
-    let retry: u64 = header(&res, "retry-after")
-        .parse()
-        .expect("Retry-After in seconds");
-    assert!((1..=600).contains(&retry), "Retry-After {retry}");
-    assert_problem(res, 429, "rate_limited").await;
-    // The e-mail's case does not give a fresh bucket.
+    // From that address, even the right password is refused, with a Retry-After ...
+    assert_rate_limited(app.login_raw(&email, PASSWORD).await, 600).await;
+    // ... however the e-mail is spelled.
     assert_problem(
         app.login_raw(&email.to_uppercase(), PASSWORD).await,
         429,
         "rate_limited",
     )
     .await;
-    // Other accounts are unaffected.
+    // The owner, from another address, gets in.
+    let elsewhere = client_from("127.0.0.2");
+    assert_eq!(
+        login_via(&app, &elsewhere, None, &email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    // Other accounts from the locked address are unaffected.
     assert_eq!(
         app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         200
@@ -252,38 +307,28 @@ async fn failed_logins_are_limited_per_account() {
 }
 
 #[tokio::test]
-async fn a_successful_login_resets_the_account_counter() {
-    let app = TestApp::spawn_with(|c| c.login_max_failures_per_account = 3).await;
+async fn a_successful_login_resets_the_pair_counter() {
+    let app = TestApp::spawn_with(|c| c.login_max_failures_per_account_address = 3).await;
     for _ in 0..2 {
-        assert_problem(
-            app.login_raw(ADMIN_EMAIL, "wrong-password-123").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
+        for _ in 0..2 {
+            assert_problem(
+                app.login_raw(ADMIN_EMAIL, "wrong-password-123").await,
+                401,
+                "invalid_credentials",
+            )
+            .await;
+        }
+        assert_eq!(
+            app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            200
+        );
     }
-    assert_eq!(
-        app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
-        200
-    );
-    for _ in 0..2 {
-        assert_problem(
-            app.login_raw(ADMIN_EMAIL, "wrong-password-123").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
-    assert_eq!(
-        app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
-        200
-    );
 }
 
 #[tokio::test]
 async fn failed_logins_are_limited_per_address() {
     let app = TestApp::spawn_with(|c| {
-        c.login_max_failures_per_account = 100;
+        c.login_max_failures_per_account_address = 100;
         c.login_max_failures_per_address = 4;
     })
     .await;
@@ -296,9 +341,109 @@ async fn failed_logins_are_limited_per_address() {
         )
         .await;
     }
-    let res = app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert!(header(&res, "retry-after").parse::<u64>().unwrap() >= 1);
-    assert_problem(res, 429, "rate_limited").await;
+    // Every account is refused from that address ...
+    assert_rate_limited(app.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await, 300).await;
+    // ... and from no other.
+    let elsewhere = client_from("127.0.0.3");
+    assert_eq!(
+        login_via(&app, &elsewhere, None, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn failures_from_everywhere_slow_an_account_down_but_never_lock_it() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_max_failures_per_account_address = 2;
+        c.login_account_slowdown_after = 2;
+        c.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+    let email = victim(&app).await;
+    // A distributed guesser: three addresses, each within its pair limit (the third
+    // failure is past the account's slow-down threshold, so it is answered later).
+    fail_via(&app, &email, (1..=3).map(|n| format!("198.51.100.{n}"))).await;
+    // The owner, from their own address, still gets in.
+    let res = login_via(&app, &app.client, Some("203.0.113.50"), &email, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_from_an_untrusted_peer() {
+    // No trusted proxies: the header is the client's word, and the client is the peer.
+    let app = TestApp::spawn_with(|c| c.login_max_failures_per_account_address = 3).await;
+    let email = victim(&app).await;
+    fail_via(&app, &email, (1..=3).map(|n| format!("198.51.100.{n}"))).await;
+    // A fresh forwarded address does not open a fresh bucket.
+    assert_problem(
+        login_via(&app, &app.client, Some("203.0.113.77"), &email, PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forwarded_for_is_honoured_from_a_trusted_proxy() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_max_failures_per_account_address = 3;
+        c.trusted_proxies = "127.0.0.0/30, ::1".parse().unwrap();
+    })
+    .await;
+    let email = victim(&app).await;
+    fail_via(
+        &app,
+        &email,
+        std::iter::repeat_n("198.51.100.1".to_owned(), 3),
+    )
+    .await;
+    // The client behind the proxy is locked out ...
+    assert_problem(
+        login_via(&app, &app.client, Some("198.51.100.1"), &email, PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // ... the owner behind the same proxy is not: the proxy is not "everyone".
+    assert_eq!(
+        login_via(&app, &app.client, Some("198.51.100.2"), &email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn spoofed_forwarded_for_entries_are_ignored() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_max_failures_per_account_address = 3;
+        c.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+    let email = victim(&app).await;
+    // The guesser writes a new address at the left of the header each time; the proxy
+    // appends the real one (198.51.100.9), and that is what counts.
+    fail_via(
+        &app,
+        &email,
+        (1..=3).map(|n| format!("10.0.0.{n}, 127.0.0.1, 198.51.100.9")),
+    )
+    .await;
+    assert_problem(
+        login_via(
+            &app,
+            &app.client,
+            Some("192.0.2.200, 198.51.100.9"),
+            &email,
+            PASSWORD,
+        )
+        .await,
+        429,
+        "rate_limited",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -608,4 +753,146 @@ async fn me_is_get_only_and_needs_a_token() {
         .unwrap();
     assert_eq!(header(&res, "allow"), "GET");
     assert_problem(res, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_everywhere() {
+    let app = TestApp::spawn().await;
+    let node = switch_node_token(&app).await;
+    let with_header = |path: &str, value: String| {
+        app.client
+            .get(app.url(path))
+            .header("authorization", value)
+            .send()
+    };
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        // A user's access token.
+        let res = with_header("/v1/me", format!("{scheme} {}", app.admin))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme} with a user token");
+        // A switch node's token: an unknown domain is a 404, not a 401.
+        let res = with_header(
+            "/v1/switch/directory/nowhere.example.com/1000",
+            format!("{scheme} {node}"),
+        )
+        .await
+        .unwrap();
+        assert_ne!(res.status(), 401, "{scheme} with a node token");
+    }
+    // Another scheme, or no token after the scheme, is no credential at all.
+    for value in ["Basic YWRtaW46YWRtaW4=".to_owned(), "Bearer ".to_owned()] {
+        assert_problem(
+            with_header("/v1/me", value).await.unwrap(),
+            401,
+            "unauthenticated",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_the_access_tokens_too() {
+    let app = TestApp::spawn().await;
+    let a = login_pair(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let b = login_pair(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let access_a = a["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/v1/me", access_a).await.status(), 200);
+
+    let res = logout(&app, a["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(res.status(), 204);
+    assert_problem(app.get("/v1/me", access_a).await, 401, "unauthenticated").await;
+    // The other login lost its access token as well (tokens do not name their login), but
+    // not its refresh token: one refresh and it carries on.
+    assert_problem(
+        app.get("/v1/me", b["access_token"].as_str().unwrap()).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let b2 = expect_json(
+        refresh(&app, b["refresh_token"].as_str().unwrap()).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        app.get("/v1/me", b2["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    // A fresh login works.
+    let fresh = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(app.get("/v1/me", &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_access_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant(&app.admin, "Changing", None).await;
+    let email = format!("owner-{}@example.com", Uuid::now_v7().simple());
+    let id =
+        create_user_with_email(&app, &app.admin, &tenant, "tenant_admin", &email, PASSWORD).await;
+    let old = app.login(&email, PASSWORD).await;
+    let other_login = app.login(&email, PASSWORD).await;
+
+    // The tenant admin changes their own password with the token they hold.
+    let res = app
+        .patch(
+            &format!("/v1/tenants/{tenant}/users/{id}"),
+            &old,
+            json!({"password": "the-new-password-5678"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    for token in [&old, &other_login] {
+        assert_problem(app.get("/v1/me", token).await, 401, "unauthenticated").await;
+    }
+    assert_problem(
+        app.login_raw(&email, PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let fresh = app.login(&email, "the-new-password-5678").await;
+    assert_eq!(app.get("/v1/me", &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_password_reset_by_an_admin_ends_the_access_tokens() {
+    let app = TestApp::spawn().await;
+    let (tenant, tenant_admin) = app.tenant_with_admin("Resetting").await;
+    let email = format!("user-{}@example.com", Uuid::now_v7().simple());
+    let id = create_user_with_email(
+        &app,
+        &tenant_admin,
+        &tenant,
+        "tenant_user",
+        &email,
+        PASSWORD,
+    )
+    .await;
+    let old = login_pair(&app, &email, PASSWORD).await;
+    let old_access = old["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/v1/me", old_access).await.status(), 200);
+
+    let res = app
+        .patch(
+            &format!("/v1/tenants/{tenant}/users/{id}"),
+            &tenant_admin,
+            json!({"password": "reset-by-the-admin-1234"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_problem(app.get("/v1/me", old_access).await, 401, "unauthenticated").await;
+    assert_problem(
+        refresh(&app, old["refresh_token"].as_str().unwrap()).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    // The admin who reset it is not affected.
+    assert_eq!(app.get("/v1/me", &tenant_admin).await.status(), 200);
+    let fresh = app.login(&email, "reset-by-the-admin-1234").await;
+    assert_eq!(app.get("/v1/me", &fresh).await.status(), 200);
 }

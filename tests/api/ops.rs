@@ -186,3 +186,39 @@ async fn docs_redirect_and_serve_swagger_ui_offline() {
     assert_eq!(init.status(), 200);
     assert!(init.text().await.unwrap().contains("/openapi.json"));
 }
+
+#[tokio::test]
+async fn junk_methods_and_paths_add_no_metric_series() {
+    let app = TestApp::spawn().await;
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+    // One of each kind first, so their (fixed) series exist.
+    junk(&app, 0).await;
+    let before = get_plain(&app, "/metrics").await.text().await.unwrap();
+    for i in 1..=100 {
+        junk(&app, i).await;
+    }
+    let after = get_plain(&app, "/metrics").await.text().await.unwrap();
+    assert!(after.contains("method=\"OTHER\""), "{after}");
+    assert!(!after.contains("JUNK"), "a made-up method became a label");
+    // `/metrics` itself was counted once before the first read: allow its series.
+    assert!(
+        series(&after) <= series(&before) + 20,
+        "series grew from {} to {}",
+        series(&before),
+        series(&after)
+    );
+}
+
+/// Requests a Prometheus label could be inflated with: a made-up method on a known and on an
+/// unknown path, and an unknown path.
+async fn junk(app: &TestApp, i: usize) {
+    let method = reqwest::Method::from_bytes(format!("JUNK{i}").as_bytes()).unwrap();
+    for path in ["/v1/me".to_owned(), format!("/nowhere/{i}")] {
+        app.client
+            .request(method.clone(), app.url(&path))
+            .send()
+            .await
+            .unwrap();
+    }
+    get_plain(app, &format!("/no-such-page-{i}")).await;
+}

@@ -14,8 +14,10 @@ use crate::{
 
 /// Log in with e-mail and password.
 ///
-/// Failed attempts are limited per account and per client address; past the limit the
-/// answer is 429 with `Retry-After`.
+/// Failed attempts are limited per account and client address, and per client address;
+/// past a limit the answer is 429 with `Retry-After`, whatever the password. Failures of an
+/// account from everywhere only slow its failed attempts down: the owner logging in from
+/// another address is never locked out by them.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -33,7 +35,7 @@ pub async fn token(
     body: Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let input = body.parse()?;
-    let pair = auth::login(&core, input, &client_addr(&req)).await?;
+    let pair = auth::login(&core, input, client_addr(&req)).await?;
     Ok(respond::ok(&pair, None))
 }
 

@@ -17,6 +17,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// Bumped when the user's access tokens must end (logout, password change, ...): a
+    /// token is valid only while its `gen` claim equals this.
+    pub token_generation: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

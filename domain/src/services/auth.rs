@@ -1,12 +1,15 @@
 //! Authentication: password login, rotating refresh tokens, bearer-token checks, and the
 //! creation of platform staff (CLI and first start).
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QuerySelect, RelationDef,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
+    RelationDef,
+    sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +21,7 @@ use crate::{
     entities::{api_key, refresh_token, tenant, user},
     error::{DomainError, DomainResult, ErrorCode},
     ids::TenantId,
+    ratelimit::LoginThrottle,
     services::{api_keys::KEY_PREFIX, users::UserView},
     tokens::{Claims, digests_equal, random_token, sha256_hex},
     validate::{Email, Errors, NewPassword, display_text},
@@ -175,6 +179,7 @@ async fn issue_pair<C: ConnectionTrait>(
         exp: iat + ttl,
         jti: Uuid::now_v7(),
         iss: "centralita".into(),
+        generation: u.token_generation,
     })?;
     let refresh = format!("rt_{}", random_token(32));
     let refresh_ttl = i64::try_from(core.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2);
@@ -198,35 +203,16 @@ async fn issue_pair<C: ConnectionTrait>(
     })
 }
 
-/// Password login, rate-limited per account and per client address.
-pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> DomainResult<TokenPair> {
+/// Password login, throttled per (account, client address) pair and per client address,
+/// and slowed down per account (see [`crate::ratelimit`]).
+pub async fn login(core: &Core, input: LoginRequest, client: IpAddr) -> DomainResult<TokenPair> {
     // Normalised as stored (lower case, IDNA host), so an address signs in however it is
     // spelled; one that could never be stored just fails to match.
     let email = Email::parse("email", &input.email)
         .map(Email::into_inner)
         .unwrap_or_else(|_| input.email.trim().to_lowercase());
-    let window = Duration::from_secs(core.config.login_window_secs);
-    let buckets = [
-        (
-            format!("login:account:{email}"),
-            core.config.login_max_failures_per_account,
-        ),
-        (
-            format!("login:addr:{client_addr}"),
-            core.config.login_max_failures_per_address,
-        ),
-    ];
-    for (key, max) in &buckets {
-        let (failures, retry) = core.limiter.failures(key, window).await?;
-        if failures >= *max {
-            let mut err = DomainError::new(
-                ErrorCode::RateLimited,
-                "Too many failed logins; wait before trying again",
-            );
-            err.retry_after = Some(retry);
-            return Err(err);
-        }
-    }
+    let throttle = LoginThrottle::new(&core.config, &email, client);
+    throttle.check(&core.limiter).await?;
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email.clone()))
         .one(&core.db)
@@ -241,14 +227,15 @@ pub async fn login(core: &Core, input: LoginRequest, client_addr: &str) -> Domai
     let user = match (ok, found) {
         (true, Some(u)) => u,
         _ => {
-            for (key, _) in &buckets {
-                core.limiter.record_failure(key, window).await?;
+            let delay = throttle.failed(&core.limiter).await?;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
             }
             return Err(invalid_credentials());
         }
     };
     user_principal(&core.db, &user).await?;
-    core.limiter.reset(&buckets[0].0).await?;
+    throttle.succeeded(&core.limiter).await?;
     let txn = core.begin().await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Some(Utc::now()).into())
@@ -275,6 +262,8 @@ pub async fn refresh(core: &Core, input: RefreshRequest) -> DomainResult<TokenPa
     let now = Utc::now();
     if row.used_at.is_some() || row.revoked_at.is_some() {
         revoke_family(&txn, row.family_id).await?;
+        // The thief may hold an access token from the stolen refresh token: end those too.
+        end_access_tokens(&txn, row.user_id).await?;
         txn.commit().await?;
         tracing::warn!(family = %row.family_id, user = %row.user_id, "refresh token reuse: family revoked");
         return Err(invalid());
@@ -292,6 +281,7 @@ pub async fn refresh(core: &Core, input: RefreshRequest) -> DomainResult<TokenPa
         .await?;
     if claimed.rows_affected != 1 {
         revoke_family(&txn, row.family_id).await?;
+        end_access_tokens(&txn, row.user_id).await?;
         txn.commit().await?;
         return Err(invalid());
     }
@@ -315,17 +305,52 @@ async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> DomainResult
     Ok(())
 }
 
-/// Ends the session the refresh token belongs to. Unknown tokens are ignored, so logout is
-/// idempotent and reveals nothing.
+/// Revokes every refresh token of a user and ends their access tokens: after a password
+/// change or reset, or when the user is disabled, every login of theirs is over.
+pub(crate) async fn end_all_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> DomainResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    end_access_tokens(db, user_id).await
+}
+
+/// Ends every access token issued to the user so far: they carry the generation this moves
+/// past. Holders of a live refresh token get a fresh access token at their next refresh.
+async fn end_access_tokens<C: ConnectionTrait>(db: &C, user_id: Uuid) -> DomainResult<()> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::TokenGeneration,
+            Expr::col(user::Column::TokenGeneration).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends the login the refresh token belongs to: its refresh tokens (the family) are
+/// revoked, and the user's access tokens end with it. An access token does not say which
+/// login it came from, so the user's *other* logins lose their access token too, but keep
+/// their refresh token: they continue after one refresh, while the logged-out login cannot.
+/// Unknown tokens are ignored, so logout is idempotent and reveals nothing.
 pub async fn logout(core: &Core, input: RefreshRequest) -> DomainResult<()> {
     let hash = sha256_hex(&input.refresh_token);
+    let txn = core.begin().await?;
     if let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&core.db)
+        .one(&txn)
         .await?
     {
-        revoke_family(&core.db, row.family_id).await?;
+        revoke_family(&txn, row.family_id).await?;
+        end_access_tokens(&txn, row.user_id).await?;
     }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -340,6 +365,12 @@ pub async fn authenticate(core: &Core, bearer: &str) -> DomainResult<Principal> 
         .ok_or_else(|| {
             DomainError::new(ErrorCode::Unauthenticated, "The account no longer exists")
         })?;
+    if claims.generation != u.token_generation {
+        return Err(DomainError::new(
+            ErrorCode::Unauthenticated,
+            "The access token has ended (logout or password change); refresh or log in again",
+        ));
+    }
     user_principal_with(&core.db, &u, tenant).await
 }
 
@@ -445,6 +476,7 @@ pub async fn create_staff_user(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        token_generation: Set(0),
     }
     .insert(&core.db)
     .await?;

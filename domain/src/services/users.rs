@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     authz::{Permission, Role},
     core::Core,
-    entities::{refresh_token, user},
+    entities::user,
     error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
@@ -252,6 +252,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        token_generation: Set(0),
     }
     .insert(&txn)
     .await?;
@@ -350,7 +351,7 @@ pub async fn update(
         return Ok(before);
     };
     if sign_out {
-        revoke_all_sessions(&txn, id).await?;
+        crate::services::auth::end_all_sessions(&txn, id).await?;
     }
     let view = UserView::from(&updated);
     audit::record_change(
@@ -365,20 +366,6 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// Revokes every refresh token of a user.
-pub(crate) async fn revoke_all_sessions<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-) -> DomainResult<()> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Some(Utc::now()).into())
-        .filter(refresh_token::Column::UserId.eq(user_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 pub async fn delete(
