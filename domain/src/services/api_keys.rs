@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::from_stored;
 use crate::{
     authz::{Permission, Role},
     core::Core,
@@ -38,19 +39,21 @@ pub struct ApiKeyView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&api_key::Model> for ApiKeyView {
-    fn from(m: &api_key::Model) -> Self {
-        Self {
+impl ApiKeyView {
+    /// The view of a stored row; a value that does not parse is a logged internal error,
+    /// never a default.
+    pub fn new(m: &api_key::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             tenant_id: m.tenant_id,
             name: m.name.clone(),
-            role: Role::parse(&m.role).unwrap_or(Role::TenantUser),
+            role: from_stored("api_keys.role", &m.role)?,
             prefix: m.prefix.clone(),
             expires_at: m.expires_at,
             last_used_at: m.last_used_at,
             revoked_at: m.revoked_at,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -102,7 +105,10 @@ pub async fn list(
         .fetch(&core.db, select, api_key::Column::Id, |m| m.id)
         .await?;
     Ok(ApiKeyPage {
-        items: rows.iter().map(ApiKeyView::from).collect(),
+        items: rows
+            .iter()
+            .map(ApiKeyView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -151,7 +157,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let view = ApiKeyView::from(&model);
+    let view = ApiKeyView::new(&model)?;
     audit::record_change(
         &txn,
         scope,
@@ -171,7 +177,7 @@ pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<Api
     let m = scope
         .find::<api_key::Entity, _>(&core.db, id, "API key")
         .await?;
-    Ok(ApiKeyView::from(&m))
+    ApiKeyView::new(&m)
 }
 
 /// Revokes a key: it stops working at once and stays listed (with `include_revoked`) for
@@ -197,7 +203,7 @@ pub async fn revoke(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<
         "api_key.revoke",
         "api_key",
         id,
-        Some(&ApiKeyView::from(&current)),
+        Some(&ApiKeyView::new(&current)?),
         None,
     )
     .await?;

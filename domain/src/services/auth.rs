@@ -425,7 +425,8 @@ pub async fn me(core: &Core, principal: &Principal) -> DomainResult<MeView> {
         PrincipalKind::User => user::Entity::find_by_id(principal.id)
             .one(&core.db)
             .await?
-            .map(|u| UserView::from(&u)),
+            .map(|u| UserView::new(&u))
+            .transpose()?,
         PrincipalKind::ApiKey => None,
     };
     Ok(MeView {
@@ -480,7 +481,7 @@ pub async fn create_staff_user(
     }
     .insert(&core.db)
     .await?;
-    Ok(UserView::from(&model))
+    UserView::new(&model)
 }
 
 /// On an empty database, creates the first platform admin. Returns the generated password

@@ -31,6 +31,7 @@ use crate::{
     services::{
         audit, check_version,
         destinations::{self, Destination},
+        from_json_opt, from_stored,
         idempotency::IdempotencyKey,
         trunks::{self, double_option},
         versioned,
@@ -55,14 +56,6 @@ impl DidStatus {
             Self::Available => "available",
             Self::Reserved => "reserved",
             Self::Assigned => "assigned",
-        }
-    }
-
-    fn from_name(s: &str) -> Self {
-        match s {
-            "reserved" => Self::Reserved,
-            "assigned" => Self::Assigned,
-            _ => Self::Available,
         }
     }
 }
@@ -98,28 +91,30 @@ pub struct DidView {
 }
 
 impl DidView {
-    fn new(m: &did::Model, show_carrier: bool) -> Self {
-        Self {
+    /// The view of a stored row; a row whose status, number type or destination does not
+    /// parse is a logged internal error (an unreadable status must never read as
+    /// `available`, which would make the number claimable).
+    fn new(m: &did::Model, show_carrier: bool) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             number: m.number.clone(),
             country: m.country.clone(),
-            number_type: NumberType::from_name(&m.number_type).unwrap_or(NumberType::Unknown),
+            number_type: NumberType::from_name(&m.number_type).ok_or_else(|| {
+                DomainError::internal(format_args!("dids.number_type holds {:?}", m.number_type))
+            })?,
             carrier_trunk_id: show_carrier.then_some(m.carrier_trunk_id),
             setup_fee: format_amount(m.setup_fee_micros),
             monthly_fee: format_amount(m.monthly_fee_micros),
             currency: m.currency.clone(),
-            status: DidStatus::from_name(&m.status),
+            status: from_stored("dids.status", &m.status)?,
             tenant_id: m.tenant_id,
-            destination: m
-                .destination
-                .clone()
-                .and_then(|d| serde_json::from_value(d).ok()),
+            destination: from_json_opt(m.destination.as_ref())?,
             assigned_at: m.assigned_at,
             released_at: m.released_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -317,7 +312,10 @@ pub async fn platform_list(
         .await?;
     let show = show_carrier(&access);
     Ok(DidPage {
-        items: rows.iter().map(|m| DidView::new(m, show)).collect(),
+        items: rows
+            .iter()
+            .map(|m| DidView::new(m, show))
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -379,7 +377,7 @@ pub async fn platform_create(
     }
     .insert(&txn)
     .await?;
-    let view = DidView::new(&model, true);
+    let view = DidView::new(&model, true)?;
     let by = audit::Platform(actor);
     audit::record_change(&txn, &by, "did.create", "did", id, None, Some(&view)).await?;
     txn.commit().await?;
@@ -402,7 +400,7 @@ async fn platform_find<C: ConnectionTrait>(
 pub async fn platform_get(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<DidView> {
     let access = access(actor, false)?;
     let m = platform_find(&core.db, &access, id).await?;
-    Ok(DidView::new(&m, show_carrier(&access)))
+    DidView::new(&m, show_carrier(&access))
 }
 
 pub async fn platform_update(
@@ -416,7 +414,7 @@ pub async fn platform_update(
     let txn = core.begin().await?;
     let current = platform_find(&txn, &access, id).await?;
     check_version(current.version, if_match)?;
-    let before = DidView::new(&current, true);
+    let before = DidView::new(&current, true)?;
     let mut errors = Errors::default();
     if let Some(t) = input.carrier_trunk_id {
         check_carrier(&txn, &mut errors, t).await?;
@@ -457,7 +455,7 @@ pub async fn platform_update(
     else {
         return Ok(before);
     };
-    let view = DidView::new(&updated, true);
+    let view = DidView::new(&updated, true)?;
     // A platform edit of a number a tenant holds also belongs in that tenant's log.
     let change = audit::Change::new(
         current.tenant_id,
@@ -497,7 +495,7 @@ pub async fn platform_delete(
         .filter(did::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    let before = DidView::new(&current, true);
+    let before = DidView::new(&current, true)?;
     let by = audit::Platform(actor);
     audit::record_change(&txn, &by, "did.delete", "did", id, Some(&before), None).await?;
     txn.commit().await?;
@@ -542,7 +540,10 @@ pub async fn list(
         .fetch(&core.db, select, did::Column::Id, |m| m.id)
         .await?;
     Ok(DidPage {
-        items: rows.iter().map(|m| DidView::new(m, false)).collect(),
+        items: rows
+            .iter()
+            .map(|m| DidView::new(m, false))
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -550,7 +551,7 @@ pub async fn list(
 pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<DidView> {
     scope.authorize(Permission::PbxRead)?;
     let m = scope.find::<did::Entity, _>(&core.db, id, "DID").await?;
-    Ok(DidView::new(&m, false))
+    DidView::new(&m, false)
 }
 
 /// Claims an available number for the tenant (409 when it is reserved or held), recording
@@ -649,7 +650,7 @@ pub async fn claim(
     let updated = scope
         .find::<did::Entity, _>(&txn, current.id, "DID")
         .await?;
-    let view = DidView::new(&updated, false);
+    let view = DidView::new(&updated, false)?;
     audit::record_change(
         &txn,
         scope,
@@ -680,7 +681,7 @@ pub async fn update(
     let txn = core.begin().await?;
     let current = scope.find::<did::Entity, _>(&txn, id, "DID").await?;
     check_version(current.version, if_match)?;
-    let before = DidView::new(&current, false);
+    let before = DidView::new(&current, false)?;
     let mut errors = Errors::default();
     let mut refs = Vec::new();
     let destination = match input.destination {
@@ -714,7 +715,7 @@ pub async fn update(
         return Ok(before);
     };
     destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Did, id, &refs).await?;
-    let view = DidView::new(&updated, false);
+    let view = DidView::new(&updated, false)?;
     audit::record_change(
         &txn,
         scope,
@@ -753,7 +754,7 @@ pub async fn release(
     // Extensions and routes presenting the number as their caller ID keep it until they
     // change.
     destinations::ensure_unreferenced(&txn, scope.tenant_id(), "DID", id).await?;
-    let before = DidView::new(&current, false);
+    let before = DidView::new(&current, false)?;
     let now = Utc::now();
     let mut am: did::ActiveModel = current.clone().into();
     am.status = Set(DidStatus::Available.as_str().into());

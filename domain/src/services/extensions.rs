@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::services::to_json;
+use crate::services::{from_json, to_json};
 use crate::{
     authz::Permission,
     core::Core,
@@ -106,8 +106,10 @@ pub struct ExtensionView {
 }
 
 impl ExtensionView {
-    fn new(m: &extension::Model, realms: Vec<String>) -> Self {
-        Self {
+    /// The view of a stored row; a forwarding or follow-me column that does not decode is a
+    /// logged internal error, never an empty default (which would silently drop the rules).
+    fn new(m: &extension::Model, realms: Vec<String>) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             number: m.number.clone(),
             display_name: m.display_name.clone(),
@@ -119,15 +121,15 @@ impl ExtensionView {
             caller_id_number: m.caller_id_number.clone(),
             external_caller_id: m.external_caller_id.clone(),
             dnd: m.dnd,
-            forwarding: serde_json::from_value(m.forwarding.clone()).unwrap_or_default(),
-            follow_me: serde_json::from_value(m.follow_me.clone()).unwrap_or_default(),
+            forwarding: from_json(&m.forwarding)?,
+            follow_me: from_json(&m.follow_me)?,
             max_concurrent_calls: m.max_concurrent_calls,
             record_calls: m.record_calls,
             voicemail_box_id: m.voicemail_box_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -431,7 +433,7 @@ pub async fn list(
             realms.sort();
             ExtensionView::new(m, realms)
         })
-        .collect();
+        .collect::<DomainResult<_>>()?;
     Ok(ExtensionPage { items, next_cursor })
 }
 
@@ -631,7 +633,7 @@ pub(crate) async fn insert(
     destinations::replace_refs(db, scope.tenant_id(), ObjectKind::Extension, id, &e.refs).await?;
     let password = generate_sip_password();
     let realms = write_credentials(scope, db, id, &e.sip_username, &password).await?;
-    let view = ExtensionView::new(&model, realms);
+    let view = ExtensionView::new(&model, realms)?;
     audit::record_change(
         db,
         scope,
@@ -804,7 +806,7 @@ pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<Ext
         .find::<extension::Entity, _>(&core.db, id, "extension")
         .await?;
     let realms = realms_of(scope, &core.db, id).await?;
-    Ok(ExtensionView::new(&m, realms))
+    ExtensionView::new(&m, realms)
 }
 
 pub async fn update(
@@ -821,7 +823,7 @@ pub async fn update(
         .await?;
     check_version(current.version, if_match)?;
     let realms = realms_of(scope, &txn, id).await?;
-    let before = ExtensionView::new(&current, realms.clone());
+    let before = ExtensionView::new(&current, realms.clone())?;
 
     let mut errors = Errors::default();
     let display_name = optional_text(&mut errors, "display_name", input.display_name.as_deref());
@@ -907,7 +909,7 @@ pub async fn update(
         return Ok(before);
     };
     destinations::replace_refs(&txn, scope.tenant_id(), ObjectKind::Extension, id, &refs).await?;
-    let view = ExtensionView::new(&updated, realms);
+    let view = ExtensionView::new(&updated, realms)?;
     audit::record_change(
         &txn,
         scope,
@@ -935,7 +937,7 @@ pub async fn reset_password(
         .await?;
     let password = generate_sip_password();
     let realms = write_credentials(scope, &txn, id, &current.sip_username, &password).await?;
-    let view = ExtensionView::new(&current, realms);
+    let view = ExtensionView::new(&current, realms)?;
     audit::record(
         &txn,
         scope.actor(),
@@ -970,7 +972,7 @@ pub async fn delete(
     let gone =
         versioned::delete_call_flow::<extension::Entity, _>(&txn, scope, id, "extension", if_match)
             .await?;
-    let before = ExtensionView::new(&gone, realms);
+    let before = ExtensionView::new(&gone, realms)?;
     audit::record_change(
         &txn,
         scope,

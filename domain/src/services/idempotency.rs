@@ -69,7 +69,13 @@ impl IdempotencyKey {
                 "This Idempotency-Key was used with a different request",
             )),
             Some(row) => Ok(Some(StoredResponse {
-                status: u16::try_from(row.status_code).unwrap_or(200),
+                // A stored code out of range is a bug: never replayed as a made-up 200.
+                status: u16::try_from(row.status_code).map_err(|e| {
+                    DomainError::internal(format_args!(
+                        "idempotency_keys.status_code holds {}: {e}",
+                        row.status_code
+                    ))
+                })?,
                 body: row.response_body,
             })),
         }

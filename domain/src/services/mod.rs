@@ -49,14 +49,72 @@ pub(crate) fn check_version(current: i64, if_match: Option<i64>) -> crate::error
     }
 }
 
-/// A JSON column back into its typed value; a row that no longer parses is a server bug.
+/// A JSON column back into its typed value; a row that no longer parses is a server bug,
+/// answered as a logged internal error (never replaced by a default).
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     v: &serde_json::Value,
 ) -> crate::error::DomainResult<T> {
-    serde_json::from_value(v.clone()).map_err(crate::error::DomainError::internal)
+    T::deserialize(v).map_err(|e| {
+        crate::error::DomainError::internal(format_args!("undecodable JSON column: {e}"))
+    })
+}
+
+/// A nullable JSON column back into its typed value (see [`from_json`]).
+pub(crate) fn from_json_opt<T: serde::de::DeserializeOwned>(
+    v: Option<&serde_json::Value>,
+) -> crate::error::DomainResult<Option<T>> {
+    v.map(from_json).transpose()
+}
+
+/// A stored enumeration (a text column holding a variant's serde name) back into its type.
+/// A value that names no variant is a server bug: a logged internal error naming `column`,
+/// never a default (a status read as `available` would make a number claimable).
+pub(crate) fn from_stored<T: serde::de::DeserializeOwned>(
+    column: &str,
+    raw: &str,
+) -> crate::error::DomainResult<T> {
+    use serde::de::{IntoDeserializer, value::Error};
+    T::deserialize(IntoDeserializer::<Error>::into_deserializer(raw)).map_err(|e| {
+        crate::error::DomainError::internal(format_args!("{column} holds {raw:?}: {e}"))
+    })
 }
 
 /// A typed value as a JSON column.
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> crate::error::DomainResult<serde_json::Value> {
     serde_json::to_value(v).map_err(crate::error::DomainError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Colour {
+        Red,
+        DarkBlue,
+    }
+
+    #[test]
+    fn stored_enumerations_parse_or_fail_as_internal() {
+        assert_eq!(
+            from_stored::<Colour>("t.c", "dark_blue").ok(),
+            Some(Colour::DarkBlue)
+        );
+        assert_eq!(from_stored::<Colour>("t.c", "red").ok(), Some(Colour::Red));
+        for bad in ["", "Red", "blue", "dark-blue"] {
+            let err = from_stored::<Colour>("t.c", bad).err().map(|e| e.code);
+            assert_eq!(err, Some(ErrorCode::Internal), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn json_columns_decode_or_fail_as_internal() {
+        let ok: Option<Vec<u32>> = from_json(&serde_json::json!([1, 2])).ok();
+        assert_eq!(ok, Some(vec![1, 2]));
+        let bad = from_json::<Vec<u32>>(&serde_json::json!({"a": 1})).err();
+        assert_eq!(bad.map(|e| e.code), Some(ErrorCode::Internal));
+        assert_eq!(from_json_opt::<Vec<u32>>(None).ok(), Some(None));
+    }
 }

@@ -61,23 +61,25 @@ pub struct OutboundRouteView {
     pub version: i64,
 }
 
-impl From<&outbound_route::Model> for OutboundRouteView {
-    fn from(m: &outbound_route::Model) -> Self {
-        Self {
+impl OutboundRouteView {
+    /// The view of a stored row; a value that does not parse is a logged internal error,
+    /// never a default.
+    pub fn new(m: &outbound_route::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             tenant_id: m.tenant_id,
             name: m.name.clone(),
             position: m.position,
-            patterns: serde_json::from_value(m.patterns.clone()).unwrap_or_default(),
+            patterns: from_json(&m.patterns)?,
             strip: m.strip,
             prepend: m.prepend.clone(),
-            trunk_ids: serde_json::from_value(m.trunk_ids.clone()).unwrap_or_default(),
+            trunk_ids: from_json(&m.trunk_ids)?,
             caller_id_override: m.caller_id_override.clone(),
             enabled: m.enabled,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -352,7 +354,10 @@ pub async fn list(
         .fetch(&core.db, select, outbound_route::Column::Id, |m| m.id)
         .await?;
     Ok(OutboundRoutePage {
-        items: rows.iter().map(OutboundRouteView::from).collect(),
+        items: rows
+            .iter()
+            .map(OutboundRouteView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -416,7 +421,7 @@ pub async fn create(
     .await?;
     write_trunks(&txn, tenant_id, id, &input.trunk_ids).await?;
     write_caller_id_ref(&txn, scope.tenant_id(), id, caller_id.as_ref()).await?;
-    let view = OutboundRouteView::from(&model);
+    let view = OutboundRouteView::new(&model)?;
     audit::record_change(
         &txn,
         scope,
@@ -436,7 +441,7 @@ pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<Out
     let m = scope
         .find::<outbound_route::Entity, _>(&core.db, id, "outbound route")
         .await?;
-    Ok(OutboundRouteView::from(&m))
+    OutboundRouteView::new(&m)
 }
 
 pub async fn update(
@@ -453,7 +458,7 @@ pub async fn update(
         .find::<outbound_route::Entity, _>(&txn, id, "outbound route")
         .await?;
     check_version(current.version, if_match)?;
-    let before = OutboundRouteView::from(&current);
+    let before = OutboundRouteView::new(&current)?;
 
     let mut errors = Errors::default();
     let name = input
@@ -517,7 +522,7 @@ pub async fn update(
     if let Some(c) = &caller_id {
         write_caller_id_ref(&txn, scope.tenant_id(), id, c.as_ref()).await?;
     }
-    let view = OutboundRouteView::from(&updated);
+    let view = OutboundRouteView::new(&updated)?;
     audit::record_change(
         &txn,
         scope,
@@ -554,7 +559,7 @@ pub async fn delete(
         "outbound_route.delete",
         "outbound_route",
         id,
-        Some(&OutboundRouteView::from(&current)),
+        Some(&OutboundRouteView::new(&current)?),
         None,
     )
     .await?;
@@ -566,6 +571,8 @@ pub async fn delete(
 struct Candidate {
     model: outbound_route::Model,
     rule: OutboundRule,
+    /// The route's trunks, decoded once when the route is loaded.
+    trunk_ids: Vec<Uuid>,
 }
 
 impl AsRef<OutboundRule> for Candidate {
@@ -611,7 +618,7 @@ pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
                 .get(choice.rewrite.pattern_index)
                 .map(ToString::to_string),
             number: Some(choice.rewrite.number),
-            trunk_ids: serde_json::from_value(route.trunk_ids.clone()).unwrap_or_default(),
+            trunk_ids: choice.route.trunk_ids.clone(),
             caller_id: route.caller_id_override.clone(),
         }),
         caller_dependent,
@@ -635,7 +642,12 @@ async fn enabled_routes_of<C: ConnectionTrait>(
         let strip = usize::try_from(model.strip).map_err(DomainError::internal)?;
         let rule = OutboundRule::from_texts(&texts, strip, model.prepend.clone())
             .map_err(DomainError::internal)?;
-        out.push(Candidate { model, rule });
+        let trunk_ids = from_json(&model.trunk_ids)?;
+        out.push(Candidate {
+            model,
+            rule,
+            trunk_ids,
+        });
     }
     Ok(out)
 }
@@ -692,7 +704,7 @@ pub async fn test(
             .get(choice.rewrite.pattern_index)
             .map(ToString::to_string),
         number: Some(choice.rewrite.number),
-        trunk_ids: serde_json::from_value(route.trunk_ids.clone()).unwrap_or_default(),
+        trunk_ids: choice.route.trunk_ids.clone(),
         caller_id: route.caller_id_override.clone(),
     })
 }

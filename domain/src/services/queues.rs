@@ -23,7 +23,10 @@ use crate::{
     },
     validate::{DialNumber, Errors, display_text},
 };
-use crate::{services::from_json, services::to_json, validate::check_range};
+use crate::{
+    services::{from_json, from_stored, to_json},
+    validate::check_range,
+};
 
 /// Most agents of one queue.
 const MAX_AGENTS: usize = 200;
@@ -52,8 +55,9 @@ impl QueueStrategy {
         }
     }
 
+    /// The stored strategy; an unknown one is a logged internal error.
     fn parse(s: &str) -> DomainResult<Self> {
-        from_json(&serde_json::Value::String(s.to_owned()))
+        from_stored("queues.strategy", s)
     }
 }
 

@@ -22,7 +22,10 @@ use crate::{
     },
     validate::{DialNumber, Errors, display_text},
 };
-use crate::{services::from_json, services::to_json, validate::check_range};
+use crate::{
+    services::{from_json, from_stored, to_json},
+    validate::check_range,
+};
 
 /// Most members of one group: more would be a queue.
 const MAX_MEMBERS: usize = 50;
@@ -51,8 +54,9 @@ impl RingStrategy {
         }
     }
 
+    /// The stored strategy; an unknown one is a logged internal error.
     fn parse(s: &str) -> DomainResult<Self> {
-        from_json(&serde_json::Value::String(s.to_owned()))
+        from_stored("ring_groups.strategy", s)
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::from_stored;
 use crate::{
     authz::{
         Actor, Grant, Permission, PlatformPermission, Relation, Visibility, grant, grant_platform,
@@ -60,22 +61,20 @@ pub struct TenantView {
     pub version: i64,
 }
 
-impl From<&tenant::Model> for TenantView {
-    fn from(m: &tenant::Model) -> Self {
-        Self {
+impl TenantView {
+    /// The view of a stored row; a value that does not parse is a logged internal error,
+    /// never a default.
+    pub fn new(m: &tenant::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             name: m.name.clone(),
             slug: m.slug.clone(),
-            status: if m.status == "suspended" {
-                TenantStatus::Suspended
-            } else {
-                TenantStatus::Active
-            },
+            status: from_stored("tenants.status", &m.status)?,
             parent_id: m.parent_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -232,7 +231,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let view = TenantView::from(&model);
+    let view = TenantView::new(&model)?;
     let change = audit::Change::new(Some(id), "tenant.create", "tenant", id, None, Some(&view))?;
     audit::record(&txn, actor, change).await?;
     if let Some(d) = domain_name {
@@ -268,14 +267,17 @@ pub async fn list(core: &Core, actor: &Actor, query: &TenantListQuery) -> Domain
         .fetch(&core.db, select, tenant::Column::Id, |m| m.id)
         .await?;
     Ok(TenantPage {
-        items: rows.iter().map(TenantView::from).collect(),
+        items: rows
+            .iter()
+            .map(TenantView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
 
 pub async fn get(scope: &TenantScope) -> DomainResult<TenantView> {
     scope.authorize(Permission::TenantRead)?;
-    Ok(TenantView::from(scope.tenant()))
+    TenantView::new(scope.tenant())
 }
 
 pub async fn update(
@@ -300,7 +302,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| DomainError::not_found("tenant"))?;
     check_version(current.version, if_match)?;
-    let before = TenantView::from(&current);
+    let before = TenantView::new(&current)?;
     let mut am: tenant::ActiveModel = current.clone().into();
     if let Some(n) = name {
         am.name.set_if_not_equals(n);
@@ -314,7 +316,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    let view = TenantView::from(&updated);
+    let view = TenantView::new(&updated)?;
     audit::record_change(
         &txn,
         scope,
@@ -378,7 +380,7 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
         "tenant.delete",
         "tenant",
         current.id,
-        Some(&TenantView::from(&current)),
+        Some(&TenantView::new(&current)?),
         None,
     )
     .await?;

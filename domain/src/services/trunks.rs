@@ -29,7 +29,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     secretbox::SecretBox,
-    services::{audit, check_version, versioned},
+    services::{audit, check_version, from_stored, versioned},
     validate::{Errors, Hostname, display_text},
 };
 
@@ -48,14 +48,6 @@ impl Transport {
             Self::Udp => "udp",
             Self::Tcp => "tcp",
             Self::Tls => "tls",
-        }
-    }
-
-    fn from_name(s: &str) -> Self {
-        match s {
-            "tcp" => Self::Tcp,
-            "tls" => Self::Tls,
-            _ => Self::Udp,
         }
     }
 }
@@ -85,15 +77,17 @@ pub struct TrunkView {
     pub version: i64,
 }
 
-impl From<&trunk::Model> for TrunkView {
-    fn from(m: &trunk::Model) -> Self {
-        Self {
+impl TrunkView {
+    /// The view of a stored row; a transport that does not parse is a logged internal
+    /// error, never taken for UDP (which would send a TLS trunk's calls in clear).
+    fn new(m: &trunk::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             tenant_id: m.tenant_id,
             name: m.name.clone(),
             host: m.host.clone(),
             port: m.port,
-            transport: Transport::from_name(&m.transport),
+            transport: from_stored("trunks.transport", &m.transport)?,
             username: m.username.clone(),
             has_password: m.password_sealed.is_some(),
             register: m.register,
@@ -104,7 +98,7 @@ impl From<&trunk::Model> for TrunkView {
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -395,7 +389,10 @@ async fn list_for(
         .fetch(&core.db, select, trunk::Column::Id, |m| m.id)
         .await?;
     Ok(TrunkPage {
-        items: rows.iter().map(TrunkView::from).collect(),
+        items: rows
+            .iter()
+            .map(TrunkView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -458,7 +455,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
     }
     .insert(&txn)
     .await?;
-    let view = TrunkView::from(&model);
+    let view = TrunkView::new(&model)?;
     audit::record_change(&txn, &owner, "trunk.create", "trunk", id, None, Some(&view)).await?;
     txn.commit().await?;
     Ok(view)
@@ -466,7 +463,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
 
 async fn get_for(owner: Owner<'_>, core: &Core, id: Uuid) -> DomainResult<TrunkView> {
     owner.authorize(false)?;
-    Ok(TrunkView::from(&owner.find(&core.db, id).await?))
+    TrunkView::new(&owner.find(&core.db, id).await?)
 }
 
 async fn update_for(
@@ -480,7 +477,7 @@ async fn update_for(
     let txn = core.begin().await?;
     let current = owner.find(&txn, id).await?;
     check_version(current.version, if_match)?;
-    let before = TrunkView::from(&current);
+    let before = TrunkView::new(&current)?;
 
     let mut errors = Errors::default();
     let name = input
@@ -579,7 +576,7 @@ async fn update_for(
     else {
         return Ok(before);
     };
-    let view = TrunkView::from(&updated);
+    let view = TrunkView::new(&updated)?;
     audit::record_change(
         &txn,
         &owner,
@@ -644,7 +641,7 @@ async fn delete_for(
         .filter(trunk::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    let before = TrunkView::from(&current);
+    let before = TrunkView::new(&current)?;
     audit::record_change(
         &txn,
         &owner,

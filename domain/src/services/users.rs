@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::from_stored;
 use crate::{
     authz::{Permission, Role},
     core::Core,
@@ -58,24 +59,22 @@ pub struct UserView {
     pub version: i64,
 }
 
-impl From<&user::Model> for UserView {
-    fn from(m: &user::Model) -> Self {
-        Self {
+impl UserView {
+    /// The view of a stored row; a value that does not parse is a logged internal error,
+    /// never a default.
+    pub fn new(m: &user::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             email: m.email.clone(),
             display_name: m.display_name.clone(),
-            role: Role::parse(&m.role).unwrap_or(Role::TenantUser),
+            role: from_stored("users.role", &m.role)?,
             tenant_id: m.tenant_id,
-            status: if m.status == "disabled" {
-                UserStatus::Disabled
-            } else {
-                UserStatus::Active
-            },
+            status: from_stored("users.status", &m.status)?,
             last_login_at: m.last_login_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -177,7 +176,10 @@ pub async fn list(
         .fetch(&core.db, select, user::Column::Id, |m| m.id)
         .await?;
     Ok(UserPage {
-        items: rows.iter().map(UserView::from).collect(),
+        items: rows
+            .iter()
+            .map(UserView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -256,7 +258,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let view = UserView::from(&model);
+    let view = UserView::new(&model)?;
     audit::record_change(
         &txn,
         scope,
@@ -289,7 +291,7 @@ pub async fn create(
 pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<UserView> {
     scope.authorize(Permission::UserRead)?;
     let m = scope.find::<user::Entity, _>(&core.db, id, "user").await?;
-    Ok(UserView::from(&m))
+    UserView::new(&m)
 }
 
 pub async fn update(
@@ -315,7 +317,7 @@ pub async fn update(
     errors.finish()?;
     let current = scope.find::<user::Entity, _>(&core.db, id, "user").await?;
     // Nobody edits a user who holds more than they could grant.
-    let holder = Role::parse(&current.role).unwrap_or(Role::TenantUser);
+    let holder: Role = from_stored("users.role", &current.role)?;
     if !scope.actor().principal.role.may_grant(holder) {
         return Err(DomainError::forbidden(
             "This user's role is above what you may manage",
@@ -329,7 +331,7 @@ pub async fn update(
     let txn = core.begin().await?;
     let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
     check_version(current.version, if_match)?;
-    let before = UserView::from(&current);
+    let before = UserView::new(&current)?;
     let mut am: user::ActiveModel = current.clone().into();
     if let Some(n) = display_name {
         am.display_name.set_if_not_equals(n);
@@ -353,7 +355,7 @@ pub async fn update(
     if sign_out {
         crate::services::auth::end_all_sessions(&txn, id).await?;
     }
-    let view = UserView::from(&updated);
+    let view = UserView::new(&updated)?;
     audit::record_change(
         &txn,
         scope,
@@ -378,7 +380,7 @@ pub async fn delete(
     let txn = core.begin().await?;
     let current = scope.find::<user::Entity, _>(&txn, id, "user").await?;
     check_version(current.version, if_match)?;
-    let holder = Role::parse(&current.role).unwrap_or(Role::TenantUser);
+    let holder: Role = from_stored("users.role", &current.role)?;
     if !scope.actor().principal.role.may_grant(holder) {
         return Err(DomainError::forbidden(
             "This user's role is above what you may manage",
@@ -391,7 +393,7 @@ pub async fn delete(
         "user.delete",
         "user",
         id,
-        Some(&UserView::from(&current)),
+        Some(&UserView::new(&current)?),
         None,
     )
     .await?;

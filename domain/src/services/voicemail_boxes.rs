@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::services::from_json;
 use crate::{
     authz::Permission,
     core::Core,
@@ -38,12 +39,14 @@ pub struct VoicemailBoxView {
     pub version: i64,
 }
 
-impl From<&voicemail_box::Model> for VoicemailBoxView {
-    fn from(m: &voicemail_box::Model) -> Self {
-        Self {
+impl VoicemailBoxView {
+    /// The view of a stored row; a value that does not parse is a logged internal error,
+    /// never a default.
+    pub fn new(m: &voicemail_box::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             mailbox: m.mailbox.clone(),
-            emails: serde_json::from_value(m.emails.clone()).unwrap_or_default(),
+            emails: from_json(&m.emails)?,
             attach_audio: m.attach_audio,
             delete_after_email: m.delete_after_email,
             language: m.language.clone(),
@@ -51,7 +54,7 @@ impl From<&voicemail_box::Model> for VoicemailBoxView {
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -160,7 +163,10 @@ pub async fn list(
         .fetch(&core.db, select, voicemail_box::Column::Id, |m| m.id)
         .await?;
     Ok(VoicemailBoxPage {
-        items: rows.iter().map(VoicemailBoxView::from).collect(),
+        items: rows
+            .iter()
+            .map(VoicemailBoxView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -253,7 +259,7 @@ pub(crate) async fn insert(
     }
     .insert(db)
     .await?;
-    let view = VoicemailBoxView::from(&model);
+    let view = VoicemailBoxView::new(&model)?;
     audit::record_change(
         db,
         scope,
@@ -290,7 +296,7 @@ pub async fn get(scope: &TenantScope, core: &Core, id: Uuid) -> DomainResult<Voi
     let m = scope
         .find::<voicemail_box::Entity, _>(&core.db, id, "voicemail box")
         .await?;
-    Ok(VoicemailBoxView::from(&m))
+    VoicemailBoxView::new(&m)
 }
 
 pub async fn update(
@@ -304,7 +310,7 @@ pub async fn update(
     let current = scope
         .find::<voicemail_box::Entity, _>(&core.db, id, "voicemail box")
         .await?;
-    let before = VoicemailBoxView::from(&current);
+    let before = VoicemailBoxView::new(&current)?;
     let mut errors = Errors::default();
     let pin = input
         .pin
@@ -359,7 +365,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    let view = VoicemailBoxView::from(&updated);
+    let view = VoicemailBoxView::new(&updated)?;
     audit::record_change(
         &txn,
         scope,
@@ -395,7 +401,7 @@ pub async fn delete(
         "voicemail_box.delete",
         "voicemail_box",
         id,
-        Some(&VoicemailBoxView::from(&current)),
+        Some(&VoicemailBoxView::new(&current)?),
         None,
     )
     .await?;
