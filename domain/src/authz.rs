@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::ids::TenantId;
 
-/// The five roles of ARCHITECTURE.md, from most to least powerful.
+/// The five roles, from most to least powerful (see `docs/ARCHITECTURE.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

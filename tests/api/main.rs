@@ -31,6 +31,7 @@ mod ring_groups;
 mod roles;
 mod routing;
 mod smoke;
+mod spec;
 mod switch;
 mod tenants;
 mod time_conditions;

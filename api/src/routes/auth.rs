@@ -17,6 +17,7 @@ use crate::{
 /// Failed attempts are limited per account and per client address; past the limit the
 /// answer is 429 with `Retry-After`.
 #[utoipa::path(
+    operation_id = "create_token",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -42,6 +43,7 @@ pub async fn token(
 /// Refresh tokens are single-use. Presenting one that was already used revokes every token
 /// of its login (the family), on the assumption that it was stolen.
 #[utoipa::path(
+    operation_id = "refresh_token",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 200, description = "New tokens", body = TokenPair), CommonErrors)
@@ -54,6 +56,7 @@ pub async fn refresh(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRe
 
 /// End a session: revokes the refresh token and its family. Unknown tokens are ignored.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 204, description = "Signed out"), CommonErrors)
@@ -66,6 +69,7 @@ pub async fn logout(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRes
 
 /// Who am I: the caller's identity, role and tenant.
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "auth",
     responses((status = 200, description = "The caller", body = MeView), CommonErrors),
     security(("bearer" = []))
