@@ -94,11 +94,12 @@ st() {
   local who=$1
   shift
   echo "  as $who"
-  PYTHONPATH=$HERE SCHEMATHESIS_HOOKS=st_hooks "$VENV/bin/st" --config-file "$WORK/$who.toml" run "$BASE/openapi.json" \
+  # From $WORK: schemathesis keeps a `.schemathesis/` cache in its working directory.
+  (cd "$WORK" && PYTHONPATH=$HERE SCHEMATHESIS_HOOKS=st_hooks "$VENV/bin/st" --config-file "$WORK/$who.toml" run "$BASE/openapi.json" \
     --checks "$CHECKS" --phases examples,coverage,fuzzing --max-examples "${ST_MAX_EXAMPLES:-5}" \
     --workers 2 --seed 8 --no-color --generation-database none \
     --report junit --report-junit-path "$WORK/schemathesis-$who.xml" "$@" \
-    >"$WORK/schemathesis-$who.log" 2>&1 || { cat "$WORK/schemathesis-$who.log"; exit 1; }
+    >"$WORK/schemathesis-$who.log" 2>&1) || { cat "$WORK/schemathesis-$who.log"; exit 1; }
   grep -E "Operations:|passed|failed|error|test cases generated" "$WORK/schemathesis-$who.log" | sed 's/^ */    /'
 }
 # The tenant admin first: the platform admin may suspend the fixture tenant. Neither deletes
