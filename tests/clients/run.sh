@@ -102,11 +102,11 @@ st() {
     >"$WORK/schemathesis-$who.log" 2>&1) || { cat "$WORK/schemathesis-$who.log"; exit 1; }
   grep -E "Operations:|passed|failed|error|test cases generated" "$WORK/schemathesis-$who.log" | sed 's/^ */    /'
 }
-# The tenant admin first: the platform admin may suspend the fixture tenant. Neither deletes
-# the fixture tenant (everything else would be a 404 after it) nor logs itself out.
+# The platform admin last: it may suspend the fixture tenant and rotate the node's token.
+# Nobody deletes the fixture tenant (everything else would be a 404 after it) or logs out.
 st tenant --exclude-path-regex '^/v1/switch/' --exclude-operation-id logout
-st platform --exclude-path-regex '^/v1/switch/' --exclude-operation-id delete_tenant --exclude-operation-id logout
 st switch --include-path-regex '^/v1/switch/'
+st platform --exclude-path-regex '^/v1/switch/' --exclude-operation-id delete_tenant --exclude-operation-id logout
 lap "schemathesis"
 if grep -q "panicked" "$WORK/server.log"; then
   grep -B2 -A5 "panicked" "$WORK/server.log"
