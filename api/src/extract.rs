@@ -198,7 +198,7 @@ impl<T: DeserializeOwned> Body<T> {
 /// serde reports some type mismatches (a number where an enum is expected) as syntax errors,
 /// and would accept an array in place of an object.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             ErrorCode::MalformedBody,
             format!("The body is not valid JSON: {e}"),
@@ -216,8 +216,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !control.is_empty() {
         return Err(ApiError(DomainError::invalid(control)));
     }
+    // The bytes are parsed as they are first: that also refuses a key given twice, which a
+    // `Value` would silently collapse. Only a body that fails and holds integral floats is
+    // parsed again with those as integers.
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let first = serde_path_to_error::deserialize(de);
+    let result = match first {
+        Err(err)
+            if !err.inner().to_string().starts_with("duplicate field")
+                && integral_floats_as_integers(&mut value) =>
+        {
+            serde_path_to_error::deserialize(value)
+        }
+        other => other,
+    };
+    result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let field = if path == "." { String::new() } else { path };
@@ -234,6 +247,38 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             field, code, msg,
         )]))
     })
+}
+
+/// JSON Schema counts `143.0` an integer (its value is integral), so a client generated from
+/// the document may send one for an integer field: turning every integral float of a body
+/// into an integer lets every integer field of every body accept it. (No body has a float
+/// field, and one would accept an integer anyway.) Tells whether anything changed.
+fn integral_floats_as_integers(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else {
+                return false;
+            };
+            // Within ±2^53, where every integer is exact in a float.
+            if f.fract() != 0.0 || f.abs() > 9_007_199_254_740_992.0 {
+                return false;
+            }
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "integral and within ±2^53, so exact"
+            )]
+            let i = f as i64;
+            *value = serde_json::Value::from(i);
+            true
+        }
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
+            integral_floats_as_integers(v) || changed
+        }),
+        serde_json::Value::Object(fields) => fields.values_mut().fold(false, |changed, v| {
+            integral_floats_as_integers(v) || changed
+        }),
+        _ => false,
+    }
 }
 
 impl<T: 'static> FromRequest for Body<T> {
@@ -359,10 +404,16 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// Path segments that fail to parse (an id that is not a UUID) name nothing: 404.
+/// Path segments that fail to parse (an id that is not a UUID) name nothing: 404 — unless
+/// the segment is a literal of another route (`PATCH …/extensions/export` reached the
+/// `{extension_id}` route), which makes it a known path with a wrong method: 405.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_, _| ApiError(DomainError::not_found("resource")).into())
+    web::PathConfig::default().error_handler(|_, req| {
+        req.app_data::<web::Data<crate::RouteTable>>()
+            .and_then(|table| table.method_not_allowed(req))
+            .unwrap_or_else(|| ApiError(DomainError::not_found("resource")))
+            .into()
+    })
 }
 
 /// A switch node, from `Authorization: Bearer sn_…`. The only way into `/v1/switch/*`:

@@ -93,12 +93,142 @@ struct ApiDoc;
 
 /// The OpenAPI document, built from the same registrations the server uses.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    document_conventions(&mut api);
+    name_tagged_variants(&mut api);
     api
+}
+
+/// Gives every variant of a tagged union (`Plan`, `Destination`, `Greeting`…: a `oneOf`
+/// whose members are objects told apart by a one-value `enum` property) its own named schema
+/// (`PlanRing`, `DestinationExtension`…) and the union a `discriminator`. Inline members are
+/// valid, but generators name them poorly or not at all (`openapi-python-client` refuses an
+/// inline member that refers back to its union, as a ring plan's `on_busy` does), and a
+/// named variant is a type a client can build.
+fn name_tagged_variants(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr, Schema, schema::Discriminator};
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let mut named = Vec::new();
+    for (union, schema) in &mut components.schemas {
+        let RefOr::T(Schema::OneOf(one_of)) = schema else {
+            continue;
+        };
+        let mut discriminator: Option<Discriminator> = None;
+        for member in &mut one_of.items {
+            let RefOr::T(Schema::Object(object)) = member else {
+                continue;
+            };
+            let tag = object
+                .properties
+                .iter()
+                .find_map(|(field, property)| match property {
+                    RefOr::T(Schema::Object(p)) if object.required.contains(field) => {
+                        match p.enum_values.as_deref() {
+                            Some([serde_json::Value::String(value)]) => {
+                                Some((field.clone(), value.clone()))
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                });
+            let Some((field, value)) = tag else {
+                continue;
+            };
+            let name = format!("{union}{}", pascal_case(&value));
+            let reference = format!("#/components/schemas/{name}");
+            let d = discriminator.get_or_insert_with(|| Discriminator::new(field));
+            d.mapping.insert(value, reference);
+            named.push((
+                name.clone(),
+                std::mem::replace(member, Ref::from_schema_name(name).into()),
+            ));
+        }
+        if discriminator.is_some() {
+            one_of.discriminator = discriminator;
+        }
+    }
+    components.schemas.extend(named);
+}
+
+/// `goto_ivr` → `GotoIvr`.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Answers every route gives by convention rather than by its own code, added to the
+/// document in one place so that no route can forget them: a request body can be malformed
+/// (400), too large (413) or of another media type (415), and every list's `limit` is
+/// bounded by the domain's [`MAX_LIMIT`](centralita_domain::pagination::MAX_LIMIT).
+fn document_conventions(api: &mut utoipa::openapi::OpenApi) {
+    use centralita_domain::pagination::MAX_LIMIT;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema, path::ParameterIn};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in operations.into_iter().flatten() {
+            if op.request_body.is_some() {
+                for (status, description) in [
+                    ("400", "The body is malformed."),
+                    ("413", "The body is larger than the configured limit."),
+                    (
+                        "415",
+                        "The body's media type is not one this operation accepts.",
+                    ),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description));
+                }
+            }
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = param
+                    && p.name == "limit"
+                    && p.parameter_in == ParameterIn::Query
+                    && let Some(RefOr::T(Schema::Object(o))) = &mut p.schema
+                {
+                    o.minimum = Some(utoipa::Number::UInt(1));
+                    o.maximum = Some(utoipa::Number::UInt(
+                        usize::try_from(MAX_LIMIT).unwrap_or(200),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// Path templates of the document with their methods, to answer 405 with `Allow` for a
@@ -131,16 +261,27 @@ impl RouteTable {
         Self(routes)
     }
 
-    /// The methods allowed on `path`, if it matches a documented template.
+    /// The methods allowed on `path`, if it matches a documented template. Only the most
+    /// specific templates count (the most literal segments): `…/extensions/export` is the
+    /// export route, not an extension whose id is `export`.
     fn allowed(&self, path: &str) -> Option<String> {
         let parts: Vec<&str> = path.split('/').collect();
+        let mut best = 0;
         let mut methods: Vec<String> = Vec::new();
         for (template, m) in &self.0 {
             let matches = template.len() == parts.len()
                 && template.iter().zip(&parts).all(|(t, p)| {
                     (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
                 });
-            if matches {
+            if !matches {
+                continue;
+            }
+            let literals = template.iter().filter(|t| !t.starts_with('{')).count();
+            if literals > best {
+                best = literals;
+                methods.clear();
+            }
+            if literals == best {
                 methods.extend(m.iter().cloned());
             }
         }
@@ -150,23 +291,29 @@ impl RouteTable {
             methods.join(", ")
         })
     }
+
+    /// 405 with `Allow` when `req` names a documented path with a method it does not take.
+    pub fn method_not_allowed(&self, req: &HttpRequest) -> Option<ApiError> {
+        let allow = self.allowed(req.path())?;
+        if allow.split(", ").any(|m| m == req.method().as_str()) {
+            return None;
+        }
+        let mut err = DomainError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} is not allowed here; allowed: {allow}", req.method()),
+        );
+        err.allow = Some(allow);
+        Some(ApiError(err))
+    }
 }
 
 async fn fallback(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    match table.allowed(req.path()) {
-        Some(allow) => {
-            let mut err = DomainError::new(
-                ErrorCode::MethodNotAllowed,
-                format!("{} is not allowed here; allowed: {allow}", req.method()),
-            );
-            err.allow = Some(allow);
-            Err(ApiError(err))
-        }
-        None => Err(ApiError(DomainError::not_found("route"))),
-    }
+    Err(table
+        .method_not_allowed(&req)
+        .unwrap_or_else(|| ApiError(DomainError::not_found("route"))))
 }
 
 /// Everything the app needs, built once per process and cloned into each worker thread.
@@ -212,15 +359,21 @@ pub fn build_app(
         .app_data(extract::path_config())
         .configure(routes::configure)
         .split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*state.spec).clone()))
-        .route(
-            "/docs",
-            web::get().to(|| async {
-                HttpResponse::PermanentRedirect()
-                    .insert_header(("Location", "/docs/"))
-                    .finish()
-            }),
-        )
-        .default_service(web::to(fallback))
-        .wrap(from_fn(middleware::observe))
+    // `validatorUrl: none`: by default Swagger UI sends the document to an outside validator
+    // whenever the page is not served from localhost.
+    app.service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .url("/openapi.json", (*state.spec).clone())
+            .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+    )
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        }),
+    )
+    .default_service(web::to(fallback))
+    .wrap(from_fn(middleware::observe))
 }

@@ -82,7 +82,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => (
                 "unsupported_media_type",
                 415,
-                "The request body must be application/json",
+                "The request body's media type is not accepted here (the detail names the ones that are)",
             ),
             Self::IdempotencyKeyReused => (
                 "idempotency_key_reused",

@@ -36,7 +36,9 @@ impl PageRequest {
                 DEFAULT_LIMIT
             }
         };
-        let after = match cursor {
+        // An empty `cursor=` is how a client that always sends the parameter asks for the
+        // first page.
+        let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => match decode_cursor(c) {
                 Some(id) => Some(id),

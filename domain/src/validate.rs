@@ -85,19 +85,30 @@ impl Slug {
         }
     }
 
-    /// Derives a slug from a display name: `"Acme Plumbing, Inc."` → `acme-plumbing-inc`.
-    pub fn from_name(name: &str) -> Option<Self> {
+    /// Derives a slug from a display name: `"Acme Plumbing, Inc."` → `acme-plumbing-inc`,
+    /// `"Café Ñandú"` → `cafe-nandu` (transliterated to ASCII first). A name that yields too
+    /// little (`"k"`) gets a random suffix (`k-3f9a1c`), one that yields nothing (`"!!"`) a
+    /// generated slug (`tenant-3f9a1c`): a name never fails for want of a slug.
+    pub fn from_name(name: &str) -> Self {
         let mut out = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
+        for c in deunicode::deunicode(name)
+            .chars()
+            .flat_map(char::to_lowercase)
+        {
             if c.is_ascii_alphanumeric() {
                 out.push(c);
             } else if !out.ends_with('-') && !out.is_empty() {
                 out.push('-');
             }
         }
-        let out = out.trim_end_matches('-');
-        let cut: String = out.chars().take(63).collect();
-        Self::parse("slug", cut.trim_end_matches('-')).ok()
+        let cut: String = out.trim_end_matches('-').chars().take(56).collect();
+        let cut = cut.trim_end_matches('-');
+        if let Ok(slug) = Self::parse("slug", cut) {
+            return slug;
+        }
+        let stem = if cut.is_empty() { "tenant" } else { cut };
+        let suffix: u32 = rand::random::<u32>() & 0x00ff_ffff;
+        Self(format!("{stem}-{suffix:06x}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -367,8 +378,16 @@ mod tests {
     #[test]
     fn slugs_derive_from_names() {
         assert_eq!(
-            Slug::from_name("Acme Plumbing, Inc.").map(|s| s.into_inner()),
-            Some("acme-plumbing-inc".to_owned())
+            Slug::from_name("Acme Plumbing, Inc.").into_inner(),
+            "acme-plumbing-inc"
+        );
+        assert_eq!(Slug::from_name("Éé").into_inner(), "ee");
+        let short = Slug::from_name("k").into_inner();
+        assert!(short.starts_with("k-") && short.len() == 8, "{short}");
+        let none = Slug::from_name("!!").into_inner();
+        assert!(
+            Slug::parse("slug", &none).is_ok() && none.starts_with("tenant-"),
+            "{none}"
         );
         assert!(Slug::parse("slug", "Bad_Slug").is_err());
     }

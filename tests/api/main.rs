@@ -33,6 +33,7 @@ mod ring_groups;
 mod roles;
 mod routing;
 mod smoke;
+mod spec;
 mod stored_values;
 mod switch;
 mod tenants;

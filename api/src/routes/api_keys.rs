@@ -18,6 +18,7 @@ use crate::{
 
 /// List the tenant's API keys (never their secrets).
 #[utoipa::path(
+    operation_id = "list_api_keys",
     tag = "api-keys",
     params(("tenant_id" = Uuid, Path), ApiKeyListQuery),
     responses((status = 200, description = "A page of API keys", body = ApiKeyPage), CommonErrors),
@@ -37,6 +38,7 @@ pub async fn list(
 
 /// Create an API key. The answer carries the key itself, the only time it is shown.
 #[utoipa::path(
+    operation_id = "create_api_key",
     tag = "api-keys",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateApiKey,
@@ -65,6 +67,7 @@ pub async fn create(
 
 /// Read an API key's metadata.
 #[utoipa::path(
+    operation_id = "get_api_key",
     tag = "api-keys",
     params(("tenant_id" = Uuid, Path), ("key_id" = Uuid, Path)),
     responses((status = 200, description = "The key", body = ApiKeyView), CommonErrors),
@@ -84,6 +87,7 @@ pub async fn get(
 
 /// Revoke an API key: it stops working at once.
 #[utoipa::path(
+    operation_id = "revoke_api_key",
     tag = "api-keys",
     params(("tenant_id" = Uuid, Path), ("key_id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"), CommonErrors),

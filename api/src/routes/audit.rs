@@ -14,6 +14,7 @@ use crate::{
 
 /// The audit log of the whole platform (platform staff).
 #[utoipa::path(
+    operation_id = "list_platform_audit_events",
     tag = "audit",
     params(PlatformAuditFilter),
     responses((status = 200, description = "A page of events, oldest first", body = AuditEventPage), CommonErrors),
@@ -33,6 +34,7 @@ pub async fn list_platform(
 
 /// The audit log of one tenant.
 #[utoipa::path(
+    operation_id = "list_tenant_audit_events",
     tag = "audit",
     params(("tenant_id" = uuid::Uuid, Path), AuditFilter),
     responses((status = 200, description = "A page of events, oldest first", body = AuditEventPage), CommonErrors),

@@ -19,6 +19,7 @@ use crate::{
 /// account from everywhere only slow its failed attempts down: the owner logging in from
 /// another address is never locked out by them.
 #[utoipa::path(
+    operation_id = "create_token",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -44,6 +45,7 @@ pub async fn token(
 /// Refresh tokens are single-use. Presenting one that was already used revokes every token
 /// of its login (the family), on the assumption that it was stolen.
 #[utoipa::path(
+    operation_id = "refresh_token",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 200, description = "New tokens", body = TokenPair), CommonErrors)
@@ -56,6 +58,7 @@ pub async fn refresh(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRe
 
 /// End a session: revokes the refresh token and its family. Unknown tokens are ignored.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 204, description = "Signed out"), CommonErrors)
@@ -68,6 +71,7 @@ pub async fn logout(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRes
 
 /// Who am I: the caller's identity, role and tenant.
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "auth",
     responses((status = 200, description = "The caller", body = MeView), CommonErrors),
     security(("bearer" = []))

@@ -19,6 +19,7 @@ use crate::{
 
 /// List the tenant's conferences.
 #[utoipa::path(
+    operation_id = "list_conferences",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ConferenceListQuery),
     responses((status = 200, description = "A page of conferences", body = ConferencePage), CommonErrors),
@@ -38,6 +39,7 @@ pub async fn list(
 
 /// Create a conference room. PINs are hashed (argon2id) and never shown; its number joins the tenant's dialable space (409 `number_taken`).
 #[utoipa::path(
+    operation_id = "create_conference",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateConference,
@@ -59,6 +61,7 @@ pub async fn create(
 
 /// Read a conference.
 #[utoipa::path(
+    operation_id = "get_conference",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("conference_id" = Uuid, Path)),
     responses((status = 200, description = "The conference", body = ConferenceView, headers(("ETag" = String))), CommonErrors),
@@ -76,6 +79,7 @@ pub async fn get(
 
 /// Change a conference (JSON merge patch; `null` removes a PIN; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_conference",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("conference_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateConference,
@@ -98,6 +102,7 @@ pub async fn update(
 /// Delete a conference and free its number; 409 listing the referrers while any
 /// destination still points at it.
 #[utoipa::path(
+    operation_id = "delete_conference",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("conference_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

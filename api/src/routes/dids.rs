@@ -21,6 +21,7 @@ use crate::{
 /// List the DID inventory: everything for platform staff, the numbers held by their
 /// subtree's tenants for partner admins.
 #[utoipa::path(
+    operation_id = "list_inventory_dids",
     tag = "dids",
     params(DidListQuery),
     responses((status = 200, description = "A page of DIDs", body = DidPage), CommonErrors),
@@ -41,6 +42,7 @@ pub async fn platform_list(
 /// Add a number to the inventory (platform admins). The number is validated against its
 /// country's numbering plan; fees are decimal strings in `currency`.
 #[utoipa::path(
+    operation_id = "create_inventory_did",
     tag = "dids",
     request_body = CreateDid,
     responses((status = 201, description = "Created", body = DidView,
@@ -69,6 +71,7 @@ pub async fn platform_create(
 
 /// Read an inventory number.
 #[utoipa::path(
+    operation_id = "get_inventory_did",
     tag = "dids",
     params(("did_id" = Uuid, Path)),
     responses((status = 200, description = "The DID", body = DidView, headers(("ETag" = String))), CommonErrors),
@@ -87,6 +90,7 @@ pub async fn platform_get(
 /// Change an inventory number's carrier trunk, fees or availability (platform admins; JSON
 /// merge patch; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_inventory_did",
     tag = "dids",
     params(("did_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateDid,
@@ -116,6 +120,7 @@ pub async fn platform_update(
 /// Remove a number from the inventory; 409 while a tenant holds it. Its assignment history
 /// is kept for billing.
 #[utoipa::path(
+    operation_id = "delete_inventory_did",
     tag = "dids",
     params(("did_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),
@@ -134,6 +139,7 @@ pub async fn platform_delete(
 
 /// List the numbers the tenant holds.
 #[utoipa::path(
+    operation_id = "list_tenant_dids",
     tag = "dids",
     params(("tenant_id" = Uuid, Path), TenantDidListQuery),
     responses((status = 200, description = "A page of DIDs", body = DidPage), CommonErrors),
@@ -154,6 +160,7 @@ pub async fn list(
 /// Honours `Idempotency-Key`: a retry with the same key and body returns the first answer
 /// (with `Idempotent-Replayed: true`); the same key with another body is 422.
 #[utoipa::path(
+    operation_id = "claim_did",
     tag = "dids",
     params(("tenant_id" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; kept at least 24 h")),
@@ -187,6 +194,7 @@ pub async fn claim(
 
 /// Read one of the tenant's numbers.
 #[utoipa::path(
+    operation_id = "get_tenant_did",
     tag = "dids",
     params(("tenant_id" = Uuid, Path), ("did_id" = Uuid, Path)),
     responses((status = 200, description = "The DID", body = DidView, headers(("ETag" = String))), CommonErrors),
@@ -206,6 +214,7 @@ pub async fn get(
 /// `If-Match` honoured). The destination must exist in the tenant (422), and then cannot be
 /// deleted while the number points at it (409).
 #[utoipa::path(
+    operation_id = "update_tenant_did",
     tag = "dids",
     params(("tenant_id" = Uuid, Path), ("did_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateTenantDid,
@@ -228,6 +237,7 @@ pub async fn update(
 /// Release the number back to the inventory (available again; the release time is recorded
 /// for billing).
 #[utoipa::path(
+    operation_id = "release_did",
     tag = "dids",
     params(("tenant_id" = Uuid, Path), ("did_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Released"), CommonErrors, WriteErrors),

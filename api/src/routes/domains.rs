@@ -16,6 +16,7 @@ use crate::{
 
 /// List the tenant's SIP domains.
 #[utoipa::path(
+    operation_id = "list_domains",
     tag = "domains",
     params(("tenant_id" = Uuid, Path), DomainListQuery),
     responses((status = 200, description = "A page of domains", body = DomainPage), CommonErrors),
@@ -35,6 +36,7 @@ pub async fn list(
 
 /// Add a SIP domain. Names are unique across the platform (409 when taken).
 #[utoipa::path(
+    operation_id = "create_domain",
     tag = "domains",
     params(("tenant_id" = Uuid, Path)),
     request_body = DomainInput,
@@ -60,6 +62,7 @@ pub async fn create(
 
 /// Read a SIP domain.
 #[utoipa::path(
+    operation_id = "get_domain",
     tag = "domains",
     params(("tenant_id" = Uuid, Path), ("domain_id" = Uuid, Path)),
     responses((status = 200, description = "The domain", body = DomainView, headers(("ETag" = String))), CommonErrors),
@@ -78,6 +81,7 @@ pub async fn get(
 /// Rename a SIP domain (`If-Match` honoured). Extension digests computed for the old name
 /// are dropped: phones register on the new name after their password is reset.
 #[utoipa::path(
+    operation_id = "update_domain",
     tag = "domains",
     params(("tenant_id" = Uuid, Path), ("domain_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = DomainInput,
@@ -105,6 +109,7 @@ pub async fn update(
 
 /// Remove a SIP domain.
 #[utoipa::path(
+    operation_id = "delete_domain",
     tag = "domains",
     params(("tenant_id" = Uuid, Path), ("domain_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -20,6 +20,7 @@ use crate::{
 
 /// List the tenant's extensions (never SIP passwords or digests).
 #[utoipa::path(
+    operation_id = "list_extensions",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ExtensionListQuery),
     responses((status = 200, description = "A page of extensions", body = ExtensionPage), CommonErrors),
@@ -40,6 +41,7 @@ pub async fn list(
 /// Create an extension. The answer carries the generated SIP password, the only time it is
 /// shown; digests are stored for every SIP domain of the tenant.
 #[utoipa::path(
+    operation_id = "create_extension",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateExtension,
@@ -82,6 +84,7 @@ pub struct ImportQuery {
 /// a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`: E.164
 /// caller IDs read `'+34911234567`; the import takes the `'` off again.
 #[utoipa::path(
+    operation_id = "export_extensions",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path)),
     responses((status = 200, description = "The CSV", content_type = "text/csv", body = String), CommonErrors),
@@ -107,6 +110,7 @@ pub async fn export(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<Htt
 /// passwords, shown this once. A leading `'` before `=`, `+`, `-`, `@`, tab or CR is taken
 /// off (the export's formula neutralisation).
 #[utoipa::path(
+    operation_id = "import_extensions",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
@@ -127,6 +131,7 @@ pub async fn import(
 
 /// Read an extension.
 #[utoipa::path(
+    operation_id = "get_extension",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path)),
     responses((status = 200, description = "The extension", body = ExtensionView, headers(("ETag" = String))), CommonErrors),
@@ -145,6 +150,7 @@ pub async fn get(
 /// Change an extension (JSON merge patch; `forwarding` and `follow_me` replace the whole
 /// value; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_extension",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateExtension,
@@ -167,6 +173,7 @@ pub async fn update(
 /// Generate a new SIP password (shown once) and replace the stored digests, for every
 /// current SIP domain of the tenant. Phones with the old password stop registering.
 #[utoipa::path(
+    operation_id = "reset_extension_password",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path)),
     responses((status = 200, description = "The new password", body = ExtensionCreated), CommonErrors),
@@ -184,6 +191,7 @@ pub async fn reset_password(
 
 /// Delete an extension; 409 listing the referrers while anything still points at it.
 #[utoipa::path(
+    operation_id = "delete_extension",
     tag = "extensions",
     params(("tenant_id" = Uuid, Path), ("extension_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

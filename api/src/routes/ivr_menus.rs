@@ -19,6 +19,7 @@ use crate::{
 
 /// List the tenant's IVR menus.
 #[utoipa::path(
+    operation_id = "list_ivr_menus",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), IvrMenuListQuery),
     responses((status = 200, description = "A page of IVR menus", body = IvrMenuPage), CommonErrors),
@@ -39,6 +40,7 @@ pub async fn list(
 /// Create an IVR menu with a text greeting (upload a recording afterwards). Its number
 /// joins the tenant's dialable space (409 `number_taken`).
 #[utoipa::path(
+    operation_id = "create_ivr_menu",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateIvrMenu,
@@ -60,6 +62,7 @@ pub async fn create(
 
 /// Read an IVR menu.
 #[utoipa::path(
+    operation_id = "get_ivr_menu",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path)),
     responses((status = 200, description = "The IVR menu", body = IvrMenuView, headers(("ETag" = String))), CommonErrors),
@@ -78,6 +81,7 @@ pub async fn get(
 /// Change an IVR menu (JSON merge patch; `options` replaces the list; a `text` greeting
 /// replaces a recording; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_ivr_menu",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateIvrMenu,
@@ -100,6 +104,7 @@ pub async fn update(
 /// Delete an IVR menu and its recording, and free its number; 409 listing the referrers
 /// while any destination still points at it.
 #[utoipa::path(
+    operation_id = "delete_ivr_menu",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),
@@ -120,10 +125,11 @@ pub async fn delete(
 /// `audio/ogg`, at most 8 MiB; 415 for other media types, 422 when the bytes are not that
 /// audio). Replaces a text greeting or an earlier recording; `If-Match` honoured.
 #[utoipa::path(
+    operation_id = "put_ivr_menu_greeting",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body(content(
-        (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/mpeg"), (Vec<u8> = "audio/ogg")
+        (super::Binary = "audio/wav"), (super::Binary = "audio/mpeg"), (super::Binary = "audio/ogg")
     )),
     responses((status = 200, description = "The menu with its new greeting", body = IvrMenuView, headers(("ETag" = String))), CommonErrors, WriteErrors),
     security(("bearer" = []))
@@ -146,9 +152,10 @@ pub async fn put_greeting(
 
 /// Download the greeting recording; 404 while the greeting is text.
 #[utoipa::path(
+    operation_id = "get_ivr_menu_greeting",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ivr_menu_id" = Uuid, Path)),
-    responses((status = 200, description = "The recording", content_type = "audio/*", body = Vec<u8>), CommonErrors),
+    responses((status = 200, description = "The recording", content_type = "audio/*", body = super::Binary), CommonErrors),
     security(("bearer" = []))
 )]
 #[get("/v1/tenants/{tenant_id}/ivr-menus/{ivr_menu_id}/greeting")]

@@ -25,6 +25,12 @@ pub mod users;
 pub mod voicemail_boxes;
 pub mod voicemail_messages;
 
+/// The raw bytes of a file (audio), as the OpenAPI document describes them: a binary string,
+/// which generated clients turn into a file or a byte stream (not an array of integers).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Binary(pub Vec<u8>);
+
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(auth::token)

@@ -18,7 +18,7 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "healthz", tag = "operations", responses((status = 200, description = "The process is alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -27,9 +27,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers, and Redis too when configured.
-#[utoipa::path(tag = "operations", responses(
-    (status = 200, body = Health),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "readyz", tag = "operations", responses(
+    (status = 200, description = "Ready to serve", body = Health),
+    (status = 503, description = "A dependency (database, Redis) is not reachable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(core: web::Data<Core>) -> ApiResult<HttpResponse> {
@@ -43,7 +43,7 @@ pub async fn readyz(core: web::Data<Core>) -> ApiResult<HttpResponse> {
 }
 
 /// Prometheus metrics: request counts and latency histograms by route and status.
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(operation_id = "metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()

@@ -20,6 +20,7 @@ use crate::{
 
 /// List the tenant's outbound routes.
 #[utoipa::path(
+    operation_id = "list_outbound_routes",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path), OutboundRouteListQuery),
     responses((status = 200, description = "A page of outbound routes", body = OutboundRoutePage), CommonErrors),
@@ -40,6 +41,7 @@ pub async fn list(
 /// Create an outbound route. Invalid dial patterns answer 422 naming `patterns[i]` and the
 /// character at fault; trunks must be the tenant's own or platform carrier trunks.
 #[utoipa::path(
+    operation_id = "create_outbound_route",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateOutboundRoute,
@@ -69,6 +71,7 @@ pub async fn create(
 /// Which enabled route a dialled number takes (routes tried in position order, first match
 /// wins), and the number sent to its trunks. Changes nothing.
 #[utoipa::path(
+    operation_id = "test_outbound_routes",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path)),
     request_body = RouteTest,
@@ -90,6 +93,7 @@ pub async fn test(
 
 /// Read an outbound route.
 #[utoipa::path(
+    operation_id = "get_outbound_route",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path), ("route_id" = Uuid, Path)),
     responses((status = 200, description = "The route", body = OutboundRouteView, headers(("ETag" = String))), CommonErrors),
@@ -108,6 +112,7 @@ pub async fn get(
 /// Change an outbound route (JSON merge patch; `patterns` and `trunk_ids` replace the whole
 /// list; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_outbound_route",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path), ("route_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateOutboundRoute,
@@ -129,6 +134,7 @@ pub async fn update(
 
 /// Delete an outbound route.
 #[utoipa::path(
+    operation_id = "delete_outbound_route",
     tag = "outbound-routes",
     params(("tenant_id" = Uuid, Path), ("route_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

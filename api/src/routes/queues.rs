@@ -16,6 +16,7 @@ use crate::{
 
 /// List the tenant's queues.
 #[utoipa::path(
+    operation_id = "list_queues",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), QueueListQuery),
     responses((status = 200, description = "A page of queues", body = QueuePage), CommonErrors),
@@ -35,6 +36,7 @@ pub async fn list(
 
 /// Create a queue. Its number joins the tenant's dialable space (409 `number_taken`).
 #[utoipa::path(
+    operation_id = "create_queue",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateQueue,
@@ -56,6 +58,7 @@ pub async fn create(
 
 /// Read a queue.
 #[utoipa::path(
+    operation_id = "get_queue",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("queue_id" = Uuid, Path)),
     responses((status = 200, description = "The queue", body = QueueView, headers(("ETag" = String))), CommonErrors),
@@ -73,6 +76,7 @@ pub async fn get(
 
 /// Change a queue (JSON merge patch; `agents` replaces the list; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_queue",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("queue_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateQueue,
@@ -95,6 +99,7 @@ pub async fn update(
 /// Delete a queue and free its number; 409 listing the referrers while any
 /// destination still points at it.
 #[utoipa::path(
+    operation_id = "delete_queue",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("queue_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -18,6 +18,7 @@ use crate::{
 
 /// List the tenant's ring groups.
 #[utoipa::path(
+    operation_id = "list_ring_groups",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), RingGroupListQuery),
     responses((status = 200, description = "A page of ring groups", body = RingGroupPage), CommonErrors),
@@ -37,6 +38,7 @@ pub async fn list(
 
 /// Create a ring group. Its number joins the tenant's dialable space (409 `number_taken`).
 #[utoipa::path(
+    operation_id = "create_ring_group",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateRingGroup,
@@ -58,6 +60,7 @@ pub async fn create(
 
 /// Read a ring group.
 #[utoipa::path(
+    operation_id = "get_ring_group",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ring_group_id" = Uuid, Path)),
     responses((status = 200, description = "The ring group", body = RingGroupView, headers(("ETag" = String))), CommonErrors),
@@ -75,6 +78,7 @@ pub async fn get(
 
 /// Change a ring group (JSON merge patch; `members` replaces the list; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_ring_group",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ring_group_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateRingGroup,
@@ -97,6 +101,7 @@ pub async fn update(
 /// Delete a ring group and free its number; 409 listing the referrers while any
 /// destination still points at it.
 #[utoipa::path(
+    operation_id = "delete_ring_group",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("ring_group_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -22,6 +22,7 @@ use uuid::Uuid;
 /// (never a password), caller ID, voicemail, limits. 404 for unknown users, domains, and
 /// users of suspended tenants (or of tenants below a suspended partner).
 #[utoipa::path(
+    operation_id = "switch_directory",
     tag = "switch",
     params(("domain" = String, Path, description = "SIP domain (realm)"), ("user" = String, Path, description = "SIP username")),
     responses((status = 200, description = "The directory entry", body = DirectoryEntry), CommonErrors),
@@ -43,6 +44,7 @@ pub async fn directory(
 /// `hangup` with reason `loop`. 404 for unknown domains and for suspended tenants (or
 /// tenants below a suspended partner).
 #[utoipa::path(
+    operation_id = "switch_route",
     tag = "switch",
     request_body = RouteRequest,
     responses((status = 200, description = "The plan", body = RoutePlan), CommonErrors),
@@ -62,9 +64,10 @@ pub async fn route(
 /// (its URL carries the recording's SHA-256: cache the audio by it). 404 when the menu's
 /// greeting is no longer that recording.
 #[utoipa::path(
+    operation_id = "switch_ivr_greeting",
     tag = "switch",
     params(("ivr_menu_id" = Uuid, Path), ("sha256" = String, Path, description = "Hex SHA-256 of the recording, from the plan")),
-    responses((status = 200, description = "The recording", content_type = "audio/*", body = Vec<u8>), CommonErrors),
+    responses((status = 200, description = "The recording", content_type = "audio/*", body = super::Binary), CommonErrors),
     security(("switch_node" = []))
 )]
 #[get("/v1/switch/ivr-menus/{ivr_menu_id}/greeting/{sha256}")]

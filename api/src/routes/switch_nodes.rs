@@ -19,6 +19,7 @@ use crate::{
 
 /// List switch nodes (platform staff).
 #[utoipa::path(
+    operation_id = "list_switch_nodes",
     tag = "switch",
     params(SwitchNodeListQuery),
     responses((status = 200, description = "A page of switch nodes", body = SwitchNodePage), CommonErrors),
@@ -38,6 +39,7 @@ pub async fn list(
 
 /// Register a switch node (platform admin). The answer carries its token, shown once.
 #[utoipa::path(
+    operation_id = "create_switch_node",
     tag = "switch",
     request_body = CreateSwitchNode,
     responses((status = 201, description = "Registered; configure the node with `token` now", body = SwitchNodeCreated,
@@ -66,6 +68,7 @@ pub async fn create(
 
 /// Read a switch node.
 #[utoipa::path(
+    operation_id = "get_switch_node",
     tag = "switch",
     params(("node_id" = Uuid, Path)),
     responses((status = 200, description = "The node", body = SwitchNodeView, headers(("ETag" = String))), CommonErrors),
@@ -84,6 +87,7 @@ pub async fn get(
 /// Rename, re-address, disable or re-enable a node (JSON merge patch; `If-Match` honoured).
 /// A disabled node's token is refused at once.
 #[utoipa::path(
+    operation_id = "update_switch_node",
     tag = "switch",
     params(("node_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateSwitchNode,
@@ -111,6 +115,7 @@ pub async fn update(
 
 /// Issue a new token for the node (shown once); the old one stops working at once.
 #[utoipa::path(
+    operation_id = "rotate_switch_node_token",
     tag = "switch",
     params(("node_id" = Uuid, Path)),
     responses((status = 200, description = "The new token", body = SwitchNodeCreated), CommonErrors),
@@ -128,6 +133,7 @@ pub async fn rotate_token(
 
 /// Remove a switch node; its token stops working.
 #[utoipa::path(
+    operation_id = "delete_switch_node",
     tag = "switch",
     params(("node_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Removed"), CommonErrors, WriteErrors),

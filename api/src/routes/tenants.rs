@@ -17,6 +17,7 @@ use crate::{
 
 /// List the tenants visible to the caller: all (staff), a partner's subtree, or one's own.
 #[utoipa::path(
+    operation_id = "list_tenants",
     tag = "tenants",
     params(TenantListQuery),
     responses((status = 200, description = "A page of tenants", body = TenantPage), CommonErrors),
@@ -37,6 +38,7 @@ pub async fn list(
 /// Honours `Idempotency-Key`: a retry with the same key and body returns the first answer
 /// (with `Idempotent-Replayed: true`); the same key with another body is 422.
 #[utoipa::path(
+    operation_id = "create_tenant",
     tag = "tenants",
     request_body = CreateTenant,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; kept at least 24 h")),
@@ -73,6 +75,7 @@ pub async fn create(
 
 /// Read a tenant.
 #[utoipa::path(
+    operation_id = "get_tenant",
     tag = "tenants",
     params(("tenant_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The tenant", body = TenantView, headers(("ETag" = String))), CommonErrors),
@@ -88,6 +91,7 @@ pub async fn get(Scope(scope): Scope) -> ApiResult<HttpResponse> {
 ///
 /// Suspending a tenant refuses its users and API keys, and those of every tenant below it.
 #[utoipa::path(
+    operation_id = "update_tenant",
     tag = "tenants",
     params(("tenant_id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateTenant,
@@ -113,6 +117,7 @@ pub async fn update(
 
 /// Delete a tenant and everything it owns. Refused (409) while it has child tenants.
 #[utoipa::path(
+    operation_id = "delete_tenant",
     tag = "tenants",
     params(("tenant_id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

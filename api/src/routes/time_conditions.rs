@@ -19,6 +19,7 @@ use crate::{
 
 /// List the tenant's time conditions.
 #[utoipa::path(
+    operation_id = "list_time_conditions",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), TimeConditionListQuery),
     responses((status = 200, description = "A page of time conditions", body = TimeConditionPage), CommonErrors),
@@ -39,6 +40,7 @@ pub async fn list(
 /// Create a time condition: a schedule in an IANA time zone, evaluated on the zone's wall
 /// clock (correct across DST changes), choosing between two destinations.
 #[utoipa::path(
+    operation_id = "create_time_condition",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateTimeCondition,
@@ -64,6 +66,7 @@ pub async fn create(
 
 /// Read a time condition.
 #[utoipa::path(
+    operation_id = "get_time_condition",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("condition_id" = Uuid, Path)),
     responses((status = 200, description = "The time condition", body = TimeConditionView, headers(("ETag" = String))), CommonErrors),
@@ -81,6 +84,7 @@ pub async fn get(
 
 /// Which branch applies at `?at=` (RFC 3339; now when absent), and why.
 #[utoipa::path(
+    operation_id = "evaluate_time_condition",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("condition_id" = Uuid, Path), EvaluateQuery),
     responses((status = 200, description = "The evaluation", body = EvaluationView), CommonErrors),
@@ -102,6 +106,7 @@ pub async fn evaluate(
 /// Change a time condition (JSON merge patch; `schedule` replaces the whole schedule;
 /// `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_time_condition",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("condition_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateTimeCondition,
@@ -123,6 +128,7 @@ pub async fn update(
 
 /// Delete a time condition; 409 listing the referrers while anything points at it.
 #[utoipa::path(
+    operation_id = "delete_time_condition",
     tag = "call-flow",
     params(("tenant_id" = Uuid, Path), ("condition_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -17,6 +17,7 @@ use crate::{
 
 /// List the platform's carrier trunks (platform staff).
 #[utoipa::path(
+    operation_id = "list_carrier_trunks",
     tag = "trunks",
     params(TrunkListQuery),
     responses((status = 200, description = "A page of carrier trunks", body = TrunkPage), CommonErrors),
@@ -38,6 +39,7 @@ pub async fn platform_list(
 /// shown again; without a configured `trunk_secret_key` a password is refused with 503
 /// `unavailable`.
 #[utoipa::path(
+    operation_id = "create_carrier_trunk",
     tag = "trunks",
     request_body = CreateTrunk,
     responses((status = 201, description = "Created", body = TrunkView,
@@ -67,6 +69,7 @@ pub async fn platform_create(
 
 /// Read a carrier trunk.
 #[utoipa::path(
+    operation_id = "get_carrier_trunk",
     tag = "trunks",
     params(("trunk_id" = Uuid, Path)),
     responses((status = 200, description = "The trunk", body = TrunkView, headers(("ETag" = String))), CommonErrors),
@@ -85,6 +88,7 @@ pub async fn platform_get(
 /// Change a carrier trunk (JSON merge patch; `password: null` removes the password;
 /// `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_carrier_trunk",
     tag = "trunks",
     params(("trunk_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateTrunk,
@@ -113,6 +117,7 @@ pub async fn platform_update(
 
 /// Delete a carrier trunk; 409 listing the outbound routes and DIDs still using it.
 #[utoipa::path(
+    operation_id = "delete_carrier_trunk",
     tag = "trunks",
     params(("trunk_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),
@@ -131,6 +136,7 @@ pub async fn platform_delete(
 
 /// List the tenant's own trunks (carrier trunks are at `/v1/trunks`).
 #[utoipa::path(
+    operation_id = "list_trunks",
     tag = "trunks",
     params(("tenant_id" = Uuid, Path), TrunkListQuery),
     responses((status = 200, description = "A page of trunks", body = TrunkPage), CommonErrors),
@@ -152,6 +158,7 @@ pub async fn list(
 /// encrypted and never shown again; 503 `unavailable` when the platform has no
 /// `trunk_secret_key` configured.
 #[utoipa::path(
+    operation_id = "create_trunk",
     tag = "trunks",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateTrunk,
@@ -177,6 +184,7 @@ pub async fn create(
 
 /// Read a trunk of the tenant.
 #[utoipa::path(
+    operation_id = "get_trunk",
     tag = "trunks",
     params(("tenant_id" = Uuid, Path), ("trunk_id" = Uuid, Path)),
     responses((status = 200, description = "The trunk", body = TrunkView, headers(("ETag" = String))), CommonErrors),
@@ -194,6 +202,7 @@ pub async fn get(
 
 /// Change a trunk of the tenant (JSON merge patch; `If-Match` honoured).
 #[utoipa::path(
+    operation_id = "update_trunk",
     tag = "trunks",
     params(("tenant_id" = Uuid, Path), ("trunk_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateTrunk,
@@ -215,6 +224,7 @@ pub async fn update(
 
 /// Delete a trunk of the tenant; 409 listing the outbound routes still using it.
 #[utoipa::path(
+    operation_id = "delete_trunk",
     tag = "trunks",
     params(("tenant_id" = Uuid, Path), ("trunk_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -18,6 +18,7 @@ use crate::{
 
 /// List the tenant's users.
 #[utoipa::path(
+    operation_id = "list_users",
     tag = "users",
     params(("tenant_id" = Uuid, Path), UserListQuery),
     responses((status = 200, description = "A page of users", body = UserPage), CommonErrors),
@@ -42,6 +43,7 @@ pub async fn list(
 /// in the same transaction (all or nothing) and linked to the user; the answer then carries
 /// them, with the extension's SIP password shown this once.
 #[utoipa::path(
+    operation_id = "create_user",
     tag = "users",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateUser,
@@ -67,6 +69,7 @@ pub async fn create(
 
 /// Read a user.
 #[utoipa::path(
+    operation_id = "get_user",
     tag = "users",
     params(("tenant_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 200, description = "The user", body = UserView, headers(("ETag" = String))), CommonErrors),
@@ -86,6 +89,7 @@ pub async fn get(
 ///
 /// A new password or a disabled status signs the user out everywhere.
 #[utoipa::path(
+    operation_id = "update_user",
     tag = "users",
     params(("tenant_id" = Uuid, Path), ("user_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateUser,
@@ -113,6 +117,7 @@ pub async fn update(
 
 /// Delete a user.
 #[utoipa::path(
+    operation_id = "delete_user",
     tag = "users",
     params(("tenant_id" = Uuid, Path), ("user_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -19,6 +19,7 @@ use crate::{
 
 /// List the tenant's voicemail boxes (never their PINs).
 #[utoipa::path(
+    operation_id = "list_voicemail_boxes",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), VoicemailBoxListQuery),
     responses((status = 200, description = "A page of voicemail boxes", body = VoicemailBoxPage), CommonErrors),
@@ -38,6 +39,7 @@ pub async fn list(
 
 /// Create a voicemail box. The PIN is hashed (argon2id) and never shown again.
 #[utoipa::path(
+    operation_id = "create_voicemail_box",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path)),
     request_body = CreateVoicemailBox,
@@ -63,6 +65,7 @@ pub async fn create(
 
 /// Read a voicemail box.
 #[utoipa::path(
+    operation_id = "get_voicemail_box",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path)),
     responses((status = 200, description = "The box", body = VoicemailBoxView, headers(("ETag" = String))), CommonErrors),
@@ -80,6 +83,7 @@ pub async fn get(
 
 /// Change a voicemail box (JSON merge patch; `If-Match` honoured). A new `pin` is hashed.
 #[utoipa::path(
+    operation_id = "update_voicemail_box",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateVoicemailBox,
@@ -102,6 +106,7 @@ pub async fn update(
 /// Delete a voicemail box and its messages; 409 listing the referrers while anything
 /// (an extension, a forwarding rule…) still points at it.
 #[utoipa::path(
+    operation_id = "delete_voicemail_box",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204, description = "Deleted"), CommonErrors, WriteErrors),

@@ -19,6 +19,7 @@ use crate::{
 
 /// List a box's messages, oldest first.
 #[utoipa::path(
+    operation_id = "list_voicemail_messages",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), VoicemailMessageListQuery),
     responses((status = 200, description = "A page of messages", body = VoicemailMessagePage), CommonErrors),
@@ -37,6 +38,7 @@ pub async fn list(
 
 /// A message's metadata.
 #[utoipa::path(
+    operation_id = "get_voicemail_message",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 200, description = "The message", body = VoicemailMessageView), CommonErrors),
@@ -54,9 +56,10 @@ pub async fn get(
 
 /// Download a message's audio.
 #[utoipa::path(
+    operation_id = "get_voicemail_message_audio",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("message_id" = Uuid, Path)),
-    responses((status = 200, description = "The recording", content_type = "audio/*", body = Vec<u8>), CommonErrors),
+    responses((status = 200, description = "The recording", content_type = "audio/*", body = super::Binary), CommonErrors),
     security(("bearer" = []))
 )]
 #[get("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages/{message_id}/audio")]
@@ -72,6 +75,7 @@ pub async fn audio(
 
 /// Mark a message read or unread.
 #[utoipa::path(
+    operation_id = "update_voicemail_message",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("message_id" = Uuid, Path)),
     request_body = UpdateVoicemailMessage,
@@ -92,6 +96,7 @@ pub async fn mark(
 
 /// Delete a message and its recording.
 #[utoipa::path(
+    operation_id = "delete_voicemail_message",
     tag = "voicemail",
     params(("tenant_id" = Uuid, Path), ("box_id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), CommonErrors),

@@ -485,19 +485,33 @@ pub struct TimeRule {
 }
 
 /// Wire form of [`TimeRule`]: each part a list of text forms, absent meaning "any". Unknown
-/// fields are refused, since a misspelt part silently ignored would match everything.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// fields are refused, since a misspelt part silently ignored would match everything. Public
+/// only as the OpenAPI schema of a rule (`TimeRule`); values are built by parsing.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TimeRuleRepr {
+#[schema(as = TimeRule)]
+pub struct TimeRuleRepr {
+    /// Days of the week: `mon`…`sun` (or full names) or a range that may wrap (`mon-fri`,
+    /// `fri-mon`). Absent: any day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100, example = json!(["mon-fri"]))]
     weekdays: Vec<String>,
+    /// `HH:MM-HH:MM`, start inclusive, end exclusive, may wrap past midnight (`22:00-06:00`);
+    /// `24:00` as an end. Absent: all day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100, example = json!(["09:00-17:30"]))]
     times: Vec<String>,
+    /// `YYYY-MM-DD` or an inclusive range `YYYY-MM-DD..YYYY-MM-DD`. Absent: any date.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100, example = json!(["2026-12-24..2026-12-26"]))]
     dates: Vec<String>,
+    /// Days of the month (`1`, `1-15`, `25-5` wraps). Absent: any day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100, example = json!(["1-15"]))]
     month_days: Vec<String>,
+    /// `jan`…`dec` (or full names) or a range that may wrap (`nov-feb`). Absent: any month.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100, example = json!(["jan-mar"]))]
     months: Vec<String>,
 }
 

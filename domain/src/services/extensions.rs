@@ -695,7 +695,7 @@ pub(crate) async fn insert_batch(
             &e.refs,
         ));
         created.push(ExtensionCreated {
-            extension: ExtensionView::new(&model, realms),
+            extension: ExtensionView::new(&model, realms)?,
             sip_password: password,
         });
         models.push(extension::ActiveModel::from(model).reset_all());

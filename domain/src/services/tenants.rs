@@ -170,17 +170,7 @@ pub async fn create(
     let name = errors.check(display_text("name", &input.name));
     let slug = match &input.slug {
         Some(s) => errors.check(Slug::parse("slug", s)),
-        None => match Slug::from_name(&input.name) {
-            Some(s) => Some(s),
-            None => {
-                errors.push(FieldError::new(
-                    "slug",
-                    "required",
-                    "could not be derived from the name; give one",
-                ));
-                None
-            }
-        },
+        None => Some(Slug::from_name(&input.name)),
     };
     let domain_name = input
         .domain

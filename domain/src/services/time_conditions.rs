@@ -38,10 +38,12 @@ const KIND: ObjectKind = ObjectKind::TimeCondition;
 pub struct Schedule {
     /// IANA zone name, e.g. `Europe/Madrid`.
     pub time_zone: String,
-    #[schema(value_type = Vec<Object>)]
+    /// 1-100 rules; the schedule matches when any rule does.
+    #[schema(value_type = Vec<crate::dialplan::timecond::TimeRuleRepr>, min_items = 1, max_items = 100)]
     pub rules: Vec<serde_json::Value>,
+    /// 0-100 rules (holidays…); when one matches, the schedule does not.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dialplan::timecond::TimeRuleRepr>, max_items = 100)]
     pub exceptions: Vec<serde_json::Value>,
 }
 

@@ -80,11 +80,11 @@ pub enum Plan {
     Ring {
         legs: Vec<Leg>,
         strategy: RingStrategy,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_no_answer: Box<Plan>,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_busy: Box<Plan>,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_unreachable: Box<Plan>,
     },
     /// Take a voicemail message.
@@ -115,7 +115,7 @@ pub enum Plan {
         max_wait_seconds: i32,
         wrap_up_seconds: i32,
         music_on_hold: String,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_timeout: Box<Plan>,
     },
     /// Put the caller into a conference room.
@@ -140,9 +140,9 @@ pub enum Plan {
         /// collected with source `ivr` (internal numbers only, never an outside line).
         direct_dial: bool,
         options: Vec<IvrOptionPlan>,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_timeout: Box<Plan>,
-        #[schema(value_type = Object)]
+        #[schema(no_recursion)]
         on_invalid: Box<Plan>,
     },
     /// Continue with another IVR menu (a submenu, "back to the main menu", a wrong key that
@@ -157,7 +157,7 @@ pub enum Plan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct IvrOptionPlan {
     pub digit: String,
-    #[schema(value_type = Object)]
+    #[schema(no_recursion)]
     pub plan: Plan,
 }
 
