@@ -27,12 +27,12 @@ use crate::{
     validate::{Errors, display_text},
 };
 
-/// A schedule: weekdays (`mon-fri`), times (`09:00-17:30`, may wrap past midnight), dates
-/// (`2026-12-25`, `2026-12-24..2026-12-26`), month days and months; a rule matches when all
-/// its parts do, the schedule when a rule matches and no exception does.
 /// The kind the reference index records time conditions as.
 const KIND: ObjectKind = ObjectKind::TimeCondition;
 
+/// A schedule: weekdays (`mon-fri`), times (`09:00-17:30`, may wrap past midnight), dates
+/// (`2026-12-25`, `2026-12-24..2026-12-26`), month days and months; a rule matches when all
+/// its parts do, the schedule when a rule matches and no exception does.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {

@@ -237,6 +237,10 @@ async fn subscribe(client: redis::Client, channel: String, generations: Arc<Gene
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => {
                 if pubsub.subscribe(&channel).await.is_ok() {
+                    // Changes published before this moment (at start-up, or while the
+                    // subscription was down) were not heard: whatever was cached meanwhile
+                    // may be stale, so it all goes once the subscription stands.
+                    generations.bump(CacheKey::Platform);
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         let text = msg.get_payload::<String>().unwrap_or_default();
