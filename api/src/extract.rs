@@ -271,12 +271,23 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) -> bool {
             *value = serde_json::Value::from(i);
             true
         }
-        serde_json::Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
-            integral_floats_as_integers(v) || changed
-        }),
-        serde_json::Value::Object(fields) => fields.values_mut().fold(false, |changed, v| {
-            integral_floats_as_integers(v) || changed
-        }),
+        // Every element is visited (no short circuit): all of them are converted.
+        serde_json::Value::Array(items) => {
+            items
+                .iter_mut()
+                .map(integral_floats_as_integers)
+                .filter(|c| *c)
+                .count()
+                > 0
+        }
+        serde_json::Value::Object(fields) => {
+            fields
+                .values_mut()
+                .map(integral_floats_as_integers)
+                .filter(|c| *c)
+                .count()
+                > 0
+        }
         _ => false,
     }
 }

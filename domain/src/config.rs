@@ -43,6 +43,9 @@ pub struct Config {
     pub redis_prefix: String,
     /// HMAC key for access tokens (at least 32 bytes); default: generated into the data directory.
     pub jwt_secret: Option<String>,
+    /// Bearer token `/metrics` requires; none: `/metrics` is open (bind the API to a private
+    /// address, or set this, before exposing it).
+    pub metrics_token: Option<String>,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, in seconds.
@@ -94,6 +97,7 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "centralita:".into(),
             jwt_secret: None,
+            metrics_token: None,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             login_max_failures_per_account_address: 5,

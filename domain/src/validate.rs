@@ -342,6 +342,17 @@ impl Errors {
     }
 }
 
+/// For `PATCH` bodies (JSON merge-patch semantics): absent → `None`, `null` → `Some(None)`
+/// (clear the field), a value → `Some(Some(v))`. Use with
+/// `#[serde(default, deserialize_with = "double_option")]`.
+pub(crate) fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(de).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -222,3 +222,49 @@ async fn junk(app: &TestApp, i: usize) {
     }
     get_plain(app, &format!("/no-such-page-{i}")).await;
 }
+
+#[tokio::test]
+async fn a_configured_metrics_token_is_required() {
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_token = Some("a-metrics-token-for-prometheus".into());
+    })
+    .await;
+    let url = format!("{}/metrics", app.base);
+    let none = app.client.get(&url).send().await.unwrap();
+    assert_problem(none, 401, "unauthenticated").await;
+    let wrong = app
+        .client
+        .get(&url)
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(wrong, 401, "unauthenticated").await;
+    // A user's valid access token is not the metrics token either.
+    let user = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(user, 401, "unauthenticated").await;
+    let right = app
+        .client
+        .get(&url)
+        .header("authorization", "bearer a-metrics-token-for-prometheus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("# TYPE http_requests_total counter")
+    );
+    // Without the setting it stays open, as before.
+    let open = TestApp::spawn().await;
+    assert_eq!(get_plain(&open, "/metrics").await.status(), 200);
+}

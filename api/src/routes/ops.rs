@@ -1,12 +1,14 @@
 //! Operations: liveness, readiness and metrics. Unauthenticated, like every load balancer
-//! and Prometheus expects.
+//! and Prometheus expects; `/metrics` takes a bearer token when `metrics_token` is set.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use centralita_domain::{Core, ErrorCode};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
+    extract::{bearer_token, missing_bearer},
     middleware::Metrics,
     problem::{ApiError, ApiResult, Problem},
 };
@@ -42,11 +44,29 @@ pub async fn readyz(core: web::Data<Core>) -> ApiResult<HttpResponse> {
     }))
 }
 
-/// Prometheus metrics: request counts and latency histograms by route and status.
-#[utoipa::path(operation_id = "metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
+/// Prometheus metrics: request counts and latency histograms by route and status. Open
+/// unless `metrics_token` is configured; then only that bearer token reads them.
+#[utoipa::path(operation_id = "metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String),
+    (status = 401, description = "`metrics_token` is configured and the request does not carry it", body = Problem, content_type = "application/problem+json"),
+))]
 #[get("/metrics")]
-pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn metrics(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    metrics: web::Data<Metrics>,
+) -> ApiResult<HttpResponse> {
+    if let Some(expected) = &core.config.metrics_token {
+        let given = bearer_token(&req).ok_or_else(missing_bearer)?;
+        // Digests compared, so the comparison's time says nothing about the token.
+        if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "That is not the metrics token",
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+        .body(metrics.render()))
 }

@@ -18,6 +18,7 @@ use crate::{
     pagination::PageRequest,
     scope::TenantScope,
     services::{audit, check_version, dial_numbers, versioned},
+    validate::double_option,
     validate::{DialNumber, Errors, display_text},
 };
 
@@ -81,15 +82,6 @@ pub struct UpdateConference {
     #[schema(value_type = Option<String>)]
     pub moderator_pin: Option<Option<String>>,
     pub max_members: Option<i32>,
-}
-
-/// Absent → `None`; `null` → `Some(None)`; a value → `Some(Some(v))` (merge-patch semantics).
-fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]

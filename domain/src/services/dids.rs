@@ -33,10 +33,10 @@ use crate::{
         destinations::{self, Destination},
         from_json_opt, from_stored,
         idempotency::IdempotencyKey,
-        trunks::{self, double_option},
-        versioned,
+        trunks, versioned,
     },
     validate::Errors,
+    validate::double_option,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

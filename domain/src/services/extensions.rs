@@ -35,6 +35,7 @@ use crate::{
     sip::{SipUsername, digests, generate_sip_password},
     switch::cache::CacheKey,
     tx::Tx,
+    validate::double_option,
     validate::{DialNumber, Errors, display_text},
 };
 
@@ -196,15 +197,6 @@ pub struct UpdateExtension {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub voicemail_box_id: Option<Option<Uuid>>,
-}
-
-/// Absent → `None`; `null` → `Some(None)`; a value → `Some(Some(v))` (merge-patch semantics).
-fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]

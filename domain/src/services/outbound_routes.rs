@@ -27,9 +27,8 @@ use crate::{
     kinds::ObjectKind,
     pagination::PageRequest,
     scope::TenantScope,
-    services::{
-        audit, check_version, destinations, dids, trunks, trunks::double_option, versioned,
-    },
+    services::{audit, check_version, destinations, dids, trunks, versioned},
+    validate::double_option,
     validate::{Errors, display_text},
 };
 

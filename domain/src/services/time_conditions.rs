@@ -76,29 +76,6 @@ impl TimeConditionView {
     }
 }
 
-/// For the router (`routing.rs`, being moved by the switch work), which reads a time
-/// condition through `From`: the unreadable row is logged by [`TimeConditionView::new`] and
-/// becomes a schedule with no rules whose branches hang up. The router should call
-/// `TimeConditionView::new(&m)?` instead, and this impl then goes.
-impl From<&time_condition::Model> for TimeConditionView {
-    fn from(m: &time_condition::Model) -> Self {
-        Self::new(m).unwrap_or_else(|_| Self {
-            id: m.id,
-            name: m.name.clone(),
-            schedule: Schedule {
-                time_zone: "UTC".into(),
-                rules: Vec::new(),
-                exceptions: Vec::new(),
-            },
-            matched_destination: Destination::Hangup,
-            unmatched_destination: Destination::Hangup,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-        })
-    }
-}
-
 crate::page_type!(TimeConditionPage, TimeConditionView);
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

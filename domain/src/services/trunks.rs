@@ -30,6 +30,7 @@ use crate::{
     scope::TenantScope,
     secretbox::SecretBox,
     services::{audit, check_version, from_stored, versioned},
+    validate::double_option,
     validate::{Errors, Hostname, display_text},
 };
 
@@ -154,15 +155,6 @@ pub struct UpdateTrunk {
     #[schema(value_type = Option<i32>)]
     pub max_channels: Option<Option<i32>>,
     pub enabled: Option<bool>,
-}
-
-/// Absent → `None`; `null` → `Some(None)`; a value → `Some(Some(v))` (merge-patch semantics).
-pub(crate) fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]

@@ -32,6 +32,7 @@ use crate::{
     services::{
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
+        from_json, from_json_opt,
         ivr_menus::{self, Greeting, IvrMenuView},
         outbound_routes,
         queues::QueueAgent,
@@ -165,7 +166,7 @@ impl<'a> Resolver<'a> {
             return Ok(hangup("unknown_extension"));
         };
         self.trace.push(format!("extension {}", ext.number));
-        let fwd: Forwarding = serde_json::from_value(ext.forwarding.clone()).unwrap_or_default();
+        let fwd: Forwarding = from_json(&ext.forwarding)?;
         if !ext.enabled {
             self.trace.push("disabled".into());
             return self
@@ -182,8 +183,7 @@ impl<'a> Resolver<'a> {
                 .fallback(fwd.busy, ext.voicemail_box_id, "busy", depth)
                 .await;
         }
-        let follow_me: Vec<FollowMeStep> =
-            serde_json::from_value(ext.follow_me.clone()).unwrap_or_default();
+        let follow_me: Vec<FollowMeStep> = from_json(&ext.follow_me)?;
         let mut legs = vec![self.extension_leg(&ext, 0, DEFAULT_RING_SECONDS)];
         for step in &follow_me {
             match &step.destination {
@@ -247,8 +247,7 @@ impl<'a> Resolver<'a> {
         };
         self.trace
             .push(format!("ring group {} ({})", g.number, g.strategy));
-        let members: Vec<RingGroupMember> =
-            serde_json::from_value(g.members.clone()).unwrap_or_default();
+        let members: Vec<RingGroupMember> = from_json(&g.members)?;
         let mut legs = Vec::new();
         for m in members {
             let delay = u32::try_from(m.delay_seconds).unwrap_or(0);
@@ -266,8 +265,7 @@ impl<'a> Resolver<'a> {
                 }),
             }
         }
-        let fallback: Destination =
-            serde_json::from_value(g.fallback.clone()).unwrap_or(Destination::Hangup);
+        let fallback: Destination = from_json(&g.fallback)?;
         let on_fail = self.destination(fallback, depth + 1).await?;
         if legs.is_empty() {
             self.trace.push("no member available".into());
@@ -277,7 +275,12 @@ impl<'a> Resolver<'a> {
             "sequential" => RingStrategy::Sequential,
             "random" => RingStrategy::Random,
             "round_robin" => RingStrategy::RoundRobin,
-            _ => RingStrategy::Simultaneous,
+            "simultaneous" => RingStrategy::Simultaneous,
+            other => {
+                return Err(DomainError::internal(format_args!(
+                    "ring_groups.strategy holds {other:?}"
+                )));
+            }
         };
         Ok(Plan::Ring {
             legs,
@@ -297,7 +300,7 @@ impl<'a> Resolver<'a> {
             return Ok(hangup("unknown_queue"));
         };
         self.trace.push(format!("queue {}", q.number));
-        let agents: Vec<QueueAgent> = serde_json::from_value(q.agents.clone()).unwrap_or_default();
+        let agents: Vec<QueueAgent> = from_json(&q.agents)?;
         let mut legs = Vec::new();
         for a in agents {
             if let Some(e) = self.available_extension(a.extension_id).await? {
@@ -310,8 +313,7 @@ impl<'a> Resolver<'a> {
             }
         }
         legs.sort_by_key(|l| l.tier);
-        let timeout: Destination =
-            serde_json::from_value(q.timeout_destination.clone()).unwrap_or(Destination::Hangup);
+        let timeout: Destination = from_json(&q.timeout_destination)?;
         let on_timeout = self.destination(timeout, depth + 1).await?;
         Ok(Plan::Queue {
             queue_id: q.id,
@@ -336,7 +338,7 @@ impl<'a> Resolver<'a> {
         else {
             return Ok(hangup("unknown_time_condition"));
         };
-        let view = time_conditions::TimeConditionView::from(&m);
+        let view = time_conditions::TimeConditionView::new(&m)?;
         let Ok(cond) = time_conditions::parse_schedule("schedule", &view.schedule) else {
             self.trace
                 .push(format!("time condition {}: unreadable schedule", view.name));
@@ -486,10 +488,7 @@ impl<'a> Resolver<'a> {
             return Ok(hangup("unknown_did"));
         };
         self.trace.push(format!("DID {}", d.number));
-        match d
-            .destination
-            .and_then(|v| serde_json::from_value::<Destination>(v).ok())
-        {
+        match from_json_opt::<Destination>(d.destination.as_ref())? {
             Some(dest) => self.destination(dest, 0).await,
             None => {
                 self.trace.push("the DID has no destination".into());
