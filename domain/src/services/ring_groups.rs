@@ -55,7 +55,7 @@ impl RingStrategy {
     }
 
     /// The stored strategy; an unknown one is a logged internal error.
-    fn parse(s: &str) -> DomainResult<Self> {
+    pub(crate) fn parse(s: &str) -> DomainResult<Self> {
         from_stored("ring_groups.strategy", s)
     }
 }

@@ -36,7 +36,7 @@ use crate::{
         ivr_menus::{self, Greeting, IvrMenuView},
         outbound_routes,
         queues::QueueAgent,
-        ring_groups::{MemberTarget, RingGroupMember},
+        ring_groups::{self, MemberTarget, RingGroupMember},
         time_conditions,
     },
 };
@@ -271,16 +271,13 @@ impl<'a> Resolver<'a> {
             self.trace.push("no member available".into());
             return Ok(on_fail);
         }
-        let strategy = match g.strategy.as_str() {
-            "sequential" => RingStrategy::Sequential,
-            "random" => RingStrategy::Random,
-            "round_robin" => RingStrategy::RoundRobin,
-            "simultaneous" => RingStrategy::Simultaneous,
-            other => {
-                return Err(DomainError::internal(format_args!(
-                    "ring_groups.strategy holds {other:?}"
-                )));
-            }
+        // The stored strategy is read the one way ring groups read it (an unknown one is a
+        // logged internal error), then mapped arm by arm onto the plan's.
+        let strategy = match ring_groups::RingStrategy::parse(&g.strategy)? {
+            ring_groups::RingStrategy::Simultaneous => RingStrategy::Simultaneous,
+            ring_groups::RingStrategy::Sequential => RingStrategy::Sequential,
+            ring_groups::RingStrategy::Random => RingStrategy::Random,
+            ring_groups::RingStrategy::RoundRobin => RingStrategy::RoundRobin,
         };
         Ok(Plan::Ring {
             legs,
