@@ -1,7 +1,8 @@
 //! `centralita-domain`: the business rules of Centralita, with no HTTP in sight.
 //!
 //! - [`authz`]: roles, principals and the one permission table;
-//! - [`scope`]: [`scope::TenantScope`], the only door to tenant-owned rows;
+//! - [`scope`]: [`scope::TenantScope`] (for principals) and [`scope::SystemScope`] (for the
+//!   switch surface), the only doors to tenant-owned rows;
 //! - [`services`]: the operations, one module per resource (the module doc of [`services`]
 //!   groups them), each validating before it writes and writing change + audit event (+ job)
 //!   in one transaction; the background jobs ([`services::jobs`]) live there too;

@@ -23,6 +23,18 @@ pub trait TenantOwned: EntityTrait {
     fn tenant_column() -> Self::Column;
 }
 
+impl TenantOwned for crate::entities::extension_credential::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::extension_credential::Column::TenantId
+    }
+}
+
+impl TenantOwned for crate::entities::dial_number::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::dial_number::Column::TenantId
+    }
+}
+
 impl TenantOwned for domain::Entity {
     fn tenant_column() -> Self::Column {
         domain::Column::TenantId
@@ -107,6 +119,77 @@ impl TenantOwned for crate::entities::did::Entity {
     }
 }
 
+/// Queries that always carry one tenant's filter: the one way into tenant-owned rows.
+pub trait TenantRows {
+    /// The tenant whose rows these are.
+    fn tenant_id(&self) -> TenantId;
+
+    /// `SELECT … FROM <table> WHERE tenant_id = <this tenant>`.
+    fn select<E: TenantOwned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.tenant_id().0))
+    }
+
+    /// One row of this tenant by primary key (none when it is another tenant's).
+    fn select_by_id<E>(&self, id: Uuid) -> Select<E>
+    where
+        E: TenantOwned,
+        E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = Uuid>,
+    {
+        E::find_by_id(id).filter(E::tenant_column().eq(self.tenant_id().0))
+    }
+}
+
+impl TenantRows for TenantScope {
+    fn tenant_id(&self) -> TenantId {
+        TenantId(self.tenant.id)
+    }
+}
+
+/// The switch surface's way into one active tenant's rows.
+///
+/// Switches act for no principal, so there is nothing to authorize; what this proves is
+/// that the tenant exists and that neither it nor any tenant above it is suspended (a
+/// suspended partner's customers do not register or call either). It is built only by
+/// [`SystemScope::active`], so switch code cannot reach a suspended tenant's rows by
+/// forgetting a check.
+#[derive(Debug, Clone)]
+pub struct SystemScope {
+    tenant: tenant::Model,
+}
+
+impl SystemScope {
+    /// The scope of `tenant`, or `None` when it or a tenant above it is suspended.
+    pub(crate) async fn active<C: ConnectionTrait>(
+        db: &C,
+        tenant: tenant::Model,
+    ) -> DomainResult<Option<Self>> {
+        Ok(crate::services::auth::chain_active(db, &tenant)
+            .await?
+            .then_some(Self { tenant }))
+    }
+
+    /// The scope of the tenant with this id, or `None` when it is gone or suspended.
+    pub(crate) async fn active_by_id<C: ConnectionTrait>(
+        db: &C,
+        id: TenantId,
+    ) -> DomainResult<Option<Self>> {
+        match tenant::Entity::find_by_id(id.0).one(db).await? {
+            Some(t) => Self::active(db, t).await,
+            None => Ok(None),
+        }
+    }
+
+    pub fn tenant(&self) -> &tenant::Model {
+        &self.tenant
+    }
+}
+
+impl TenantRows for SystemScope {
+    fn tenant_id(&self) -> TenantId {
+        TenantId(self.tenant.id)
+    }
+}
+
 /// Proof that `actor` may see `tenant`, and the only door to its rows.
 #[derive(Debug, Clone)]
 pub struct TenantScope {
@@ -176,9 +259,10 @@ impl TenantScope {
     }
 
     /// `SELECT … FROM <table> WHERE tenant_id = <this tenant>`: the only way services read
-    /// tenant-owned rows.
+    /// tenant-owned rows (the inherent twin of [`TenantRows::select`], so services need
+    /// not import the trait).
     pub fn select<E: TenantOwned>(&self) -> Select<E> {
-        E::find().filter(E::tenant_column().eq(self.tenant.id))
+        TenantRows::select(self)
     }
 
     /// One row of this tenant by primary key, or 404.
@@ -188,8 +272,7 @@ impl TenantScope {
         E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = Uuid>,
         C: ConnectionTrait,
     {
-        E::find_by_id(id)
-            .filter(E::tenant_column().eq(self.tenant.id))
+        self.select_by_id::<E>(id)
             .one(db)
             .await?
             .ok_or_else(|| DomainError::not_found(what))

@@ -267,3 +267,232 @@ async fn a_greeting_of_the_wrong_type_names_the_accepted_types() {
     assert!(!title.contains("application/json"), "{title}");
     assert!(problem["detail"].as_str().unwrap().contains("audio/wav"));
 }
+
+/// The bounds a schema property states (`minLength`, `maxLength`, `pattern`, `minimum`,
+/// `maximum`, `minItems`, `maxItems`), as one comparable value.
+fn bounds(prop: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in [
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+    ] {
+        if let Some(v) = prop.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// The first range a description states, as a word of its own: "2-15 digits, …" →
+/// (2, 15, "digits"); "Unique name, 1-200 characters." → (1, 200, "characters");
+/// "Addresses … (0-10)." → (0, 10, "").
+fn stated_range(desc: &str) -> Option<(u64, u64, String)> {
+    let starts = std::iter::once(0).chain(desc.match_indices([' ', '(']).map(|(i, _)| i + 1));
+    for start in starts {
+        let rest = &desc[start..];
+        let Some((lo, tail)) = rest.split_once('-') else {
+            continue;
+        };
+        let hi_len = tail.bytes().take_while(u8::is_ascii_digit).count();
+        let (Ok(lo), Ok(hi)) = (lo.parse::<u64>(), tail[..hi_len].parse::<u64>()) else {
+            continue;
+        };
+        let unit = tail[hi_len..]
+            .trim_start()
+            .split(|c: char| !c.is_alphabetic())
+            .next()
+            .unwrap_or_default();
+        return Some((lo, hi, unit.to_owned()));
+    }
+    None
+}
+
+/// A limit written in a description ("2-15 digits", "1-200 characters", "5-300 seconds",
+/// "(0-10)") is also a schema bound a generated client can check before sending; and an
+/// update accepts exactly what a create does, so each `UpdateX` property carries the bounds
+/// of the same property of `CreateX`.
+#[tokio::test]
+async fn limits_in_descriptions_are_schema_bounds_and_updates_share_them() {
+    let app = TestApp::spawn().await;
+    let spec = served(&app).await;
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let mut wrong = Vec::new();
+    for (name, schema) in schemas {
+        let Some(props) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, prop) in props {
+            let desc = prop["description"].as_str().unwrap_or_default();
+            let Some((lo, hi, unit)) = stated_range(desc) else {
+                continue;
+            };
+            let types = prop["type"].to_string();
+            let b = bounds(prop);
+            let ok = if unit == "digits" {
+                b["pattern"].as_str().is_some_and(|p| {
+                    p.ends_with(&format!(",{}}}$", hi - 1)) || p.ends_with(&format!(",{hi}}}$"))
+                })
+            } else if unit == "characters" {
+                b["minLength"] == lo && b["maxLength"] == hi
+            } else if types.contains("integer") {
+                b["minimum"] == lo && b["maximum"] == hi
+            } else if types.contains("array") {
+                b["maxItems"] == hi && (lo == 0 || b["minItems"] == lo)
+            } else {
+                true
+            };
+            if !ok {
+                wrong.push(format!("{name}.{field}: {desc:?} but the schema says {b}"));
+            }
+        }
+        if let Some(create) = name
+            .strip_prefix("Update")
+            .and_then(|rest| schemas.get(&format!("Create{rest}")))
+        {
+            for (field, prop) in props {
+                if let Some(twin) = create["properties"].get(field)
+                    && bounds(twin) != bounds(prop)
+                {
+                    wrong.push(format!(
+                        "{name}.{field} has {} but Create{}.{field} has {}",
+                        bounds(prop),
+                        &name[6..],
+                        bounds(twin)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A value the schema says is out of bounds, sent to the create operation of its schema,
+/// is refused with a field error naming the property; the value at the bound is not
+/// refused for that property. Generated from the document, so a bound added to a schema is
+/// checked against the server without anyone writing a test for it.
+#[tokio::test]
+async fn the_server_enforces_the_schema_bounds_of_create_bodies() {
+    let app = TestApp::spawn().await;
+    let (t, _) = app.tenant_with_admin("Bounds Co").await;
+    let spec = served(&app).await;
+    let schemas = &spec["components"]["schemas"];
+    let hangup = json!({"type": "hangup"});
+    // A body each create operation accepts the shape of; the property under test is then
+    // overwritten. Values that collide (numbers, names) make a 409, not a 422: a value at
+    // the bound is refused only by a 422 naming its property.
+    let bases: Vec<(&str, String, Value)> = vec![
+        ("CreateTenant", "/v1/tenants".into(), json!({"name": "B"})),
+        (
+            "CreateSwitchNode",
+            "/v1/switch-nodes".into(),
+            json!({"name": "n", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+        ),
+        (
+            "CreateTrunk",
+            format!("/v1/tenants/{t}/trunks"),
+            json!({"name": "t", "host": "sip.example.com"}),
+        ),
+        (
+            "CreateApiKey",
+            format!("/v1/tenants/{t}/api-keys"),
+            json!({"name": "k", "role": "tenant_user"}),
+        ),
+        (
+            "CreateConference",
+            format!("/v1/tenants/{t}/conferences"),
+            json!({"number": "8001", "name": "c"}),
+        ),
+        (
+            "CreateExtension",
+            format!("/v1/tenants/{t}/extensions"),
+            json!({"number": "2001", "display_name": "e"}),
+        ),
+        (
+            "CreateIvrMenu",
+            format!("/v1/tenants/{t}/ivr-menus"),
+            json!({"number": "5001", "name": "m",
+            "greeting": {"type": "text", "text": "Hi"}, "options": [{"digit": "1", "destination": hangup}]}),
+        ),
+        (
+            "CreateQueue",
+            format!("/v1/tenants/{t}/queues"),
+            json!({"number": "6001", "name": "q"}),
+        ),
+        (
+            "CreateTimeCondition",
+            format!("/v1/tenants/{t}/time-conditions"),
+            json!({"name": "tc",
+            "schedule": {"time_zone": "UTC", "rules": [{"weekdays": ["mon-fri"]}]},
+            "matched_destination": hangup, "unmatched_destination": hangup}),
+        ),
+        (
+            "CreateUser",
+            format!("/v1/tenants/{t}/users"),
+            json!({"email": "b@example.com",
+            "display_name": "u", "role": "tenant_user", "password": "correct horse battery"}),
+        ),
+        (
+            "CreateVoicemailBox",
+            format!("/v1/tenants/{t}/voicemail-boxes"),
+            json!({"mailbox": "7001", "pin": "4826"}),
+        ),
+    ];
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (schema, path, base) in &bases {
+        for (field, prop) in schemas[*schema]["properties"].as_object().unwrap() {
+            let b = bounds(prop);
+            // (value at the bound, value beyond it) for each bound the property has.
+            let mut probes: Vec<(Value, Value)> = Vec::new();
+            if let Some(max) = b["maxLength"].as_u64() {
+                let max = usize::try_from(max).unwrap();
+                probes.push((json!("x".repeat(max)), json!("x".repeat(max + 1))));
+            }
+            if b["minLength"].as_u64() == Some(1) {
+                probes.push((json!("x"), json!("")));
+            }
+            if let Some(p) = b["pattern"].as_str() {
+                let (at, beyond) = match p {
+                    "^[1-9][0-9]{1,14}$" => ("29999", "09999"),
+                    "^[0-9]{4,12}$" => ("482619", "48a6"),
+                    other => panic!("{schema}.{field}: no probe for the pattern {other}"),
+                };
+                probes.push((json!(at), json!(beyond)));
+            }
+            if let Some(min) = b["minimum"].as_i64() {
+                probes.push((json!(min), json!(min - 1)));
+            }
+            if let Some(max) = b["maximum"].as_i64() {
+                probes.push((json!(max), json!(max + 1)));
+            }
+            for (at, beyond) in probes {
+                for (value, refused) in [(beyond, true), (at, false)] {
+                    let mut body = base.clone();
+                    body[field.as_str()] = value.clone();
+                    let res = app.post(path, &app.admin, body).await;
+                    let status = res.status().as_u16();
+                    let v: Value = res.json().await.unwrap_or(Value::Null);
+                    let named = v["errors"]
+                        .as_array()
+                        .is_some_and(|es| es.iter().any(|e| e["field"] == field.as_str()));
+                    if refused && !(status == 422 && named) {
+                        wrong.push(format!("{schema}.{field} = {value}: {status} {v}"));
+                    }
+                    if !refused && status == 422 && named {
+                        wrong.push(format!(
+                            "{schema}.{field} = {value} (at the bound) refused: {v}"
+                        ));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(checked > 40, "only {checked} probes");
+}

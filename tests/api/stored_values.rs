@@ -293,3 +293,78 @@ async fn an_unknown_object_kind_in_the_number_space_is_an_error() {
         .await;
     assert_problem(res, 500, "internal").await;
 }
+
+#[tokio::test]
+async fn an_unreadable_switch_node_status_is_not_read_as_active() {
+    use centralita_domain::entities::switch_node;
+    let app = TestApp::spawn().await;
+    let res = app
+        .post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": "edge-odd", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+        )
+        .await;
+    let created = expect_json(res, 201).await;
+    let id = id_of(&created);
+    let token = created["token"].as_str().unwrap().to_owned();
+    let path = format!("/v1/switch-nodes/{id}");
+    let ask = |token: String| {
+        let app = &app;
+        async move {
+            app.req(
+                reqwest::Method::GET,
+                "/v1/switch/directory/nowhere.example.com/1000",
+                &token,
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    // A healthy node's token gets past authentication (the domain is unknown: 404, not
+    // 401). Each token is asked once: node lookups are cached per token.
+    let healthy = switch_node_token(&app).await;
+    assert_problem(ask(healthy).await, 404, "not_found").await;
+
+    corrupt::<switch_node::Entity, _>(
+        &app,
+        &id,
+        switch_node::Column::Status,
+        Expr::value("paused"),
+    )
+    .await;
+    assert_problem(app.get(&path, &app.admin).await, 500, "internal").await;
+    assert_problem(
+        app.get("/v1/switch-nodes", &app.admin).await,
+        500,
+        "internal",
+    )
+    .await;
+    // The token of a node whose status cannot be read is not honoured as an active node's.
+    assert_problem(ask(token.clone()).await, 500, "internal").await;
+
+    corrupt::<switch_node::Entity, _>(
+        &app,
+        &id,
+        switch_node::Column::Status,
+        Expr::value("active"),
+    )
+    .await;
+    corrupt::<switch_node::Entity, _>(
+        &app,
+        &id,
+        switch_node::Column::Addresses,
+        Expr::value(json!({"not": "a list"})),
+    )
+    .await;
+    assert_problem(app.get(&path, &app.admin).await, 500, "internal").await;
+    corrupt::<switch_node::Entity, _>(
+        &app,
+        &id,
+        switch_node::Column::Kind,
+        Expr::value("asterisk"),
+    )
+    .await;
+    assert_problem(app.get(&path, &app.admin).await, 500, "internal").await;
+}

@@ -71,6 +71,7 @@ crate::page_type!(ApiKeyPage, ApiKeyView);
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// At most the caller's own role.
     pub role: Role,

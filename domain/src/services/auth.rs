@@ -22,7 +22,7 @@ use crate::{
     error::{DomainError, DomainResult, ErrorCode},
     ids::TenantId,
     ratelimit::LoginThrottle,
-    services::{api_keys::KEY_PREFIX, users::UserView},
+    services::{api_keys::KEY_PREFIX, from_stored, tenants::TenantStatus, users::UserView},
     tokens::{Claims, digests_equal, random_token, sha256_hex},
     validate::{Email, Errors, NewPassword, display_text},
 };
@@ -90,9 +90,25 @@ pub(crate) async fn active_path<C: ConnectionTrait>(
     db: &C,
     own: &tenant::Model,
 ) -> DomainResult<String> {
-    let suspended = || DomainError::new(ErrorCode::TenantSuspended, "The tenant is suspended");
-    if own.status != "active" {
-        return Err(suspended());
+    if chain_active(db, own).await? {
+        Ok(own.path.clone())
+    } else {
+        Err(DomainError::new(
+            ErrorCode::TenantSuspended,
+            "The tenant is suspended",
+        ))
+    }
+}
+
+/// Whether the tenant and every tenant above it are active. A status that does not parse
+/// is a logged internal error, not "active".
+pub(crate) async fn chain_active<C: ConnectionTrait>(
+    db: &C,
+    own: &tenant::Model,
+) -> DomainResult<bool> {
+    let status: TenantStatus = from_stored("tenants.status", &own.status)?;
+    if status != TenantStatus::Active {
+        return Ok(false);
     }
     let ancestors: Vec<Uuid> = own
         .path
@@ -100,17 +116,15 @@ pub(crate) async fn active_path<C: ConnectionTrait>(
         .filter_map(|s| s.parse().ok())
         .filter(|id| *id != own.id)
         .collect();
-    if !ancestors.is_empty() {
-        let blocked = tenant::Entity::find()
-            .filter(tenant::Column::Id.is_in(ancestors))
-            .filter(tenant::Column::Status.ne("active"))
-            .count(db)
-            .await?;
-        if blocked > 0 {
-            return Err(suspended());
-        }
+    if ancestors.is_empty() {
+        return Ok(true);
     }
-    Ok(own.path.clone())
+    let blocked = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(ancestors))
+        .filter(tenant::Column::Status.ne(TenantStatus::Active.as_str()))
+        .count(db)
+        .await?;
+    Ok(blocked == 0)
 }
 
 /// A user with its tenant, in one round trip: this runs on every authenticated request.

@@ -59,13 +59,18 @@ crate::page_type!(ConferencePage, ConferenceView);
 #[serde(deny_unknown_fields)]
 pub struct CreateConference {
     /// 2-15 digits, in the tenant's shared number space (409 `number_taken` on collision).
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 4-12 digits; absent for an open room. Stored only as an argon2id hash.
+    #[schema(pattern = "^[0-9]{4,12}$")]
     pub pin: Option<String>,
     /// 4-12 digits, different from `pin`. Stored only as an argon2id hash.
+    #[schema(pattern = "^[0-9]{4,12}$")]
     pub moderator_pin: Option<String>,
     /// 2-500 (default 50).
+    #[schema(minimum = 2, maximum = 500)]
     pub max_members: Option<i32>,
 }
 
@@ -73,14 +78,17 @@ pub struct CreateConference {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConference {
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{4,12}$")]
     pub pin: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{4,12}$")]
     pub moderator_pin: Option<Option<String>>,
+    #[schema(minimum = 2, maximum = 500)]
     pub max_members: Option<i32>,
 }
 

@@ -74,6 +74,7 @@ impl Forwarding {
 pub struct FollowMeStep {
     pub destination: Destination,
     /// 5-300 seconds.
+    #[schema(minimum = 5, maximum = 300)]
     pub ring_seconds: u32,
 }
 
@@ -149,22 +150,28 @@ crate::page_type!(ExtensionPage, ExtensionView);
 #[serde(deny_unknown_fields)]
 pub struct CreateExtension {
     /// 2-15 digits, not starting with 0; unique in the tenant's dialable numbers.
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     pub user_id: Option<Uuid>,
     /// Default true.
     pub enabled: Option<bool>,
     /// Default: the number.
     pub sip_username: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub caller_id_name: Option<String>,
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub caller_id_number: Option<String>,
     /// A DID the tenant holds, E.164 (422 `not_a_tenant_did` otherwise); the DID cannot be
     /// released while an extension presents it.
     pub external_caller_id: Option<String>,
     pub dnd: Option<bool>,
     pub forwarding: Option<Forwarding>,
+    #[schema(max_items = 10)]
     pub follow_me: Option<Vec<FollowMeStep>>,
     /// 1-100 (default 4).
+    #[schema(minimum = 1, maximum = 100)]
     pub max_concurrent_calls: Option<i32>,
     pub record_calls: Option<bool>,
     pub voicemail_box_id: Option<Uuid>,
@@ -175,23 +182,26 @@ pub struct CreateExtension {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateExtension {
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub user_id: Option<Option<Uuid>>,
     pub enabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub caller_id_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{1,14}$")]
     pub caller_id_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub external_caller_id: Option<Option<String>>,
     pub dnd: Option<bool>,
     pub forwarding: Option<Forwarding>,
+    #[schema(max_items = 10)]
     pub follow_me: Option<Vec<FollowMeStep>>,
+    #[schema(minimum = 1, maximum = 100)]
     pub max_concurrent_calls: Option<i32>,
     pub record_calls: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]

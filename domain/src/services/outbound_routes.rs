@@ -26,7 +26,7 @@ use crate::{
     ids::TenantId,
     kinds::ObjectKind,
     pagination::PageRequest,
-    scope::TenantScope,
+    scope::{TenantRows, TenantScope},
     services::{audit, check_version, destinations, dids, trunks, versioned},
     validate::double_option,
     validate::{Errors, display_text},
@@ -88,16 +88,21 @@ crate::page_type!(OutboundRoutePage, OutboundRouteView);
 #[serde(deny_unknown_fields)]
 pub struct CreateOutboundRoute {
     /// 1-200 characters, unique in the tenant.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 0-1000000; default: after the last route.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub position: Option<i32>,
     /// 1-100 dial patterns, e.g. `["9|NXXNXXXXXX", "+1NXXNXXXXXX", "011."]`.
+    #[schema(min_items = 1, max_items = 100)]
     pub patterns: Vec<String>,
     /// 0-32 (default 0).
+    #[schema(minimum = 0, maximum = 32)]
     pub strip: Option<i32>,
     /// Digits, `*`, `#` and a leading `+` (default empty).
     pub prepend: Option<String>,
     /// 1-10 trunk ids in failover order: the tenant's own trunks or platform carrier trunks.
+    #[schema(min_items = 1, max_items = 10)]
     pub trunk_ids: Vec<Uuid>,
     /// A DID the tenant holds, E.164 (422 `not_a_tenant_did` otherwise); the DID cannot be
     /// released while a route presents it.
@@ -110,11 +115,16 @@ pub struct CreateOutboundRoute {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOutboundRoute {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub position: Option<i32>,
+    #[schema(min_items = 1, max_items = 100)]
     pub patterns: Option<Vec<String>>,
+    #[schema(minimum = 0, maximum = 32)]
     pub strip: Option<i32>,
     pub prepend: Option<String>,
+    #[schema(min_items = 1, max_items = 10)]
     pub trunk_ids: Option<Vec<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -585,19 +595,19 @@ async fn enabled_routes<C: ConnectionTrait>(
     scope: &TenantScope,
     db: &C,
 ) -> DomainResult<Vec<Candidate>> {
-    enabled_routes_of(scope.tenant().id, db).await
+    enabled_routes_of(scope, db).await
 }
 
 /// What a call to `number` takes: the route, the number sent, trunks in failover order,
 /// the caller ID override; and whether the answer depends on the caller (routes with
 /// caller-ID patterns). For the switch surface, which has a tenant but no actor.
 pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
-    tenant_id: Uuid,
+    rows: &impl TenantRows,
     db: &C,
     number: &str,
     caller: &str,
 ) -> DomainResult<(Option<RouteTestResult>, bool)> {
-    let routes = enabled_routes_of(tenant_id, db).await?;
+    let routes = enabled_routes_of(rows, db).await?;
     let caller_dependent = routes
         .iter()
         .any(|r| r.rule.patterns().iter().any(|p| p.has_caller_id()));
@@ -625,11 +635,11 @@ pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
 }
 
 async fn enabled_routes_of<C: ConnectionTrait>(
-    tenant_id: Uuid,
+    scope: &impl TenantRows,
     db: &C,
 ) -> DomainResult<Vec<Candidate>> {
-    let rows = outbound_route::Entity::find()
-        .filter(outbound_route::Column::TenantId.eq(tenant_id))
+    let rows = scope
+        .select::<outbound_route::Entity>()
         .filter(outbound_route::Column::Enabled.eq(true))
         .order_by_asc(outbound_route::Column::Position)
         .order_by_asc(outbound_route::Column::Id)

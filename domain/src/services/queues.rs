@@ -69,6 +69,7 @@ pub struct QueueAgent {
     pub extension_id: Uuid,
     /// 1-9 (default 1); lower tiers are offered calls first.
     #[serde(default = "default_tier")]
+    #[schema(minimum = 1, maximum = 9)]
     pub tier: i32,
 }
 
@@ -119,16 +120,21 @@ crate::page_type!(QueuePage, QueueView);
 #[serde(deny_unknown_fields)]
 pub struct CreateQueue {
     /// 2-15 digits, in the tenant's shared number space (409 `number_taken` on collision).
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Default `ring_all`.
     pub strategy: Option<QueueStrategy>,
     /// 0-200 agents, each extension once.
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub agents: Vec<QueueAgent>,
     /// 10-7200 (default 300).
+    #[schema(minimum = 10, maximum = 7200)]
     pub max_wait_seconds: Option<i32>,
     /// 0-600 (default 10): rest after a call before the next is offered.
+    #[schema(minimum = 0, maximum = 600)]
     pub wrap_up_seconds: Option<i32>,
     /// Music-on-hold class (default `default`).
     pub music_on_hold: Option<String>,
@@ -140,11 +146,16 @@ pub struct CreateQueue {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateQueue {
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub strategy: Option<QueueStrategy>,
+    #[schema(max_items = 200)]
     pub agents: Option<Vec<QueueAgent>>,
+    #[schema(minimum = 10, maximum = 7200)]
     pub max_wait_seconds: Option<i32>,
+    #[schema(minimum = 0, maximum = 600)]
     pub wrap_up_seconds: Option<i32>,
     pub music_on_hold: Option<String>,
     pub timeout_destination: Option<Destination>,

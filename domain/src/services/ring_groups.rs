@@ -30,17 +30,19 @@ use crate::{
 /// Most members of one group: more would be a queue.
 const MAX_MEMBERS: usize = 50;
 
-/// In which order the members ring.
+/// In which order a group's members (and a plan's legs) ring. Stored on ring groups and
+/// sent to switches in route plans: one type, so the two cannot drift apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RingStrategy {
-    /// All at once; the first to answer takes the call.
+    /// All at once (each after its delay); the first to answer takes the call.
     Simultaneous,
-    /// One after another in list order.
+    /// One after another in list order, each for its ring time.
     Sequential,
-    /// One after another in a random order.
+    /// One after another in a random order (the switch shuffles).
     Random,
-    /// One after another, starting after the member who answered last.
+    /// One after another, starting after the one that answered last (the switch keeps
+    /// the position).
     RoundRobin,
 }
 
@@ -91,9 +93,11 @@ pub struct RingGroupMember {
     pub target: MemberTarget,
     /// Seconds after the group starts ringing before this member rings (0-300, default 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 300)]
     pub delay_seconds: i32,
     /// Seconds this member rings (5-300, default 20).
     #[serde(default = "default_member_timeout")]
+    #[schema(minimum = 5, maximum = 300)]
     pub timeout_seconds: i32,
 }
 
@@ -140,13 +144,17 @@ crate::page_type!(RingGroupPage, RingGroupView);
 #[serde(deny_unknown_fields)]
 pub struct CreateRingGroup {
     /// 2-15 digits, in the tenant's shared number space (409 `number_taken` on collision).
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Default `simultaneous`.
     pub strategy: Option<RingStrategy>,
     /// 1-50 members, no duplicates.
+    #[schema(min_items = 1, max_items = 50)]
     pub members: Vec<RingGroupMember>,
     /// 5-600 (default 30).
+    #[schema(minimum = 5, maximum = 600)]
     pub ring_seconds: Option<i32>,
     /// Default `{"type": "hangup"}`.
     pub fallback: Option<Destination>,
@@ -156,10 +164,14 @@ pub struct CreateRingGroup {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRingGroup {
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub number: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub strategy: Option<RingStrategy>,
+    #[schema(min_items = 1, max_items = 50)]
     pub members: Option<Vec<RingGroupMember>>,
+    #[schema(minimum = 5, maximum = 600)]
     pub ring_seconds: Option<i32>,
     pub fallback: Option<Destination>,
 }

@@ -85,6 +85,7 @@ crate::page_type!(TenantPage, TenantView);
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     /// Display name, 1-200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// URL-safe unique name; derived from `name` when absent.
     pub slug: Option<String>,
@@ -99,6 +100,7 @@ pub struct CreateTenant {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub status: Option<TenantStatus>,
 }

@@ -81,6 +81,7 @@ crate::page_type!(TimeConditionPage, TimeConditionView);
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTimeCondition {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub schedule: Schedule,
     pub matched_destination: Destination,
@@ -91,6 +92,7 @@ pub struct CreateTimeCondition {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTimeCondition {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub schedule: Option<Schedule>,
     pub matched_destination: Option<Destination>,

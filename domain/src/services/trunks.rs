@@ -109,10 +109,12 @@ crate::page_type!(TrunkPage, TrunkView);
 #[serde(deny_unknown_fields)]
 pub struct CreateTrunk {
     /// 1-200 characters, unique among the owner's trunks.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Hostname (`sip.carrier.example`) or IP address.
     pub host: String,
     /// 1-65535 (default 5060).
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<i32>,
     /// Default `udp`.
     pub transport: Option<Transport>,
@@ -124,6 +126,7 @@ pub struct CreateTrunk {
     pub realm: Option<String>,
     pub from_domain: Option<String>,
     /// 1-100000; absent for no limit.
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_channels: Option<i32>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -134,8 +137,10 @@ pub struct CreateTrunk {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTrunk {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub host: Option<String>,
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<i32>,
     pub transport: Option<Transport>,
     #[serde(default, deserialize_with = "double_option")]
@@ -152,7 +157,7 @@ pub struct UpdateTrunk {
     #[schema(value_type = Option<String>)]
     pub from_domain: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 100000)]
     pub max_channels: Option<Option<i32>>,
     pub enabled: Option<bool>,
 }

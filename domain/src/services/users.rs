@@ -84,10 +84,12 @@ crate::page_type!(UserPage, UserView);
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     /// `partner_admin`, `tenant_admin` or `tenant_user`; at most the caller's own role.
     pub role: Role,
     /// 12-128 characters. Stored only as an argon2id hash.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// Also create the user's extension, in the same transaction (its `user_id` is set to
     /// the new user, its `voicemail_box_id` to the box below when both are given).
@@ -112,10 +114,12 @@ pub struct UserCreated {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     /// Sets a new password and signs the user out everywhere.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
 }
 

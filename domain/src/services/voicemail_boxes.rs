@@ -64,12 +64,15 @@ crate::page_type!(VoicemailBoxPage, VoicemailBoxView);
 #[serde(deny_unknown_fields)]
 pub struct CreateVoicemailBox {
     /// 2-15 digits; unique among the tenant's boxes (usually the extension's number).
+    #[schema(pattern = "^[1-9][0-9]{1,14}$")]
     pub mailbox: String,
     /// 4-12 digits; trivial PINs (0000, 1234, 1212, the mailbox number…) are refused.
     /// Stored only as an argon2id hash.
+    #[schema(pattern = "^[0-9]{4,12}$")]
     pub pin: String,
     /// Addresses new messages are sent to (0-10).
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub emails: Vec<String>,
     /// Attach the recording to the e-mail (default true).
     pub attach_audio: Option<bool>,
@@ -85,7 +88,9 @@ pub struct CreateVoicemailBox {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVoicemailBox {
+    #[schema(pattern = "^[0-9]{4,12}$")]
     pub pin: Option<String>,
+    #[schema(max_items = 10)]
     pub emails: Option<Vec<String>>,
     pub attach_audio: Option<bool>,
     pub delete_after_email: Option<bool>,

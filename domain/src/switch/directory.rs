@@ -9,8 +9,10 @@ use uuid::Uuid;
 
 use crate::{
     core::Core,
-    entities::{domain, extension, extension_credential, tenant, voicemail_box},
+    entities::{domain, extension, extension_credential, voicemail_box},
     error::{DomainError, DomainResult},
+    ids::TenantId,
+    scope::{SystemScope, TenantRows},
 };
 
 /// Caller ID an extension presents.
@@ -53,11 +55,14 @@ pub struct DirectoryEntry {
     pub record_calls: bool,
 }
 
-/// The tenant serving a SIP domain, when the domain exists and the tenant is active.
+/// The scope of the tenant serving a SIP domain, when the domain exists and the tenant
+/// (and every tenant above it) is active: a suspended tenant's phones do not register or
+/// call, nor those of a customer whose partner is suspended. All three cases are the same
+/// 404, so a switch learns nothing about domains it does not serve.
 pub(crate) async fn tenant_of_domain(
     core: &Core,
     name: &str,
-) -> DomainResult<(tenant::Model, domain::Model)> {
+) -> DomainResult<(SystemScope, domain::Model)> {
     let not_found = || DomainError::not_found("SIP domain");
     let name = crate::validate::Hostname::parse("domain", name).map_err(|_| not_found())?;
     let d = domain::Entity::find()
@@ -65,50 +70,32 @@ pub(crate) async fn tenant_of_domain(
         .one(&core.db)
         .await?
         .ok_or_else(not_found)?;
-    let t = tenant::Entity::find_by_id(d.tenant_id)
-        .one(&core.db)
+    let scope = SystemScope::active_by_id(&core.db, TenantId(d.tenant_id))
         .await?
         .ok_or_else(not_found)?;
-    // A suspended tenant's phones do not register or call, nor those of a customer whose
-    // partner (any tenant above it) is suspended.
-    if !is_active(&core.db, &t).await? {
-        return Err(not_found());
-    }
-    Ok((t, d))
-}
-
-/// Whether the tenant and every tenant above it are active.
-pub(crate) async fn is_active<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    t: &tenant::Model,
-) -> DomainResult<bool> {
-    match crate::services::auth::active_path(db, t).await {
-        Ok(_) => Ok(true),
-        Err(e) if e.code == crate::error::ErrorCode::TenantSuspended => Ok(false),
-        Err(e) => Err(e),
-    }
+    Ok((scope, d))
 }
 
 /// The directory entry of `user@domain`, or 404.
 pub async fn entry(core: &Core, domain_name: &str, user: &str) -> DomainResult<DirectoryEntry> {
-    let (t, d) = tenant_of_domain(core, domain_name).await?;
+    let (scope, d) = tenant_of_domain(core, domain_name).await?;
     let not_found = || DomainError::not_found("SIP user");
-    let ext = extension::Entity::find()
-        .filter(extension::Column::TenantId.eq(t.id))
+    let ext = scope
+        .select::<extension::Entity>()
         .filter(extension::Column::SipUsername.eq(user))
         .one(&core.db)
         .await?
         .ok_or_else(not_found)?;
-    let cred = extension_credential::Entity::find()
-        .filter(extension_credential::Column::TenantId.eq(t.id))
+    let cred = scope
+        .select::<extension_credential::Entity>()
         .filter(extension_credential::Column::ExtensionId.eq(ext.id))
         .filter(extension_credential::Column::DomainId.eq(d.id))
         .one(&core.db)
         .await?
         .ok_or_else(not_found)?;
     let voicemail = match ext.voicemail_box_id {
-        Some(id) => voicemail_box::Entity::find_by_id(id)
-            .filter(voicemail_box::Column::TenantId.eq(t.id))
+        Some(id) => scope
+            .select_by_id::<voicemail_box::Entity>(id)
             .one(&core.db)
             .await?
             .map(|b| DirectoryVoicemail {
@@ -120,7 +107,7 @@ pub async fn entry(core: &Core, domain_name: &str, user: &str) -> DomainResult<D
         None => None,
     };
     Ok(DirectoryEntry {
-        tenant_id: t.id,
+        tenant_id: scope.tenant_id().0,
         domain: d.name,
         user: ext.sip_username.clone(),
         extension_id: ext.id,

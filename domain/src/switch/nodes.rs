@@ -21,7 +21,7 @@ use crate::{
     entities::switch_node,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
-    services::{audit, check_version, versioned},
+    services::{audit, check_version, from_json, from_stored, versioned},
     switch::cache::CacheKey,
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
@@ -33,6 +33,14 @@ pub const NODE_TOKEN_PREFIX: &str = "sn_";
 #[serde(rename_all = "snake_case")]
 pub enum SwitchKind {
     Kamailio,
+}
+
+impl SwitchKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Kamailio => "kamailio",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -67,24 +75,22 @@ pub struct SwitchNodeView {
     pub version: i64,
 }
 
-impl From<&switch_node::Model> for SwitchNodeView {
-    fn from(m: &switch_node::Model) -> Self {
-        Self {
+impl SwitchNodeView {
+    /// The view of a stored row. A kind, status or address list that does not parse is a
+    /// logged internal error: a node whose status cannot be read is not shown as active.
+    pub fn new(m: &switch_node::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             name: m.name.clone(),
-            kind: SwitchKind::Kamailio,
-            addresses: serde_json::from_value(m.addresses.clone()).unwrap_or_default(),
-            status: if m.status == "disabled" {
-                NodeStatus::Disabled
-            } else {
-                NodeStatus::Active
-            },
+            kind: from_stored("switch_nodes.kind", &m.kind)?,
+            addresses: from_json(&m.addresses)?,
+            status: from_stored("switch_nodes.status", &m.status)?,
             token_prefix: m.token_prefix.clone(),
             last_seen_at: m.last_seen_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 
@@ -103,9 +109,11 @@ crate::page_type!(SwitchNodePage, SwitchNodeView);
 #[serde(deny_unknown_fields)]
 pub struct CreateSwitchNode {
     /// Unique name, 1-200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: SwitchKind,
     /// IP addresses or host names of the node (1-16).
+    #[schema(min_items = 1, max_items = 16)]
     pub addresses: Vec<String>,
 }
 
@@ -113,7 +121,9 @@ pub struct CreateSwitchNode {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSwitchNode {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(min_items = 1, max_items = 16)]
     pub addresses: Option<Vec<String>>,
     pub status: Option<NodeStatus>,
 }
@@ -183,7 +193,10 @@ pub async fn list(
         )
         .await?;
     Ok(SwitchNodePage {
-        items: rows.iter().map(SwitchNodeView::from).collect(),
+        items: rows
+            .iter()
+            .map(SwitchNodeView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -214,7 +227,7 @@ pub async fn create(
     let model = switch_node::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
-        kind: Set("kamailio".into()),
+        kind: Set(SwitchKind::Kamailio.as_str().into()),
         addresses: Set(serde_json::json!(addresses)),
         status: Set(NodeStatus::Active.as_str().into()),
         token_prefix: Set(prefix),
@@ -226,7 +239,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let view = SwitchNodeView::from(&model);
+    let view = SwitchNodeView::new(&model)?;
     audit::record_change(
         &txn,
         &audit::Platform(actor),
@@ -250,7 +263,7 @@ async fn find(core: &Core, id: Uuid) -> DomainResult<switch_node::Model> {
 
 pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<SwitchNodeView> {
     require(actor, PlatformPermission::ReadSwitchNodes)?;
-    Ok(SwitchNodeView::from(&find(core, id).await?))
+    SwitchNodeView::new(&find(core, id).await?)
 }
 
 pub async fn update(
@@ -277,7 +290,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| DomainError::not_found("switch node"))?;
     check_version(current.version, if_match)?;
-    let before = SwitchNodeView::from(&current);
+    let before = SwitchNodeView::new(&current)?;
     if let Some(n) = &name
         && *n != current.name
         && switch_node::Entity::find()
@@ -303,7 +316,7 @@ pub async fn update(
     else {
         return Ok(before);
     };
-    let view = SwitchNodeView::from(&updated);
+    let view = SwitchNodeView::new(&updated)?;
     audit::record_change(
         &txn,
         &audit::Platform(actor),
@@ -345,10 +358,10 @@ pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<
     )
     .await?;
     txn.commit().await?;
-    let node = SwitchNodeView::from(&switch_node::Model {
+    let node = SwitchNodeView::new(&switch_node::Model {
         token_prefix: prefix,
         ..current
-    });
+    })?;
     Ok(SwitchNodeCreated { node, token })
 }
 
@@ -372,7 +385,7 @@ pub async fn delete(
         "switch_node.delete",
         "switch_node",
         id,
-        Some(&SwitchNodeView::from(&current)),
+        Some(&SwitchNodeView::new(&current)?),
         None,
     )
     .await?;
@@ -414,8 +427,12 @@ async fn authenticate_uncached(
         .one(&core.db)
         .await?
         .ok_or_else(invalid)?;
-    if !digests_equal(&node.token_hash, digest) || node.status != "active" {
+    if !digests_equal(&node.token_hash, digest) {
         return Err(invalid());
+    }
+    match from_stored::<NodeStatus>("switch_nodes.status", &node.status)? {
+        NodeStatus::Active => {}
+        NodeStatus::Disabled => return Err(invalid()),
     }
     let now = Utc::now();
     if node

@@ -57,20 +57,8 @@ pub enum Leg {
     },
 }
 
-/// How legs ring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RingStrategy {
-    /// All at once (each after its delay).
-    Simultaneous,
-    /// One after another in the given order, each for its ring time.
-    Sequential,
-    /// One after another in a random order (the switch shuffles).
-    Random,
-    /// One after another, starting after the leg that answered last (the switch keeps
-    /// the position).
-    RoundRobin,
-}
+/// How legs ring: the one strategy type, shared with the ring groups that store it.
+pub use crate::services::ring_groups::RingStrategy;
 
 /// What the switch should do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -23,12 +23,12 @@ use super::{
 use crate::{
     core::Core,
     entities::{
-        conference, dial_number, did, extension, ivr_menu, queue, ring_group, tenant,
-        time_condition, trunk, voicemail_box,
+        conference, dial_number, did, extension, ivr_menu, queue, ring_group, time_condition,
+        trunk, voicemail_box,
     },
     error::{DomainError, DomainResult},
-    ids::TenantId,
     numbering::E164,
+    scope::{SystemScope, TenantRows},
     services::{
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
@@ -36,7 +36,7 @@ use crate::{
         ivr_menus::{self, Greeting, IvrMenuView},
         outbound_routes,
         queues::QueueAgent,
-        ring_groups::{self, MemberTarget, RingGroupMember},
+        ring_groups::{MemberTarget, RingGroupMember},
         time_conditions,
     },
 };
@@ -63,7 +63,8 @@ type BoxFut<'a> = Pin<Box<dyn Future<Output = DomainResult<Plan>> + Send + 'a>>;
 
 struct Resolver<'a> {
     core: &'a Core,
-    tenant: &'a tenant::Model,
+    /// The tenant the call is for: every row is read through it.
+    scope: &'a SystemScope,
     domain: &'a str,
     trace: Vec<String>,
     steps: usize,
@@ -116,8 +117,9 @@ impl<'a> Resolver<'a> {
     }
 
     async fn voicemail(&mut self, id: Uuid) -> DomainResult<Plan> {
-        let b = voicemail_box::Entity::find_by_id(id)
-            .filter(voicemail_box::Column::TenantId.eq(self.tenant.id))
+        let b = self
+            .scope
+            .select_by_id::<voicemail_box::Entity>(id)
             .one(&self.core.db)
             .await?;
         match b {
@@ -157,8 +159,9 @@ impl<'a> Resolver<'a> {
     }
 
     async fn extension(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
-        let Some(ext) = extension::Entity::find_by_id(id)
-            .filter(extension::Column::TenantId.eq(self.tenant.id))
+        let Some(ext) = self
+            .scope
+            .select_by_id::<extension::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -230,16 +233,18 @@ impl<'a> Resolver<'a> {
     /// An enabled extension of the tenant, or `None` (missing, disabled, DND: skipped in
     /// groups and queues).
     async fn available_extension(&self, id: Uuid) -> DomainResult<Option<extension::Model>> {
-        Ok(extension::Entity::find_by_id(id)
-            .filter(extension::Column::TenantId.eq(self.tenant.id))
+        Ok(self
+            .scope
+            .select_by_id::<extension::Entity>(id)
             .one(&self.core.db)
             .await?
             .filter(|e| e.enabled && !e.dnd))
     }
 
     async fn ring_group(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
-        let Some(g) = ring_group::Entity::find_by_id(id)
-            .filter(ring_group::Column::TenantId.eq(self.tenant.id))
+        let Some(g) = self
+            .scope
+            .select_by_id::<ring_group::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -271,14 +276,8 @@ impl<'a> Resolver<'a> {
             self.trace.push("no member available".into());
             return Ok(on_fail);
         }
-        // The stored strategy is read the one way ring groups read it (an unknown one is a
-        // logged internal error), then mapped arm by arm onto the plan's.
-        let strategy = match ring_groups::RingStrategy::parse(&g.strategy)? {
-            ring_groups::RingStrategy::Simultaneous => RingStrategy::Simultaneous,
-            ring_groups::RingStrategy::Sequential => RingStrategy::Sequential,
-            ring_groups::RingStrategy::Random => RingStrategy::Random,
-            ring_groups::RingStrategy::RoundRobin => RingStrategy::RoundRobin,
-        };
+        // An unknown stored strategy is a logged internal error, not a default.
+        let strategy = RingStrategy::parse(&g.strategy)?;
         Ok(Plan::Ring {
             legs,
             strategy,
@@ -289,8 +288,9 @@ impl<'a> Resolver<'a> {
     }
 
     async fn queue(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
-        let Some(q) = queue::Entity::find_by_id(id)
-            .filter(queue::Column::TenantId.eq(self.tenant.id))
+        let Some(q) = self
+            .scope
+            .select_by_id::<queue::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -328,8 +328,9 @@ impl<'a> Resolver<'a> {
     /// so it is not cached.
     async fn time_condition(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
         self.cacheable = false;
-        let Some(m) = time_condition::Entity::find_by_id(id)
-            .filter(time_condition::Column::TenantId.eq(self.tenant.id))
+        let Some(m) = self
+            .scope
+            .select_by_id::<time_condition::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -361,8 +362,9 @@ impl<'a> Resolver<'a> {
     /// there; one that only a silent caller would reach, and that leads back here, would
     /// replay forever and ends in `hangup` (`loop`).
     async fn ivr_menu(&mut self, id: Uuid, depth: usize) -> DomainResult<Plan> {
-        let Some(m) = ivr_menu::Entity::find_by_id(id)
-            .filter(ivr_menu::Column::TenantId.eq(self.tenant.id))
+        let Some(m) = self
+            .scope
+            .select_by_id::<ivr_menu::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -370,7 +372,7 @@ impl<'a> Resolver<'a> {
         };
         if let Some(current) = self.inside_ivr {
             if self.no_input
-                && ivr_menus::timeout_returns(&self.core.db, self.tenant.id, id, current).await?
+                && ivr_menus::timeout_returns(&self.core.db, self.scope, id, current).await?
             {
                 self.trace.push(format!(
                     "IVR menu {}: with no key pressed the call would come back forever",
@@ -438,8 +440,9 @@ impl<'a> Resolver<'a> {
     }
 
     async fn conference(&mut self, id: Uuid) -> DomainResult<Plan> {
-        let Some(c) = conference::Entity::find_by_id(id)
-            .filter(conference::Column::TenantId.eq(self.tenant.id))
+        let Some(c) = self
+            .scope
+            .select_by_id::<conference::Entity>(id)
             .one(&self.core.db)
             .await?
         else {
@@ -472,9 +475,10 @@ impl<'a> Resolver<'a> {
                 .push(format!("inbound {dialled}: not an E.164 number"));
             return Ok(hangup("unknown_did"));
         };
-        let held = did::Entity::find()
+        let held = self
+            .scope
+            .select::<did::Entity>()
             .filter(did::Column::Number.eq(number.as_str()))
-            .filter(did::Column::TenantId.eq(self.tenant.id))
             .one(&self.core.db)
             .await?;
         let Some(d) = held else {
@@ -496,13 +500,9 @@ impl<'a> Resolver<'a> {
 
     /// The outbound route a number takes; `hangup` (`no_route`) when none matches.
     async fn outbound(&mut self, number: String) -> DomainResult<Plan> {
-        let (choice, caller_dependent) = outbound_routes::choose_for_switch(
-            self.tenant.id,
-            &self.core.db,
-            &number,
-            &self.caller,
-        )
-        .await?;
+        let (choice, caller_dependent) =
+            outbound_routes::choose_for_switch(self.scope, &self.core.db, &number, &self.caller)
+                .await?;
         if caller_dependent {
             self.cacheable = false;
         }
@@ -525,7 +525,11 @@ impl<'a> Resolver<'a> {
             if let Some(t) = trunk::Entity::find_by_id(id)
                 .one(&self.core.db)
                 .await?
-                .filter(|t| t.enabled && t.tenant_id.is_none_or(|owner| owner == self.tenant.id))
+                .filter(|t| {
+                    t.enabled
+                        && t.tenant_id
+                            .is_none_or(|owner| owner == self.scope.tenant_id().0)
+                })
             {
                 trunks.push(TrunkLeg {
                     trunk_id: t.id,
@@ -551,8 +555,9 @@ impl<'a> Resolver<'a> {
 
     /// What a number dialled inside the tenant reaches, if anything.
     async fn internal_number(&mut self, number: &str) -> DomainResult<Option<Destination>> {
-        let owner = dial_number::Entity::find()
-            .filter(dial_number::Column::TenantId.eq(self.tenant.id))
+        let owner = self
+            .scope
+            .select::<dial_number::Entity>()
             .filter(dial_number::Column::Number.eq(number))
             .one(&self.core.db)
             .await?;
@@ -587,11 +592,9 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
     {
         return Ok(hit);
     }
-    let (tenant, domain) = tenant_of_domain(core, &req.domain).await?;
-    let stamp = core
-        .switch_cache
-        .stamp(CacheKey::Tenant(TenantId(tenant.id)));
-    let (plan, cacheable) = resolve(core, &tenant, &domain.name, req).await?;
+    let (scope, domain) = tenant_of_domain(core, &req.domain).await?;
+    let stamp = core.switch_cache.stamp(CacheKey::Tenant(scope.tenant_id()));
+    let (plan, cacheable) = resolve(core, &scope, &domain.name, req).await?;
     let answer = Bytes::from(serde_json::to_vec(&plan).map_err(DomainError::internal)?);
     if cacheable {
         core.switch_cache.put_route(key, stamp, answer.clone());
@@ -603,13 +606,13 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
 /// on the time of day or on the caller).
 async fn resolve(
     core: &Core,
-    tenant: &tenant::Model,
+    scope: &SystemScope,
     domain: &str,
     req: RouteRequest,
 ) -> DomainResult<(RoutePlan, bool)> {
     let mut r = Resolver {
         core,
-        tenant,
+        scope,
         domain,
         trace: Vec::new(),
         steps: 0,
@@ -656,7 +659,7 @@ async fn resolve(
     let cacheable = r.cacheable;
     Ok((
         RoutePlan {
-            tenant_id: tenant.id,
+            tenant_id: scope.tenant_id().0,
             plan,
             trace: r.trace,
         },
