@@ -19,7 +19,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use bytes::Bytes;
@@ -31,7 +31,7 @@ use crate::{entities::switch_node, ids::TenantId};
 pub const TTL: Duration = Duration::from_secs(300);
 
 /// Most answers kept per process (per kind of answer).
-pub const CAPACITY: u64 = 200_000;
+pub const CAPACITY: usize = 200_000;
 
 /// Longest a commit waits to publish its change on Redis before logging and going on.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -107,21 +107,39 @@ pub struct Stamp {
 }
 
 /// Answers of one kind, by request key.
-struct Answers<V: Clone + Send + Sync + 'static>(moka::sync::Cache<String, (Stamp, V)>);
+///
+/// A `quick_cache` (CLOCK-Pro eviction, no background work, a lookup is a hash and a probe)
+/// rather than `moka`: on a cache hit the lookup is most of the route's own work, and
+/// moka's per-read bookkeeping measured as several times the rest of it. The time-to-live
+/// is checked on read.
+struct Answers<V: Clone + Send + Sync + 'static>(quick_cache::sync::Cache<String, Entry<V>>);
+
+#[derive(Clone)]
+struct Entry<V> {
+    stamp: Stamp,
+    at: Instant,
+    value: V,
+}
 
 impl<V: Clone + Send + Sync + 'static> Answers<V> {
     fn new() -> Self {
-        Self(
-            moka::sync::Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TTL)
-                .build(),
-        )
+        Self(quick_cache::sync::Cache::new(CAPACITY))
     }
 
     fn get(&self, generations: &Generations, key: &str) -> Option<V> {
-        let (stamp, value) = self.0.get(key)?;
-        generations.current(&stamp).then_some(value)
+        let e = self.0.get(key)?;
+        (generations.current(&e.stamp) && e.at.elapsed() < TTL).then_some(e.value)
+    }
+
+    fn insert(&self, key: String, stamp: Stamp, value: V) {
+        self.0.insert(
+            key,
+            Entry {
+                stamp,
+                at: Instant::now(),
+                value,
+            },
+        );
     }
 }
 
@@ -190,7 +208,7 @@ impl SwitchCache {
     }
 
     pub fn put_route(&self, key: String, stamp: Stamp, answer: Bytes) {
-        self.routes.0.insert(key, (stamp, answer));
+        self.routes.insert(key, stamp, answer);
     }
 
     /// The node authenticated by a token digest, unless the registry changed since.
@@ -199,7 +217,7 @@ impl SwitchCache {
     }
 
     pub fn put_node(&self, digest: String, stamp: Stamp, node: Arc<switch_node::Model>) {
-        self.nodes.0.insert(digest, (stamp, node));
+        self.nodes.insert(digest, stamp, node);
     }
 
     /// Committed changes: stale here at once, and in the other processes when Redis carries
