@@ -92,7 +92,7 @@ impl Application {
         let stop = CancellationToken::new();
         let worker = self
             .worker
-            .then(|| tokio::spawn(centralita_worker::run(self.core.clone(), stop.clone())));
+            .then(|| tokio::spawn(centralita_worker::run(self.core.clone(), stop.clone(), 1)));
         let result = self.server.await;
         stop.cancel();
         if let Some(w) = worker {
@@ -102,12 +102,13 @@ impl Application {
     }
 }
 
-/// Runs the worker alone until SIGTERM/SIGINT.
-pub async fn run_worker(config: Config) -> anyhow::Result<()> {
+/// Runs the worker alone, `concurrency` jobs at a time, until SIGTERM/SIGINT; running jobs
+/// then get `centralita_worker::SHUTDOWN_GRACE` to finish before they are given back.
+pub async fn run_worker(config: Config, concurrency: usize) -> anyhow::Result<()> {
     let db = dcore::connect(&config, None).await?;
     let core = Core::build(config, db).await?;
     let stop = CancellationToken::new();
-    let handle = tokio::spawn(centralita_worker::run(core, stop.clone()));
+    let handle = tokio::spawn(centralita_worker::run(core, stop.clone(), concurrency));
     shutdown_signal().await;
     stop.cancel();
     handle.await?;

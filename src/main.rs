@@ -35,7 +35,11 @@ enum Command {
     /// The HTTP API only.
     Api,
     /// The job worker only.
-    Worker,
+    Worker {
+        /// Jobs run at once by this process (each loop holds its own leases).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -104,7 +108,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(port = app.port(), "listening");
             app.run_until_stopped().await
         }
-        Command::Worker => centralita::run_worker(config).await,
+        Command::Worker { concurrency } => {
+            centralita::run_worker(config, usize::from(concurrency)).await
+        }
         Command::Migrate => {
             let db = dcore::connect(&config, None).await?;
             centralita::migrate(&db).await?;

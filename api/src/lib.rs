@@ -83,6 +83,7 @@ impl Modify for BearerAuth {
         (name = "call-flow", description = "Call-flow objects: ring groups, conferences, queues, time conditions, IVR menus"),
         (name = "audit", description = "The audit log"),
         (name = "switch", description = "Switch nodes and what they ask at call time"),
+        (name = "jobs", description = "Background jobs: status, progress, retry and cancel"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "trunks", description = "SIP trunks: platform carrier trunks and tenants' own"),
         (name = "outbound-routes", description = "Outbound routes: dial patterns, rewriting and trunk failover"),

@@ -12,7 +12,8 @@ use actix_web::{
     web,
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 use tracing::Instrument;
 use uuid::Uuid;
@@ -26,6 +27,8 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    jobs: IntGaugeVec,
+    oldest_due: Gauge,
 }
 
 impl Metrics {
@@ -43,13 +46,40 @@ impl Metrics {
             ),
             &["method", "route", "status"],
         )?;
+        let jobs = IntGaugeVec::new(
+            Opts::new(
+                "jobs",
+                "Jobs in the outbox by kind and status, read at scrape time",
+            ),
+            &["kind", "status"],
+        )?;
+        let oldest_due = Gauge::new(
+            "jobs_oldest_due_age_seconds",
+            "How long the oldest due job (queued or failed, not yet claimed) has waited",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(jobs.clone()))?;
+        registry.register(Box::new(oldest_due.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            jobs,
+            oldest_due,
         })
+    }
+
+    /// Sets the job gauges from a fresh read of the outbox; kinds and statuses that have no
+    /// job any more disappear.
+    pub fn set_jobs(&self, stats: &centralita_domain::services::job_admin::QueueStats) {
+        self.jobs.reset();
+        for (kind, status, n) in &stats.counts {
+            self.jobs
+                .with_label_values(&[kind.as_str(), status.as_str()])
+                .set(*n);
+        }
+        self.oldest_due.set(stats.oldest_due_age_seconds);
     }
 
     /// The Prometheus text exposition of every metric.

@@ -178,6 +178,8 @@ pub enum Permission {
     /// PBX configuration: extensions, voicemail boxes, call-flow objects, DIDs, routes.
     PbxRead,
     PbxWrite,
+    /// The tenant's background jobs (read-only: operators retry and cancel).
+    JobRead,
 }
 
 /// The answer of the permission table.
@@ -223,7 +225,7 @@ impl Permission {
             Permission::DomainRead => (Domains, Read),
             Permission::DomainWrite => (Domains, Change),
             Permission::UserRead | Permission::ApiKeyRead => (Contents, Read),
-            Permission::AuditRead | Permission::PbxRead => (Contents, Read),
+            Permission::AuditRead | Permission::PbxRead | Permission::JobRead => (Contents, Read),
             Permission::UserWrite | Permission::ApiKeyWrite | Permission::PbxWrite => {
                 (Contents, Change)
             }
@@ -298,6 +300,10 @@ pub enum PlatformPermission {
     ManageSwitchNodes,
     /// Read the switch-node registry.
     ReadSwitchNodes,
+    /// Read every job of the platform.
+    ReadJobs,
+    /// Retry and cancel jobs.
+    ManageJobs,
 }
 
 /// What a platform permission is about.
@@ -309,12 +315,13 @@ enum PlatformObject {
     /// The inventory numbers held by the tenants a principal sees.
     HeldDids,
     SwitchNodes,
+    Jobs,
 }
 
 impl PlatformPermission {
     const fn parts(self) -> (PlatformObject, Access) {
         use Access::{Change, Read};
-        use PlatformObject::{Audit, Carriers, HeldDids, RootTenants, SwitchNodes};
+        use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RootTenants, SwitchNodes};
         match self {
             Self::CreateRootTenant => (RootTenants, Change),
             Self::ReadPlatformAudit => (Audit, Read),
@@ -323,6 +330,8 @@ impl PlatformPermission {
             Self::ReadHeldDids => (HeldDids, Read),
             Self::ManageSwitchNodes => (SwitchNodes, Change),
             Self::ReadSwitchNodes => (SwitchNodes, Read),
+            Self::ReadJobs => (Jobs, Read),
+            Self::ManageJobs => (Jobs, Change),
         }
     }
 }
@@ -330,7 +339,7 @@ impl PlatformPermission {
 /// The platform-level table, as explicit as [`grant`].
 pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
     use Access::{Change, Read};
-    use PlatformObject::{Audit, Carriers, HeldDids, RootTenants, SwitchNodes};
+    use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RootTenants, SwitchNodes};
     let (object, access) = perm.parts();
     match (role, access) {
         (Role::PlatformAdmin, Read | Change) => Grant::Allow,
@@ -340,7 +349,7 @@ pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
         // A partner reads the inventory numbers its subtree holds, nothing else of the platform.
         (Role::PartnerAdmin, Read) => match object {
             HeldDids => Grant::Allow,
-            RootTenants | Audit | Carriers | SwitchNodes => Grant::Deny,
+            RootTenants | Audit | Carriers | SwitchNodes | Jobs => Grant::Deny,
         },
         (Role::PartnerAdmin, Change) => Grant::Deny,
         (Role::TenantAdmin | Role::TenantUser, Read | Change) => Grant::Deny,
@@ -365,7 +374,7 @@ mod tests {
     /// The whole tenant permission table, written out. A: allow, R: allow with a stated
     /// reason, D: deny. A permission missing here fails `every_permission_is_decided`.
     #[rustfmt::skip]
-    const TABLE: [(Permission, [Grant; 6]); 13] = [
+    const TABLE: [(Permission, [Grant; 6]); 14] = [
         //                          platform  support  partner  partner     tenant  tenant
         //                          admin              own      descendant  admin   user
         (Permission::TenantRead,    [A,       A,       A,       A,          A,      A]),
@@ -381,11 +390,12 @@ mod tests {
         (Permission::AuditRead,     [A,       A,       A,       A,          A,      D]),
         (Permission::PbxRead,       [A,       A,       A,       A,          A,      D]),
         (Permission::PbxWrite,      [A,       R,       A,       A,          A,      D]),
+        (Permission::JobRead,       [A,       A,       A,       A,          A,      D]),
     ];
 
     /// The platform-level table, written out; columns in `Role::VARIANTS` order.
     #[rustfmt::skip]
-    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 7] = [
+    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 9] = [
         //                                       platform  support  partner  tenant  tenant
         //                                       admin              admin    admin   user
         (PlatformPermission::CreateRootTenant,   [A,       D,       D,       D,      D]),
@@ -395,6 +405,8 @@ mod tests {
         (PlatformPermission::ReadHeldDids,       [A,       A,       A,       D,      D]),
         (PlatformPermission::ManageSwitchNodes,  [A,       D,       D,       D,      D]),
         (PlatformPermission::ReadSwitchNodes,    [A,       A,       D,       D,      D]),
+        (PlatformPermission::ReadJobs,           [A,       A,       D,       D,      D]),
+        (PlatformPermission::ManageJobs,         [A,       D,       D,       D,      D]),
     ];
 
     #[test]

@@ -35,6 +35,13 @@ impl TenantOwned for crate::entities::dial_number::Entity {
     }
 }
 
+/// Jobs about a tenant (`tenant_id` is null for platform jobs, which no scope reaches).
+impl TenantOwned for crate::entities::job::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::job::Column::TenantId
+    }
+}
+
 impl TenantOwned for domain::Entity {
     fn tenant_column() -> Self::Column {
         domain::Column::TenantId

@@ -16,6 +16,7 @@ mod m20261126_000006_switch_nodes;
 mod m20261126_000007_time_conditions;
 mod m20261126_000008_ivr_menus;
 mod m20261129_000009_user_token_generation;
+mod m20261130_000010_job_lifecycle;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_time_conditions::Migration),
             Box::new(m20261126_000008_ivr_menus::Migration),
             Box::new(m20261129_000009_user_token_generation::Migration),
+            Box::new(m20261130_000010_job_lifecycle::Migration),
         ]
     }
 }

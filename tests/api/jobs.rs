@@ -9,11 +9,10 @@ use std::{
 
 use crate::common::*;
 use centralita_domain::{
-    Core, DomainResult,
-    entities::job,
-    services::jobs::{self, Job, Registry},
+    DomainResult,
+    services::jobs::{self, Job, JobContext, JobStatus, Registry},
 };
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -37,7 +36,7 @@ struct Echo {
 impl Job for Echo {
     const KIND: &'static str = "test.echo";
 
-    async fn run(&self, _core: &Core) -> DomainResult<()> {
+    async fn run(&self, _ctx: &JobContext<'_>) -> DomainResult<()> {
         RAN.lock().unwrap().push((self.tag.clone(), self.n));
         Ok(())
     }
@@ -54,7 +53,7 @@ struct EchoV2 {
 impl Job for EchoV2 {
     const KIND: &'static str = "test.echo";
 
-    async fn run(&self, _core: &Core) -> DomainResult<()> {
+    async fn run(&self, _ctx: &JobContext<'_>) -> DomainResult<()> {
         panic!("an undecodable payload must never reach run");
     }
 }
@@ -67,22 +66,9 @@ impl Job for Once {
     const KIND: &'static str = "test.once";
     const MAX_ATTEMPTS: i32 = 1;
 
-    async fn run(&self, _core: &Core) -> DomainResult<()> {
+    async fn run(&self, _ctx: &JobContext<'_>) -> DomainResult<()> {
         Ok(())
     }
-}
-
-/// An app whose own worker is off, so the test decides what runs.
-async fn app_without_worker() -> TestApp {
-    TestApp::spawn_with(|c| c.embedded_worker = false).await
-}
-
-async fn row(core: &Core, id: Uuid) -> job::Model {
-    job::Entity::find_by_id(id)
-        .one(&core.db)
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -94,7 +80,7 @@ async fn a_typed_job_round_trips() {
         n: 42,
     };
     let queued = jobs::enqueue(&app.core.db, &echo, None).await.unwrap();
-    let stored = row(&app.core, queued.id).await;
+    let stored = job_row(&app.core, queued.id).await;
     assert_eq!(stored.kind, "test.echo");
     assert_eq!(stored.payload, json!({"tag": tag, "n": 42}));
     assert_eq!(stored.max_attempts, 10);
@@ -106,7 +92,10 @@ async fn a_typed_job_round_trips() {
             .unwrap()
     );
     assert_eq!(ran(&tag), Some(42));
-    assert_eq!(row(&app.core, queued.id).await.status, jobs::STATUS_DONE);
+    assert_eq!(
+        job_row(&app.core, queued.id).await.status,
+        JobStatus::Succeeded.as_str()
+    );
     assert!(
         !centralita_worker::run_one(&app.core, &registry)
             .await
@@ -125,8 +114,12 @@ async fn an_unknown_kind_fails_the_job_without_panicking() {
             .await
             .unwrap()
     );
-    let failed = row(&app.core, queued.id).await;
-    assert_eq!(failed.status, jobs::STATUS_DEAD, "one attempt allowed");
+    let failed = job_row(&app.core, queued.id).await;
+    assert_eq!(
+        failed.status,
+        JobStatus::Dead.as_str(),
+        "one attempt allowed"
+    );
     assert_eq!(failed.attempts, 1);
     let error = failed.last_error.unwrap_or_default();
     assert!(error.contains("\"test.once\" is registered"), "{error}");
@@ -147,8 +140,12 @@ async fn an_undecodable_payload_fails_the_job_and_is_retried() {
             .await
             .unwrap()
     );
-    let failed = row(&app.core, queued.id).await;
-    assert_eq!(failed.status, jobs::STATUS_PENDING, "retried with backoff");
+    let failed = job_row(&app.core, queued.id).await;
+    assert_eq!(
+        failed.status,
+        JobStatus::Failed.as_str(),
+        "retried with backoff"
+    );
     assert_eq!(failed.attempts, 1);
     assert!(failed.run_at > failed.created_at);
     let error = failed.last_error.unwrap_or_default();
@@ -169,7 +166,7 @@ async fn an_enqueued_job_wakes_an_idle_worker() {
     let poll = Duration::from_secs(600);
     let worker = tokio::spawn(centralita_worker::run_with(
         app.core.clone(),
-        Registry::new().register::<Echo>(),
+        std::sync::Arc::new(Registry::new().register::<Echo>()),
         poll,
         stop.clone(),
     ));
@@ -197,7 +194,10 @@ async fn an_enqueued_job_wakes_an_idle_worker() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(ran(&tag), Some(7), "the worker was not woken");
-    assert_eq!(row(&app.core, queued.id).await.status, jobs::STATUS_DONE);
+    assert_eq!(
+        job_row(&app.core, queued.id).await.status,
+        JobStatus::Succeeded.as_str()
+    );
     stop.cancel();
     worker.await.unwrap();
 }

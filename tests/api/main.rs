@@ -23,6 +23,7 @@ mod extensions;
 mod input_text;
 mod isolation;
 mod ivr_menus;
+mod job_lifecycle;
 mod jobs;
 mod no_secrets;
 mod openapi_drift;

@@ -242,6 +242,15 @@ async fn fixture(app: &TestApp) -> Fixture {
     )
     .await;
     ids.insert("node_id", id(&node));
+    // A job (housekeeping, due in an hour so nothing runs it here).
+    let job = centralita_domain::services::jobs::enqueue(
+        &app.core.db,
+        &centralita_domain::services::housekeeping::Housekeeping {},
+        Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+    ids.insert("job_id", job.id.to_string());
     let node_token = node["token"].as_str().unwrap().to_owned();
     secrets.extend([sha256_hex(&node_token), node_token.clone()]);
     // Every stored password and PIN hash is argon2.

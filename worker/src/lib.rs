@@ -1,7 +1,11 @@
 //! `centralita-worker`: runs the jobs of the outbox (`centralita_domain::services::jobs`).
 //!
-//! The loop claims one due job at a time (with a lease), hands it to its kind in the
-//! [`registry`], and marks it done or failed (retried with backoff, then dead). When nothing is
+//! Each of `--concurrency` loops claims one due job at a time under its own lease-owner
+//! name, hands it to its kind in the [`registry`] while renewing the lease, and marks it
+//! succeeded or failed (retried with backoff, then dead). A job cancelled by an operator, or
+//! whose lease was lost, is dropped at the next renewal. On shutdown a running job gets
+//! [`SHUTDOWN_GRACE`] to finish; past that it is given back (queued again) for another
+//! worker. When nothing is
 //! due it waits one poll interval, or less when Redis is configured: idle workers wait on
 //! `BLPOP <prefix>jobs:wake`, which `jobs::Queued::wake` pushes to after an enqueuing
 //! transaction commits. The database stays the truth, so a lost wake-up only delays a job by
@@ -13,7 +17,7 @@ use centralita_domain::{
     Core, DomainResult,
     services::{
         housekeeping::{self, Housekeeping},
-        jobs::{self, Registry},
+        jobs::{self, JobContext, Registry},
     },
 };
 use redis::aio::MultiplexedConnection;
@@ -28,20 +32,45 @@ pub fn registry() -> Registry {
     Registry::new().register::<Housekeeping>()
 }
 
-/// Runs until `stop` is cancelled; the job in hand is finished first.
-pub async fn run(core: Core, stop: CancellationToken) {
+/// How long a running job may take to finish once the worker is asked to stop.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Runs `concurrency` job loops until `stop` is cancelled.
+pub async fn run(core: Core, stop: CancellationToken, concurrency: usize) {
     if let Err(e) = housekeeping::schedule(&core).await {
         tracing::warn!(error = %e, "could not schedule housekeeping");
     }
-    run_with(core, registry(), POLL, stop).await;
+    let registry = std::sync::Arc::new(registry());
+    let loops: Vec<_> = (0..concurrency.max(1))
+        .map(|_| tokio::spawn(run_with(core.clone(), registry.clone(), POLL, stop.clone())))
+        .collect();
+    for l in loops {
+        if let Err(e) = l.await {
+            tracing::error!(error = %e, "a worker loop ended abnormally");
+        }
+    }
 }
 
-/// The loop of [`run`] with a given registry and poll interval (tests use their own).
-pub async fn run_with(core: Core, registry: Registry, poll: Duration, stop: CancellationToken) {
-    tracing::info!(kinds = ?registry.kinds().collect::<Vec<_>>(), "worker started");
+/// A name for one worker loop, unique across processes and restarts: what `lease_owner`
+/// shows operators.
+pub fn owner_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &id[id.len() - 8..])
+}
+
+/// One loop of [`run`] with a given registry and poll interval (tests use their own).
+pub async fn run_with(
+    core: Core,
+    registry: std::sync::Arc<Registry>,
+    poll: Duration,
+    stop: CancellationToken,
+) {
+    let owner = owner_name();
+    tracing::info!(%owner, kinds = ?registry.kinds().collect::<Vec<_>>(), "worker started");
     let mut wake = Wake::new(&core, poll);
     while !stop.is_cancelled() {
-        match run_one(&core, &registry).await {
+        match run_one_until(&core, &registry, &owner, &stop, SHUTDOWN_GRACE).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "worker could not claim a job"),
@@ -51,23 +80,77 @@ pub async fn run_with(core: Core, registry: Registry, poll: Duration, stop: Canc
             _ = wake.wait() => {}
         }
     }
-    tracing::info!("worker stopped");
+    tracing::info!(%owner, "worker stopped");
 }
 
-/// Claims and runs one job; `Ok(false)` when none was due.
+/// Claims and runs one job to its end; `Ok(false)` when none was due.
 pub async fn run_one(core: &Core, registry: &Registry) -> DomainResult<bool> {
-    let Some(job) = jobs::claim(&core.db).await? else {
+    let never = CancellationToken::new();
+    run_one_until(core, registry, &owner_name(), &never, SHUTDOWN_GRACE).await
+}
+
+/// How a claimed job's run ended.
+enum Outcome {
+    Finished(DomainResult<()>),
+    /// The lease is no longer ours (cancelled, or expired and taken): drop the work.
+    Lost,
+    /// The worker is stopping and the job did not finish in time.
+    Released,
+}
+
+/// Claims and runs one job as `owner`, renewing its lease; when `stop` is cancelled the job
+/// gets `grace` to finish, then is released.
+pub async fn run_one_until(
+    core: &Core,
+    registry: &Registry,
+    owner: &str,
+    stop: &CancellationToken,
+    grace: Duration,
+) -> DomainResult<bool> {
+    let Some(job) = jobs::claim(&core.db, owner).await? else {
         return Ok(false);
     };
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
     async {
-        match registry.run(core, &job).await {
-            Ok(()) => jobs::complete(&core.db, job.id).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "job failed");
-                jobs::fail(&core.db, &job, &e.to_string()).await
+        let ctx = JobContext::new(core, job.id, owner);
+        let work = registry.run(&ctx, &job);
+        tokio::pin!(work);
+        let mut renew = tokio::time::interval(jobs::RENEW_EVERY);
+        renew.tick().await;
+        let deadline = tokio::time::sleep(grace);
+        tokio::pin!(deadline);
+        let mut stopping = false;
+        let outcome = loop {
+            tokio::select! {
+                r = &mut work => break Outcome::Finished(r),
+                _ = renew.tick() => {
+                    if !jobs::renew(&core.db, job.id, owner).await? {
+                        break Outcome::Lost;
+                    }
+                }
+                () = stop.cancelled(), if !stopping => {
+                    stopping = true;
+                    deadline.as_mut().reset(tokio::time::Instant::now() + grace);
+                }
+                () = &mut deadline, if stopping => break Outcome::Released,
             }
+        };
+        let held = match outcome {
+            Outcome::Finished(Ok(())) => jobs::complete(&core.db, job.id, owner).await?,
+            Outcome::Finished(Err(e)) => {
+                tracing::warn!(error = %e, "job failed");
+                jobs::fail(&core.db, &job, owner, &e.to_string()).await?
+            }
+            Outcome::Lost => false,
+            Outcome::Released => {
+                tracing::info!("shutting down: job released unfinished");
+                jobs::release(&core.db, &job, owner).await?
+            }
+        };
+        if !held {
+            tracing::info!("the job was cancelled or taken over; its outcome is not recorded");
         }
+        DomainResult::Ok(())
     }
     .instrument(span)
     .await?;

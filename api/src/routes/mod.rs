@@ -12,6 +12,7 @@ pub mod dids;
 pub mod domains;
 pub mod extensions;
 pub mod ivr_menus;
+pub mod jobs;
 pub mod ops;
 pub mod outbound_routes;
 pub mod queues;
@@ -110,6 +111,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch_nodes::update)
         .service(switch_nodes::rotate_token)
         .service(switch_nodes::delete)
+        .service(jobs::list)
+        .service(jobs::get)
+        .service(jobs::retry)
+        .service(jobs::cancel)
+        .service(jobs::list_tenant)
         .service(switch::directory)
         .service(switch::route)
         .service(switch::ivr_greeting)

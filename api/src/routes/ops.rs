@@ -66,6 +66,12 @@ pub async fn metrics(
             ));
         }
     }
+    // The job gauges are read from the database at scrape time; if it cannot be read, the
+    // HTTP metrics are still served and the job gauges keep their last values.
+    match centralita_domain::services::job_admin::queue_stats(&core).await {
+        Ok(stats) => metrics.set_jobs(&stats),
+        Err(e) => tracing::warn!(error = %e, "job metrics not refreshed"),
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render()))

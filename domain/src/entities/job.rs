@@ -16,6 +16,13 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub tenant_id: Option<Uuid>,
+    pub progress_done: i64,
+    pub progress_total: Option<i64>,
+    pub progress_message: Option<String>,
+    pub lease_owner: Option<String>,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,7 +11,7 @@ use crate::{
     error::DomainResult,
     services::{
         auth, idempotency,
-        jobs::{self, Job},
+        jobs::{self, Job, JobContext},
     },
     storage,
 };
@@ -27,7 +27,8 @@ pub struct Housekeeping {}
 impl Job for Housekeeping {
     const KIND: &'static str = "housekeeping";
 
-    async fn run(&self, core: &Core) -> DomainResult<()> {
+    async fn run(&self, ctx: &JobContext<'_>) -> DomainResult<()> {
+        let core = ctx.core;
         let keys = idempotency::purge(&core.db).await?;
         let done = jobs::purge_done(&core.db).await?;
         let tokens = auth::purge_expired_refresh_tokens(&core.db).await?;

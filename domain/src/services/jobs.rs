@@ -7,10 +7,17 @@
 //! back into its type. A row whose kind nobody registered, or whose payload no longer decodes,
 //! fails like any other job (retried, then `dead`), with the reason in `last_error`.
 //!
-//! A claim sets `locked_until`; a worker that dies mid-job loses its lease and another worker
-//! takes the job again later, so every job must be idempotent (rule 3 of
-//! `docs/ARCHITECTURE.md`). Failures are retried with exponential backoff until
-//! `max_attempts`, then the job is `dead` and stays for an operator to read.
+//! Lifecycle ([`JobStatus`]): `queued` → `running` → `succeeded`; a failure is `failed`
+//! (queued again after an exponential backoff with jitter) until `max_attempts`, then `dead`,
+//! which stays for an operator to read and retry. An operator may also cancel a job that has
+//! not finished (`cancelled`); a running one stops at its next lease renewal.
+//!
+//! A claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update on SQLite, whose
+//! one writer serializes claims anyway) writes the worker's name to `lease_owner` and a lease
+//! of [`LEASE_SECS`] to `locked_until`; the worker renews the lease while the job runs, and
+//! every later write of the job is conditional on still holding it. A worker that dies
+//! mid-job stops renewing, its lease expires, and another worker takes the job again, so
+//! every job must be idempotent (rule 3 of `docs/ARCHITECTURE.md`).
 //!
 //! Redis, when configured, only wakes idle workers early (rule 2): [`Queued::wake`], called
 //! after the enqueuing transaction commits, pushes to `<prefix>jobs:wake`, where idle workers
@@ -21,16 +28,18 @@ use std::{collections::HashMap, future::Future, time::Duration as StdDuration};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
     core::Core,
     entities::job,
     error::{DomainError, DomainResult, ErrorCode},
+    ids::TenantId,
 };
 
 /// A kind of background job; the implementing value is its payload.
@@ -43,14 +52,54 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Attempts before the job is `dead`.
     const MAX_ATTEMPTS: i32 = 10;
 
-    fn run(&self, core: &Core) -> impl Future<Output = DomainResult<()>> + Send;
+    /// The tenant the job is about, if any: that tenant sees it at
+    /// `GET /v1/tenants/{t}/jobs`.
+    fn tenant(&self) -> Option<TenantId> {
+        None
+    }
+
+    fn run(&self, ctx: &JobContext<'_>) -> impl Future<Output = DomainResult<()>> + Send;
+}
+
+/// What a running job knows of itself: the core, its row, and the worker holding its lease.
+pub struct JobContext<'a> {
+    pub core: &'a Core,
+    pub id: Uuid,
+    owner: &'a str,
+}
+
+impl<'a> JobContext<'a> {
+    pub fn new(core: &'a Core, id: Uuid, owner: &'a str) -> Self {
+        Self { core, id, owner }
+    }
+
+    /// Records progress (`done` of `total`, and what is being done), readable through the
+    /// API while the job runs. Written only while this worker holds the lease.
+    pub async fn progress(&self, done: u64, total: Option<u64>, message: &str) -> DomainResult<()> {
+        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        job::Entity::update_many()
+            .col_expr(job::Column::ProgressDone, as_i64(done).into())
+            .col_expr(job::Column::ProgressTotal, total.map(as_i64).into())
+            .col_expr(
+                job::Column::ProgressMessage,
+                Some(message.chars().take(500).collect::<String>()).into(),
+            )
+            .col_expr(job::Column::UpdatedAt, Utc::now().into())
+            .filter(job::Column::Id.eq(self.id))
+            .filter(job::Column::LeaseOwner.eq(self.owner))
+            .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec(&self.core.db)
+            .await?;
+        Ok(())
+    }
 }
 
 /// A type-erased [`Job::run`]: decodes the payload, then runs it.
-type RunFn = for<'a> fn(&'a Core, &'a serde_json::Value) -> BoxFuture<'a, DomainResult<()>>;
+type RunFn =
+    for<'a> fn(&'a JobContext<'a>, &'a serde_json::Value) -> BoxFuture<'a, DomainResult<()>>;
 
 fn run_erased<'a, J: Job>(
-    core: &'a Core,
+    ctx: &'a JobContext<'a>,
     payload: &'a serde_json::Value,
 ) -> BoxFuture<'a, DomainResult<()>> {
     Box::pin(async move {
@@ -60,7 +109,7 @@ fn run_erased<'a, J: Job>(
                 J::KIND
             ))
         })?;
-        job.run(core).await
+        job.run(ctx).await
     })
 }
 
@@ -94,9 +143,9 @@ impl Registry {
     }
 
     /// Runs a claimed job: an unknown kind or an undecodable payload is a failure of that job.
-    pub async fn run(&self, core: &Core, job: &job::Model) -> DomainResult<()> {
+    pub async fn run(&self, ctx: &JobContext<'_>, job: &job::Model) -> DomainResult<()> {
         match self.kinds.get(job.kind.as_str()) {
-            Some(run) => run(core, &job.payload).await,
+            Some(run) => run(ctx, &job.payload).await,
             None => Err(job_error(format!(
                 "no job kind {:?} is registered",
                 job.kind
@@ -144,13 +193,43 @@ pub fn wake_key(prefix: &str) -> String {
     format!("{prefix}jobs:wake")
 }
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_RUNNING: &str = "running";
-pub const STATUS_DONE: &str = "done";
-pub const STATUS_DEAD: &str = "dead";
+/// Where a job is in its life.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for its `run_at`, or for a free worker.
+    Queued,
+    /// Held by a worker (`lease_owner`) until `locked_until`, which the worker renews.
+    Running,
+    Succeeded,
+    /// The last attempt failed (`last_error`); queued again at `run_at`.
+    Failed,
+    /// Failed `max_attempts` times; stays until an operator retries it.
+    Dead,
+    /// Stopped by an operator before it finished.
+    Cancelled,
+}
 
-/// How long a claimed job is reserved for its worker.
-pub const LEASE_SECS: i64 = 300;
+impl JobStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// How long a claimed job is reserved for its worker without a renewal.
+pub const LEASE_SECS: i64 = 60;
+
+/// How often a worker renews the lease of the job it runs.
+pub const RENEW_EVERY: StdDuration = StdDuration::from_secs(20);
 
 /// Inserts `job`, inside the caller's transaction; `run_at` `None` means now. Wake the
 /// workers with the answer once that transaction has committed.
@@ -160,6 +239,7 @@ pub async fn enqueue<J: Job, C: ConnectionTrait>(
     run_at: Option<DateTime<Utc>>,
 ) -> DomainResult<Queued> {
     let payload = serde_json::to_value(job).map_err(DomainError::internal)?;
+    let tenant_id = job.tenant().map(|t| t.0);
     let now = Utc::now();
     let id = Uuid::now_v7();
     let run_at = run_at.unwrap_or(now);
@@ -167,7 +247,7 @@ pub async fn enqueue<J: Job, C: ConnectionTrait>(
         id: Set(id),
         kind: Set(J::KIND.into()),
         payload: Set(payload),
-        status: Set(STATUS_PENDING.into()),
+        status: Set(JobStatus::Queued.as_str().into()),
         attempts: Set(0),
         max_attempts: Set(J::MAX_ATTEMPTS),
         run_at: Set(run_at),
@@ -175,31 +255,70 @@ pub async fn enqueue<J: Job, C: ConnectionTrait>(
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        tenant_id: Set(tenant_id),
+        progress_done: Set(0),
+        progress_total: Set(None),
+        progress_message: Set(None),
+        lease_owner: Set(None),
+        started_at: Set(None),
+        finished_at: Set(None),
     })
     .exec_without_returning(db)
     .await?;
     Ok(Queued { id, run_at })
 }
 
-/// Claims one due job (pending and due, or running with an expired lease). The conditional
-/// update makes the claim safe between competing workers on both backends.
-pub async fn claim<C: ConnectionTrait>(db: &C) -> DomainResult<Option<job::Model>> {
+/// Whether a row is due: queued or failed and due, or running with an expired lease.
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(
+                    job::Column::Status
+                        .is_in([JobStatus::Queued.as_str(), JobStatus::Failed.as_str()]),
+                )
+                .add(job::Column::RunAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(job::Column::Status.eq(JobStatus::Running.as_str()))
+                .add(job::Column::LockedUntil.lt(now)),
+        )
+}
+
+/// Claims one due job for the worker `owner`, oldest `run_at` first.
+///
+/// On PostgreSQL one statement picks and takes the row, skipping rows other workers are
+/// taking (`FOR UPDATE SKIP LOCKED`), so competing workers never wait on each other. SQLite
+/// has one writer: a conditional update (the row is still as it was read) is enough, and a
+/// lost race only means looking again.
+pub async fn claim<C: ConnectionTrait>(db: &C, owner: &str) -> DomainResult<Option<job::Model>> {
     let now = Utc::now();
+    let lease = now + Duration::seconds(LEASE_SECS);
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = "UPDATE jobs SET status = $1, attempts = attempts + 1, lease_owner = $2, \
+                   locked_until = $3, started_at = $4, finished_at = NULL, updated_at = $4 \
+                   WHERE id = (SELECT id FROM jobs \
+                     WHERE (status IN ($5, $6) AND run_at <= $4) OR (status = $1 AND locked_until < $4) \
+                     ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                   RETURNING *";
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                JobStatus::Running.as_str().into(),
+                owner.into(),
+                lease.into(),
+                now.into(),
+                JobStatus::Queued.as_str().into(),
+                JobStatus::Failed.as_str().into(),
+            ],
+        );
+        return Ok(job::Entity::find().from_raw_sql(stmt).one(db).await?);
+    }
     for _ in 0..5 {
         let candidate = job::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(job::Column::Status.eq(STATUS_PENDING))
-                            .add(job::Column::RunAt.lte(now)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(job::Column::Status.eq(STATUS_RUNNING))
-                            .add(job::Column::LockedUntil.lt(now)),
-                    ),
-            )
+            .filter(due(now))
             .order_by_asc(job::Column::RunAt)
             .limit(1)
             .one(db)
@@ -208,12 +327,15 @@ pub async fn claim<C: ConnectionTrait>(db: &C) -> DomainResult<Option<job::Model
             return Ok(None);
         };
         let res = job::Entity::update_many()
-            .col_expr(job::Column::Status, STATUS_RUNNING.into())
-            .col_expr(
-                job::Column::LockedUntil,
-                Some(now + Duration::seconds(LEASE_SECS)).into(),
-            )
+            .col_expr(job::Column::Status, JobStatus::Running.as_str().into())
+            .col_expr(job::Column::LockedUntil, Some(lease).into())
+            .col_expr(job::Column::LeaseOwner, Some(owner).into())
             .col_expr(job::Column::Attempts, (candidate.attempts + 1).into())
+            .col_expr(job::Column::StartedAt, Some(now).into())
+            .col_expr(
+                job::Column::FinishedAt,
+                Option::<DateTime<Utc>>::None.into(),
+            )
             .col_expr(job::Column::UpdatedAt, now.into())
             .filter(job::Column::Id.eq(candidate.id))
             .filter(job::Column::Attempts.eq(candidate.attempts))
@@ -222,8 +344,12 @@ pub async fn claim<C: ConnectionTrait>(db: &C) -> DomainResult<Option<job::Model
             .await?;
         if res.rows_affected == 1 {
             return Ok(Some(job::Model {
-                status: STATUS_RUNNING.into(),
+                status: JobStatus::Running.as_str().into(),
                 attempts: candidate.attempts + 1,
+                locked_until: Some(lease),
+                lease_owner: Some(owner.to_owned()),
+                started_at: Some(now),
+                finished_at: None,
                 ..candidate
             }));
         }
@@ -232,64 +358,144 @@ pub async fn claim<C: ConnectionTrait>(db: &C) -> DomainResult<Option<job::Model
     Ok(None)
 }
 
-pub async fn complete<C: ConnectionTrait>(db: &C, id: Uuid) -> DomainResult<()> {
-    job::Entity::update_many()
-        .col_expr(job::Column::Status, STATUS_DONE.into())
-        .col_expr(
-            job::Column::LockedUntil,
-            Option::<DateTime<Utc>>::None.into(),
-        )
+/// An update of the job `id` that applies only while `owner` holds its lease (it may have
+/// expired and been taken, or the job been cancelled). Tells whether it applied.
+async fn while_held<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    owner: &str,
+    update: sea_orm::UpdateMany<job::Entity>,
+) -> DomainResult<bool> {
+    let res = update
         .col_expr(job::Column::UpdatedAt, Utc::now().into())
         .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
-/// Records a failure: retried after `2^attempts` seconds (capped at an hour), or dead.
-pub async fn fail<C: ConnectionTrait>(db: &C, job: &job::Model, error: &str) -> DomainResult<()> {
+/// Extends the lease of a running job; `false` when the worker no longer holds it (the job
+/// was cancelled, or the lease expired and another worker took it): stop working on it.
+pub async fn renew<C: ConnectionTrait>(db: &C, id: Uuid, owner: &str) -> DomainResult<bool> {
+    let lease = Utc::now() + Duration::seconds(LEASE_SECS);
+    while_held(
+        db,
+        id,
+        owner,
+        job::Entity::update_many().col_expr(job::Column::LockedUntil, Some(lease).into()),
+    )
+    .await
+}
+
+/// Marks a job the worker holds as succeeded.
+pub async fn complete<C: ConnectionTrait>(db: &C, id: Uuid, owner: &str) -> DomainResult<bool> {
+    let now = Utc::now();
+    while_held(
+        db,
+        id,
+        owner,
+        job::Entity::update_many()
+            .col_expr(job::Column::Status, JobStatus::Succeeded.as_str().into())
+            .col_expr(
+                job::Column::LockedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(job::Column::FinishedAt, Some(now).into()),
+    )
+    .await
+}
+
+/// The wait before attempt `attempts + 1`: `2^attempts` seconds capped at an hour, times a
+/// random factor in [0.5, 1) so that jobs failing together do not retry together.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.clamp(0, 12)).unwrap_or(12);
+    let base_ms = 2_i64.saturating_pow(exp).min(3600) * 1000;
+    let permille: i64 = rand::random_range(500..1000);
+    Duration::milliseconds(base_ms * permille / 1000)
+}
+
+/// Records a failure of a job the worker holds: `failed` and due again after
+/// [`backoff`], or `dead` after its last attempt.
+pub async fn fail<C: ConnectionTrait>(
+    db: &C,
+    job: &job::Model,
+    owner: &str,
+    error: &str,
+) -> DomainResult<bool> {
     let now = Utc::now();
     let dead = job.attempts >= job.max_attempts;
-    let backoff = Duration::seconds(
-        2_i64
-            .saturating_pow(job.attempts.clamp(0, 12) as u32)
-            .min(3600),
-    );
-    job::Entity::update_many()
-        .col_expr(
-            job::Column::Status,
-            if dead { STATUS_DEAD } else { STATUS_PENDING }.into(),
-        )
-        .col_expr(job::Column::RunAt, (now + backoff).into())
-        .col_expr(
-            job::Column::LockedUntil,
-            Option::<DateTime<Utc>>::None.into(),
-        )
-        .col_expr(
-            job::Column::LastError,
-            Some(error.chars().take(2000).collect::<String>()).into(),
-        )
-        .col_expr(job::Column::UpdatedAt, now.into())
-        .filter(job::Column::Id.eq(job.id))
-        .exec(db)
-        .await?;
-    Ok(())
+    let status = if dead {
+        JobStatus::Dead
+    } else {
+        JobStatus::Failed
+    };
+    while_held(
+        db,
+        job.id,
+        owner,
+        job::Entity::update_many()
+            .col_expr(job::Column::Status, status.as_str().into())
+            .col_expr(job::Column::RunAt, (now + backoff(job.attempts)).into())
+            .col_expr(
+                job::Column::LockedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(job::Column::FinishedAt, dead.then_some(now).into())
+            .col_expr(
+                job::Column::LastError,
+                Some(error.chars().take(2000).collect::<String>()).into(),
+            ),
+    )
+    .await
 }
 
-/// Whether a job of kind `J` is already pending (so periodic jobs are not queued twice).
+/// Gives a job back unfinished (the worker is shutting down): queued again at once, and the
+/// attempt it was in does not count.
+pub async fn release<C: ConnectionTrait>(
+    db: &C,
+    job: &job::Model,
+    owner: &str,
+) -> DomainResult<bool> {
+    while_held(
+        db,
+        job.id,
+        owner,
+        job::Entity::update_many()
+            .col_expr(job::Column::Status, JobStatus::Queued.as_str().into())
+            .col_expr(job::Column::RunAt, Utc::now().into())
+            .col_expr(
+                job::Column::LockedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+            .col_expr(job::Column::Attempts, (job.attempts - 1).max(0).into()),
+    )
+    .await
+}
+
+/// Whether a job of kind `J` is waiting or running (so periodic jobs are not queued twice).
 pub async fn pending_exists<J: Job, C: ConnectionTrait>(db: &C) -> DomainResult<bool> {
     Ok(job::Entity::find()
         .filter(job::Column::Kind.eq(J::KIND))
-        .filter(job::Column::Status.is_in([STATUS_PENDING, STATUS_RUNNING]))
+        .filter(job::Column::Status.is_in([
+            JobStatus::Queued.as_str(),
+            JobStatus::Running.as_str(),
+            JobStatus::Failed.as_str(),
+        ]))
         .one(db)
         .await?
         .is_some())
 }
 
-/// Deletes finished jobs older than a week.
+/// Deletes succeeded and cancelled jobs older than a week (dead ones stay for operators).
 pub async fn purge_done<C: ConnectionTrait>(db: &C) -> DomainResult<u64> {
     let res = job::Entity::delete_many()
-        .filter(job::Column::Status.eq(STATUS_DONE))
+        .filter(
+            job::Column::Status
+                .is_in([JobStatus::Succeeded.as_str(), JobStatus::Cancelled.as_str()]),
+        )
         .filter(job::Column::UpdatedAt.lt(Utc::now() - Duration::days(7)))
         .exec(db)
         .await?;

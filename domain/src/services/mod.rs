@@ -29,6 +29,7 @@ pub mod extensions;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod ivr_menus;
+pub mod job_admin;
 pub mod jobs;
 pub mod outbound_routes;
 pub mod queues;

@@ -572,3 +572,21 @@ pub async fn credentials_of(
         .await
         .unwrap()
 }
+
+/// An app whose own worker is off, so the test decides what runs.
+pub async fn app_without_worker() -> TestApp {
+    TestApp::spawn_with(|c| c.embedded_worker = false).await
+}
+
+/// The stored row of a job.
+pub async fn job_row(
+    core: &centralita_domain::Core,
+    id: Uuid,
+) -> centralita_domain::entities::job::Model {
+    use sea_orm::EntityTrait;
+    centralita_domain::entities::job::Entity::find_by_id(id)
+        .one(&core.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
