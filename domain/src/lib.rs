@@ -25,7 +25,9 @@
 //! - [`tx`]: the transaction every write runs in ([`Core::begin`]), which announces what the
 //!   write made stale in the switch cache once it has committed;
 //! - [`config`] and [`core`]: configuration and the shared state built from it;
-//! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions.
+//! - [`dialplan`]: pure call-routing logic: outbound dial patterns and time conditions;
+//! - [`rating`]: pure billing logic: the cost formula of a call and the longest-prefix index
+//!   of a rate deck.
 
 pub mod authz;
 pub mod bulk;
@@ -42,6 +44,7 @@ pub mod numbering;
 pub mod pagination;
 pub mod password;
 pub mod ratelimit;
+pub mod rating;
 #[cfg(test)]
 mod readme;
 pub mod scope;
