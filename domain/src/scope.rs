@@ -148,7 +148,7 @@ pub trait TenantRows {
 
 impl TenantRows for TenantScope {
     fn tenant_id(&self) -> TenantId {
-        TenantId(self.tenant.id)
+        TenantScope::tenant_id(self)
     }
 }
 
@@ -159,9 +159,9 @@ impl TenantRows for TenantScope {
 /// suspended partner's customers do not register or call either). It is built only by
 /// [`SystemScope::active`], so switch code cannot reach a suspended tenant's rows by
 /// forgetting a check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct SystemScope {
-    tenant: tenant::Model,
+    tenant: TenantId,
 }
 
 impl SystemScope {
@@ -172,7 +172,9 @@ impl SystemScope {
     ) -> DomainResult<Option<Self>> {
         Ok(crate::services::auth::chain_active(db, &tenant)
             .await?
-            .then_some(Self { tenant }))
+            .then_some(Self {
+                tenant: TenantId(tenant.id),
+            }))
     }
 
     /// The scope of the tenant with this id, or `None` when it is gone or suspended.
@@ -185,15 +187,11 @@ impl SystemScope {
             None => Ok(None),
         }
     }
-
-    pub fn tenant(&self) -> &tenant::Model {
-        &self.tenant
-    }
 }
 
 impl TenantRows for SystemScope {
     fn tenant_id(&self) -> TenantId {
-        TenantId(self.tenant.id)
+        self.tenant
     }
 }
 

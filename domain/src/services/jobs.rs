@@ -77,19 +77,19 @@ impl<'a> JobContext<'a> {
     /// API while the job runs. Written only while this worker holds the lease.
     pub async fn progress(&self, done: u64, total: Option<u64>, message: &str) -> DomainResult<()> {
         let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        job::Entity::update_many()
-            .col_expr(job::Column::ProgressDone, as_i64(done).into())
-            .col_expr(job::Column::ProgressTotal, total.map(as_i64).into())
-            .col_expr(
-                job::Column::ProgressMessage,
-                Some(message.chars().take(500).collect::<String>()).into(),
-            )
-            .col_expr(job::Column::UpdatedAt, Utc::now().into())
-            .filter(job::Column::Id.eq(self.id))
-            .filter(job::Column::LeaseOwner.eq(self.owner))
-            .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
-            .exec(&self.core.db)
-            .await?;
+        while_held(
+            &self.core.db,
+            self.id,
+            self.owner,
+            job::Entity::update_many()
+                .col_expr(job::Column::ProgressDone, as_i64(done).into())
+                .col_expr(job::Column::ProgressTotal, total.map(as_i64).into())
+                .col_expr(
+                    job::Column::ProgressMessage,
+                    Some(message.chars().take(500).collect::<String>()).into(),
+                ),
+        )
+        .await?;
         Ok(())
     }
 }
@@ -289,7 +289,8 @@ fn due(now: DateTime<Utc>) -> Condition {
 /// Claims one due job for the worker `owner`, oldest `run_at` first.
 ///
 /// On PostgreSQL one statement picks and takes the row, skipping rows other workers are
-/// taking (`FOR UPDATE SKIP LOCKED`), so competing workers never wait on each other. SQLite
+/// taking (`FOR UPDATE SKIP LOCKED`), so competing workers never wait on each other; its
+/// `WHERE` is the condition of [`due`], in SQL. SQLite
 /// has one writer: a conditional update (the row is still as it was read) is enough, and a
 /// lost race only means looking again.
 pub async fn claim<C: ConnectionTrait>(db: &C, owner: &str) -> DomainResult<Option<job::Model>> {
