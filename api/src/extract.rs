@@ -546,6 +546,119 @@ impl FromRequest for AudioBody {
     }
 }
 
+/// One part of a `multipart/form-data` body.
+pub struct Part {
+    /// The part's media type (lowercase essence), empty when it declared none.
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+/// A `multipart/form-data` body read whole, its parts by name, within `limit` bytes in all
+/// (the voicemail intake's limit plus room for the metadata). A body of another media type
+/// is 415; a broken body, a part without a name or a name given twice is 400. Which names
+/// are required, and what they hold, is the handler's to check.
+pub struct MultipartParts {
+    parts: std::collections::HashMap<String, Part>,
+}
+
+impl MultipartParts {
+    /// Takes the part `name`, or 422 naming it.
+    pub fn take(&mut self, name: &str) -> Result<Part, ApiError> {
+        self.parts.remove(name).ok_or_else(|| {
+            ApiError(DomainError::field(
+                name,
+                "required",
+                "this part is required",
+            ))
+        })
+    }
+
+    /// 422 for any part left after the handler took the ones it knows.
+    pub fn finish(self) -> Result<(), ApiError> {
+        let mut unknown: Vec<_> = self.parts.into_keys().collect();
+        unknown.sort();
+        match unknown.first() {
+            None => Ok(()),
+            Some(name) => Err(ApiError(DomainError::field(
+                name,
+                "unknown_part",
+                "this part is not part of the upload",
+            ))),
+        }
+    }
+}
+
+/// Read limit of multipart uploads: the largest voicemail recording plus 64 KiB for the
+/// metadata and the part headers.
+const MULTIPART_LIMIT: usize =
+    centralita_domain::services::voicemail_messages::intake::MAX_VOICEMAIL_BYTES + 64 * 1024;
+
+impl FromRequest for MultipartParts {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_multipart = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.essence_str() == "multipart/form-data");
+        let multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+        Box::pin(async move {
+            if !is_multipart {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Send the upload as multipart/form-data",
+                ));
+            }
+            read_parts(multipart, MULTIPART_LIMIT).await
+        })
+    }
+}
+
+async fn read_parts(
+    mut multipart: actix_multipart::Multipart,
+    limit: usize,
+) -> Result<MultipartParts, ApiError> {
+    let broken = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            ErrorCode::MalformedBody,
+            format!("The multipart body could not be read: {e}"),
+        )
+    };
+    let mut parts = std::collections::HashMap::new();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| broken(&e))?;
+        let name = field
+            .name()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| broken(&"a part has no name"))?
+            .to_owned();
+        let content_type = field
+            .content_type()
+            .map(|m| m.essence_str().to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut buf = web::BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| broken(&e))?;
+            total += chunk.len();
+            if total > limit {
+                return Err(too_large(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        let part = Part {
+            content_type,
+            bytes: buf.freeze(),
+        };
+        if parts.insert(name.clone(), part).is_some() {
+            return Err(broken(&format_args!("the part {name:?} is given twice")));
+        }
+    }
+    Ok(MultipartParts { parts })
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_bearer;

@@ -84,6 +84,35 @@ pub struct Config {
     /// (`openssl rand -base64 32`). Never generated: losing it makes every stored trunk
     /// password unreadable, so it must be set and backed up deliberately.
     pub trunk_secret_key: Option<String>,
+    /// SMTP server voicemail e-mails go through; none: each e-mail is written as an `.eml`
+    /// file into `<data_dir>/outbox` (the embedded default needs no mail server).
+    pub smtp_host: Option<String>,
+    /// SMTP port; default 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    pub smtp_port: Option<u16>,
+    /// `starttls` (upgrade required), `tls` (implicit TLS) or `none` (plain: allowed only
+    /// towards a relay on a loopback address, and never with credentials).
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name (with `smtp_password`).
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<String>,
+    /// The `From` of voicemail e-mails (`Name <address>` or an address).
+    pub smtp_from: String,
+    /// How long one SMTP conversation may take, in seconds.
+    pub smtp_timeout_secs: u64,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS; the upgrade is required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: only for a relay on the same host.
+    None,
 }
 
 impl Default for Config {
@@ -113,6 +142,13 @@ impl Default for Config {
             http_workers: None,
             embedded_worker: true,
             trunk_secret_key: None,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::default(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Centralita Voicemail <voicemail@centralita.invalid>".into(),
+            smtp_timeout_secs: 30,
         }
     }
 }

@@ -10,6 +10,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, TransactionTr
 use crate::{
     config::Config,
     error::{DomainError, DomainResult},
+    mail::Mailer,
     password::PasswordHasher,
     ratelimit::Limiter,
     switch::cache::SwitchCache,
@@ -27,6 +28,8 @@ pub struct CoreInner {
     /// The switch surface's answers and their invalidation (see [`crate::switch::cache`]);
     /// this core's own, so cores in one process (tests) share nothing.
     pub switch_cache: Arc<SwitchCache>,
+    /// Where e-mail goes (SMTP, or `.eml` files in the outbox): see [`crate::mail`].
+    pub mailer: Mailer,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -103,8 +106,10 @@ impl Core {
             Some(conn) => Limiter::redis(conn.clone(), config.redis_prefix.clone()),
             None => Limiter::memory(),
         };
+        let mailer = Mailer::from_config(&config)?;
         Ok(Self(Arc::new(CoreInner {
             db,
+            mailer,
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             config,
             keys,

@@ -29,6 +29,7 @@
 //! - [`rating`]: pure billing logic: the cost formula of a call and the longest-prefix index
 //!   of a rate deck.
 
+pub mod audio;
 pub mod authz;
 pub mod bulk;
 pub mod config;
@@ -39,6 +40,7 @@ pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod kinds;
+pub mod mail;
 pub mod money;
 pub mod numbering;
 pub mod pagination;

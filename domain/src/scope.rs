@@ -72,6 +72,12 @@ impl TenantOwned for voicemail_box::Entity {
     }
 }
 
+impl TenantOwned for crate::entities::voicemail_message::Entity {
+    fn tenant_column() -> Self::Column {
+        crate::entities::voicemail_message::Column::TenantId
+    }
+}
+
 impl TenantOwned for crate::entities::time_condition::Entity {
     fn tenant_column() -> Self::Column {
         crate::entities::time_condition::Column::TenantId

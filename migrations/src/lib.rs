@@ -17,6 +17,7 @@ mod m20261126_000007_time_conditions;
 mod m20261126_000008_ivr_menus;
 mod m20261129_000009_user_token_generation;
 mod m20261130_000010_job_lifecycle;
+mod m20261206_000011_voicemail_email;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_ivr_menus::Migration),
             Box::new(m20261129_000009_user_token_generation::Migration),
             Box::new(m20261130_000010_job_lifecycle::Migration),
+            Box::new(m20261206_000011_voicemail_email::Migration),
         ]
     }
 }

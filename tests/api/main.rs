@@ -43,4 +43,5 @@ mod trunks;
 mod unavailable;
 mod users;
 mod voicemail_boxes;
+mod voicemail_intake;
 mod voicemail_messages;

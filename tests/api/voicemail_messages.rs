@@ -41,6 +41,7 @@ async fn deliver(app: &TestApp, tenant: &str, box_id: &str, audio: &[u8]) -> Str
         read: Set(false),
         received_at: Set(Utc::now()),
         created_at: Set(Utc::now()),
+        ..Default::default()
     })
     .exec_without_returning(&app.core.db)
     .await

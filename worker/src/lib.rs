@@ -18,6 +18,7 @@ use centralita_domain::{
     services::{
         housekeeping::{self, Housekeeping},
         jobs::{self, JobContext, Registry},
+        voicemail_messages::email::VoicemailEmail,
     },
 };
 use redis::aio::MultiplexedConnection;
@@ -29,7 +30,9 @@ pub const POLL: Duration = Duration::from_secs(1);
 
 /// Every job kind this worker runs: register a new kind here.
 pub fn registry() -> Registry {
-    Registry::new().register::<Housekeeping>()
+    Registry::new()
+        .register::<Housekeeping>()
+        .register::<VoicemailEmail>()
 }
 
 /// How long a running job may take to finish once the worker is asked to stop.
@@ -112,7 +115,7 @@ pub async fn run_one_until(
     };
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
     async {
-        let ctx = JobContext::new(core, job.id, owner);
+        let ctx = JobContext::new(core, &job, owner);
         let work = registry.run(&ctx, &job);
         tokio::pin!(work);
         let mut renew = tokio::time::interval(jobs::RENEW_EVERY);

@@ -119,6 +119,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch::directory)
         .service(switch::route)
         .service(switch::ivr_greeting)
+        .service(switch::voicemail)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)

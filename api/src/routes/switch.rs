@@ -3,7 +3,13 @@
 use actix_web::{HttpResponse, get, post, web};
 use centralita_domain::{
     Core,
-    services::ivr_menus,
+    services::{
+        ivr_menus,
+        voicemail_messages::{
+            VoicemailMessageView,
+            intake::{self, VoicemailAudio, VoicemailMetadata},
+        },
+    },
     switch::{
         self,
         directory::DirectoryEntry,
@@ -12,7 +18,7 @@ use centralita_domain::{
 };
 
 use crate::{
-    extract::{Body, SwitchNode},
+    extract::{Body, MultipartParts, SwitchNode, parse_json},
     problem::{ApiResult, CommonErrors},
     respond,
 };
@@ -79,4 +85,54 @@ pub async fn ivr_greeting(
     let (content_type, bytes) =
         ivr_menus::greeting_audio_for_switch(&core, path.0, &path.1).await?;
     Ok(respond::audio(content_type, bytes, None))
+}
+
+/// The parts of a voicemail upload, as the OpenAPI document describes them.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the multipart parts; the handler reads them by name"
+)]
+pub struct VoicemailUpload {
+    /// `application/json`: where the message goes and what the switch knows of it.
+    metadata: VoicemailMetadata,
+    /// The recording: `audio/wav` (PCM, A-law or µ-law), `audio/mpeg` or `audio/ogg`, at
+    /// most 20 MiB.
+    audio: super::Binary,
+}
+
+/// Hand over a recorded voicemail message (`multipart/form-data` with the parts `metadata`,
+/// JSON, and `audio`). The domain names the tenant and the mailbox is looked up among that
+/// tenant's boxes only (404 otherwise, also for suspended tenants); a disabled box is 409.
+/// The audio must really be audio (422 otherwise; 415 for other media types; 413 past
+/// 20 MiB). The message and, when its box has addresses, its e-mail job are stored
+/// together; nothing is stored on any error.
+#[utoipa::path(
+    operation_id = "switch_voicemail_intake",
+    tag = "switch",
+    request_body(content = VoicemailUpload, content_type = "multipart/form-data",
+        encoding(("metadata" = (content_type = "application/json")), ("audio" = (content_type = "audio/wav, audio/mpeg, audio/ogg")))),
+    responses((status = 201, description = "The stored message", body = VoicemailMessageView), CommonErrors),
+    security(("switch_node" = []))
+)]
+#[post("/v1/switch/voicemail")]
+pub async fn voicemail(
+    _node: SwitchNode,
+    core: web::Data<Core>,
+    mut parts: MultipartParts,
+) -> ApiResult<HttpResponse> {
+    let metadata = parts.take("metadata")?;
+    let audio = parts.take("audio")?;
+    parts.finish()?;
+    let metadata: VoicemailMetadata = parse_json(&metadata.bytes)?;
+    let upload = VoicemailAudio {
+        content_type: &audio.content_type,
+        bytes: &audio.bytes,
+    };
+    let (tenant, view) = intake::intake(&core, metadata, upload).await?;
+    let location = format!(
+        "/v1/tenants/{}/voicemail-boxes/{}/messages/{}",
+        tenant.0, view.box_id, view.id
+    );
+    Ok(respond::created(location, &view, None))
 }

@@ -18,6 +18,13 @@ pub struct Model {
     pub read: bool,
     pub received_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// `services::voicemail_email::EmailStatus`, as stored.
+    pub email_status: String,
+    pub email_attempts: i32,
+    pub email_sent_at: Option<DateTimeUtc>,
+    /// What the SMTP server answered when it accepted the message.
+    pub email_server_reply: Option<String>,
+    pub email_last_error: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -65,12 +65,28 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 pub struct JobContext<'a> {
     pub core: &'a Core,
     pub id: Uuid,
+    /// This attempt, from 1.
+    pub attempt: i32,
+    /// Attempts before the job is `dead`: when `attempt` reaches it, a failure is final.
+    pub max_attempts: i32,
     owner: &'a str,
 }
 
 impl<'a> JobContext<'a> {
-    pub fn new(core: &'a Core, id: Uuid, owner: &'a str) -> Self {
-        Self { core, id, owner }
+    /// The context of a job claimed by `owner`.
+    pub fn new(core: &'a Core, job: &job::Model, owner: &'a str) -> Self {
+        Self {
+            core,
+            id: job.id,
+            attempt: job.attempts,
+            max_attempts: job.max_attempts,
+            owner,
+        }
+    }
+
+    /// Whether a failure of this attempt makes the job `dead` (no attempt follows).
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
     }
 
     /// Records progress (`done` of `total`, and what is being done), readable through the

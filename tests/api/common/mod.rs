@@ -590,3 +590,69 @@ pub async fn job_row(
         .unwrap()
         .unwrap()
 }
+
+/// A WAV file of `samples` 16-bit mono samples at 8 kHz (a rising ramp, so two files of
+/// different lengths never share bytes by accident).
+pub fn wav(samples: usize) -> Vec<u8> {
+    let data = samples * 2;
+    let mut v = Vec::with_capacity(44 + data);
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data as u32).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&16000u32.to_le_bytes());
+    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&16u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&(data as u32).to_le_bytes());
+    for i in 0..samples {
+        v.extend_from_slice(&(i as u16).to_le_bytes());
+    }
+    v
+}
+
+/// Posts a voicemail as a switch node does: `metadata` as JSON and the audio, multipart.
+pub async fn post_voicemail(
+    app: &TestApp,
+    node: &str,
+    metadata: &Value,
+    content_type: &str,
+    audio: Vec<u8>,
+) -> Response {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(metadata.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "audio",
+            reqwest::multipart::Part::bytes(audio)
+                .file_name("message.wav")
+                .mime_str(content_type)
+                .unwrap(),
+        );
+    app.client
+        .post(app.url("/v1/switch/voicemail"))
+        .bearer_auth(node)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The metadata of a voicemail left now for `mailbox@domain` by a known caller.
+pub fn voicemail_metadata(domain: &str, mailbox: &str) -> Value {
+    json!({
+        "domain": domain,
+        "mailbox": mailbox,
+        "caller_number": "+34911234567",
+        "caller_name": "Ana García",
+        "duration_secs": 65,
+        "received_at": chrono::Utc::now().to_rfc3339(),
+    })
+}

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{AREA, Greeting, IvrMenuView, MAX_GREETING_BYTES, find};
 use crate::{
+    audio::{self, AudioFormat},
     authz::Permission,
     core::Core,
     entities::ivr_menu,
@@ -26,24 +27,6 @@ pub struct GreetingUpload<'a> {
     pub bytes: &'a [u8],
 }
 
-/// The audio formats accepted, by declared media type: canonical type, file extension,
-/// and whether the bytes look like it.
-fn audio_format(content_type: &str, bytes: &[u8]) -> Option<(&'static str, &'static str, bool)> {
-    let wav = bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WAVE";
-    // MP3: an ID3v2 tag, or an MPEG audio frame header (11 sync bits).
-    let mp3 = bytes.starts_with(b"ID3")
-        || (bytes.len() > 2 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0);
-    let ogg = bytes.starts_with(b"OggS");
-    match content_type {
-        "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => {
-            Some(("audio/wav", "wav", wav))
-        }
-        "audio/mpeg" | "audio/mp3" => Some(("audio/mpeg", "mp3", mp3)),
-        "audio/ogg" | "audio/opus" => Some(("audio/ogg", "ogg", ogg)),
-        _ => None,
-    }
-}
-
 /// Sets the greeting to an uploaded recording (WAV, MP3 or Ogg; 415 for anything else,
 /// 422 when the bytes are not the audio they claim to be).
 pub async fn put_greeting(
@@ -55,7 +38,11 @@ pub async fn put_greeting(
 ) -> DomainResult<IvrMenuView> {
     scope.authorize(Permission::PbxWrite)?;
     find(scope, &core.db, id).await?;
-    let Some((content_type, ext, looks_right)) = audio_format(upload.content_type, upload.bytes)
+    let Some(AudioFormat {
+        content_type,
+        ext,
+        looks_right,
+    }) = audio::sniff(upload.content_type, upload.bytes)
     else {
         return Err(DomainError::new(
             ErrorCode::UnsupportedMediaType,

@@ -1,8 +1,12 @@
 //! Voicemail messages of a box: list, metadata, audio download, read/unread, delete.
 //!
-//! Messages arrive from the switch (a later issue adds the intake); the audio lives in the
-//! data directory under `voicemail/`, named by the message's `storage_key`, and is removed
-//! with the message.
+//! Messages arrive from switch nodes ([`intake`]: `POST /v1/switch/voicemail`), each with
+//! its e-mail job when the box has addresses ([`email`]: the job, the templates, and the
+//! delivery status every message shows). The audio lives in the data directory under
+//! `voicemail/`, named by the message's `storage_key`, and is removed with the message.
+
+pub mod email;
+pub mod intake;
 
 use std::path::{Path, PathBuf};
 
@@ -35,11 +39,14 @@ pub struct VoicemailMessageView {
     pub size_bytes: i64,
     pub read: bool,
     pub received_at: DateTime<Utc>,
+    /// Where the voicemail-to-email delivery of this message stands.
+    pub email: email::EmailDelivery,
 }
 
-impl From<&voicemail_message::Model> for VoicemailMessageView {
-    fn from(m: &voicemail_message::Model) -> Self {
-        Self {
+impl VoicemailMessageView {
+    /// The view of a stored row; an unreadable e-mail status is a logged internal error.
+    pub fn new(m: &voicemail_message::Model) -> DomainResult<Self> {
+        Ok(Self {
             id: m.id,
             box_id: m.box_id,
             caller_id_number: m.caller_id_number.clone(),
@@ -49,7 +56,8 @@ impl From<&voicemail_message::Model> for VoicemailMessageView {
             size_bytes: m.size_bytes,
             read: m.read,
             received_at: m.received_at,
-        }
+            email: email::EmailDelivery::new(m)?,
+        })
     }
 }
 
@@ -137,7 +145,10 @@ pub async fn list(
         .fetch(&core.db, select, voicemail_message::Column::Id, |m| m.id)
         .await?;
     Ok(VoicemailMessagePage {
-        items: rows.iter().map(VoicemailMessageView::from).collect(),
+        items: rows
+            .iter()
+            .map(VoicemailMessageView::new)
+            .collect::<DomainResult<_>>()?,
         next_cursor,
     })
 }
@@ -149,9 +160,7 @@ pub async fn get(
     id: Uuid,
 ) -> DomainResult<VoicemailMessageView> {
     scope.authorize(Permission::PbxRead)?;
-    Ok(VoicemailMessageView::from(
-        &find_message(scope, core, box_id, id).await?,
-    ))
+    VoicemailMessageView::new(&find_message(scope, core, box_id, id).await?)
 }
 
 /// The audio of a message: its media type and bytes.
@@ -183,7 +192,7 @@ pub async fn mark(
     scope.authorize(Permission::PbxWrite)?;
     let current = find_message(scope, core, box_id, id).await?;
     if current.read == input.read {
-        return Ok(VoicemailMessageView::from(&current));
+        return VoicemailMessageView::new(&current);
     }
     let txn = core.begin().await?;
     voicemail_message::Entity::update_many()
@@ -196,7 +205,7 @@ pub async fn mark(
         read: input.read,
         ..current
     };
-    let view = VoicemailMessageView::from(&updated);
+    let view = VoicemailMessageView::new(&updated)?;
     let action = if input.read {
         "voicemail_message.mark_read"
     } else {
@@ -233,7 +242,7 @@ pub async fn delete(scope: &TenantScope, core: &Core, box_id: Uuid, id: Uuid) ->
         "voicemail_message.delete",
         "voicemail_message",
         id,
-        Some(&VoicemailMessageView::from(&current)),
+        Some(&VoicemailMessageView::new(&current)?),
         None,
     )
     .await?;
