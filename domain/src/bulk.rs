@@ -18,15 +18,13 @@
 //! that dies in that window leaves whole, audited batches behind (a re-run reports their rows
 //! as taken).
 
-use std::{future::Future, sync::Arc};
+use std::future::Future;
 
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Iterable};
 
 use crate::{
+    core::Core,
     error::{DomainError, DomainResult, ErrorCode},
-    switch::cache::SwitchCache,
     tx::Tx,
 };
 
@@ -100,8 +98,7 @@ pub trait BatchWrite: Sync {
 /// batches already committed are undone (newest first) and the batch's error is returned:
 /// nothing of the operation remains.
 pub async fn write_batches<W: BatchWrite>(
-    db: &DatabaseConnection,
-    cache: &Arc<SwitchCache>,
+    core: &Core,
     writer: &W,
     rows: Vec<W::Row>,
 ) -> DomainResult<Vec<W::Written>> {
@@ -109,10 +106,10 @@ pub async fn write_batches<W: BatchWrite>(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<W::Row> = rows.by_ref().take(BATCH_ROWS).collect();
-        match write_one(db, cache, writer, batch).await {
+        match write_one(core, writer, batch).await {
             Ok(written) => done.push(written),
             Err(err) => {
-                undo_all(db, cache, writer, &done).await?;
+                undo_all(core, writer, &done).await?;
                 return Err(err);
             }
         }
@@ -123,12 +120,11 @@ pub async fn write_batches<W: BatchWrite>(
 }
 
 async fn write_one<W: BatchWrite>(
-    db: &DatabaseConnection,
-    cache: &Arc<SwitchCache>,
+    core: &Core,
     writer: &W,
     batch: Vec<W::Row>,
 ) -> DomainResult<W::Written> {
-    let txn = Tx::new(db.begin().await?, cache.clone());
+    let txn = core.begin().await?;
     let written = writer.write(&txn, batch).await?;
     txn.commit().await?;
     Ok(written)
@@ -136,17 +132,12 @@ async fn write_one<W: BatchWrite>(
 
 /// Undoes committed batches, newest first. A busy database is waited for (a few tries): an
 /// undo that gives up leaves a partial write behind, which is worth some patience.
-async fn undo_all<W: BatchWrite>(
-    db: &DatabaseConnection,
-    cache: &Arc<SwitchCache>,
-    writer: &W,
-    done: &[W::Written],
-) -> DomainResult<()> {
+async fn undo_all<W: BatchWrite>(core: &Core, writer: &W, done: &[W::Written]) -> DomainResult<()> {
     for written in done.iter().rev() {
         let mut tries = 0;
         loop {
             let attempt = async {
-                let txn = Tx::new(db.begin().await?, cache.clone());
+                let txn = core.begin().await?;
                 writer.undo(&txn, written).await?;
                 txn.commit().await?;
                 Ok::<_, DomainError>(())
@@ -206,8 +197,13 @@ mod tests {
         }
     }
 
-    async fn db() -> DatabaseConnection {
-        sea_orm::Database::connect("sqlite::memory:").await.unwrap()
+    async fn core() -> Core {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        let config = crate::config::Config {
+            jwt_secret: Some("a-test-signing-key-of-at-least-32-bytes".into()),
+            ..Default::default()
+        };
+        Core::build(config, db).await.unwrap()
     }
 
     #[tokio::test]
@@ -216,14 +212,9 @@ mod tests {
             fail_on: usize::MAX,
             log: Mutex::default(),
         };
-        let done = write_batches(
-            &db().await,
-            &Arc::new(SwitchCache::local()),
-            &rec,
-            (0..1200).collect(),
-        )
-        .await
-        .unwrap();
+        let done = write_batches(&core().await, &rec, (0..1200).collect())
+            .await
+            .unwrap();
         assert_eq!(done, [(0, 499), (500, 999), (1000, 1199)]);
     }
 
@@ -233,14 +224,9 @@ mod tests {
             fail_on: 1100,
             log: Mutex::default(),
         };
-        let err = write_batches(
-            &db().await,
-            &Arc::new(SwitchCache::local()),
-            &rec,
-            (0..1600).collect(),
-        )
-        .await
-        .unwrap_err();
+        let err = write_batches(&core().await, &rec, (0..1600).collect())
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Conflict);
         assert_eq!(
             *rec.log.lock().unwrap(),

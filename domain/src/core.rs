@@ -121,7 +121,7 @@ impl Core {
 
     /// Opens the transaction of a write: see [`Tx`].
     pub async fn begin(&self) -> Result<Tx, DbErr> {
-        Ok(Tx::new(self.db.begin().await?, self.switch_cache.clone()))
+        Ok(Tx::new(self.db.begin().await?, self.clone()))
     }
 
     /// Readiness: the database answers, and Redis too when configured.

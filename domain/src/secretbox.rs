@@ -1,5 +1,6 @@
 //! Encryption at rest for the few secrets Centralita must be able to read back: trunk
-//! passwords, which are sent to carriers when registering or authenticating calls.
+//! passwords, which are sent to carriers when registering or authenticating calls, and the
+//! settings of Kamailio nodes (their database URL and JSON-RPC URL carry credentials).
 //!
 //! Everything else secret is hashed instead (rule 5 of `docs/ARCHITECTURE.md`); this is the one exception,
 //! and it stays narrow: AES-256-GCM under one key from configuration (`trunk_secret_key`),
@@ -30,7 +31,10 @@ use aes_gcm::{
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use rand::RngCore;
 
-use crate::error::DomainError;
+use crate::{
+    core::Core,
+    error::{DomainError, DomainResult, ErrorCode, FieldError},
+};
 
 const VERSION: &str = "v1";
 /// Associated data of `v1` values: binds the ciphertext to its format version.
@@ -82,6 +86,43 @@ impl fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
+    /// The key in `trunk_secret_key`, or 503 saying what the operator must configure:
+    /// `what` are the secrets being stored (e.g. "Trunk passwords"), `field` the request
+    /// field that holds them, `meanwhile` what the caller can do without.
+    pub fn configured(
+        core: &Core,
+        field: &str,
+        what: &str,
+        meanwhile: &str,
+    ) -> DomainResult<SecretBox> {
+        let unavailable = |detail: String| {
+            let mut err = DomainError::new(ErrorCode::Unavailable, detail);
+            err.errors.push(FieldError::new(
+                field,
+                "encryption_unavailable",
+                format!(
+                    "{} cannot be stored until the platform configures trunk_secret_key",
+                    what.to_lowercase()
+                ),
+            ));
+            err
+        };
+        let Some(key) = core.config.trunk_secret_key.as_deref() else {
+            return Err(unavailable(format!(
+                "{what} are stored encrypted, and this server has no encryption key \
+                 (trunk_secret_key / CENTRALITA_TRUNK_SECRET_KEY) configured. Ask the platform \
+                 operator to configure one; {meanwhile}."
+            )));
+        };
+        SecretBox::from_key_str(key).map_err(|e| {
+            tracing::error!(error = %e, "trunk_secret_key is unusable");
+            unavailable(format!(
+                "{what} are stored encrypted, and the configured trunk_secret_key is not \
+                 a valid key. Ask the platform operator to fix it."
+            ))
+        })
+    }
+
     /// Loads a key written as 64 hex digits or as padded base64 of 32 bytes (surrounding
     /// whitespace ignored). Any other length is refused rather than stretched or truncated:
     /// a short key would silently be a weak one. An all-zero key, the usual placeholder, is

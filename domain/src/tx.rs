@@ -6,28 +6,44 @@
 //! the changed tenant's [`CacheKey`] (every mutation writes an audit event), so a write
 //! cannot forget to invalidate; [`Tx::commit`] commits, then bumps. A transaction dropped
 //! without commit rolls back and announces nothing.
+//!
+//! The audit event also tells the transaction when the write changes what Kamailio nodes
+//! serve (a domain, an extension, a tenant): [`Tx::commit`] then queues the nodes'
+//! reconciles inside the transaction, before it commits (rule 2, the outbox), and wakes the
+//! workers after.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Mutex,
+    atomic::{AtomicBool, Ordering},
+};
 
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
 };
 
-use crate::switch::cache::{CacheKey, SwitchCache};
+use crate::{core::Core, switch::cache::CacheKey, switch::provisioning};
 
 pub struct Tx {
     txn: DatabaseTransaction,
-    cache: Arc<SwitchCache>,
+    core: Core,
     changed: Mutex<Vec<CacheKey>>,
+    reprovision: AtomicBool,
 }
 
 impl Tx {
-    pub(crate) fn new(txn: DatabaseTransaction, cache: Arc<SwitchCache>) -> Self {
+    pub(crate) fn new(txn: DatabaseTransaction, core: Core) -> Self {
         Self {
             txn,
-            cache,
+            core,
             changed: Mutex::default(),
+            reprovision: AtomicBool::new(false),
         }
+    }
+
+    /// Notes that this write changes what switch nodes serve: their reconciles are queued
+    /// when it commits.
+    pub fn reprovisions(&self) {
+        self.reprovision.store(true, Ordering::Relaxed);
     }
 
     /// Notes that this write makes answers about `key` stale, from its commit on.
@@ -44,14 +60,24 @@ impl Tx {
         self.txn.rollback().await
     }
 
-    /// Commits, then announces the changes collected.
+    /// Queues the reconciles this write needs, commits, then announces the changes
+    /// collected and wakes the workers.
     pub async fn commit(self) -> Result<(), DbErr> {
+        let queued = if self.reprovision.load(Ordering::Relaxed) {
+            provisioning::job::enqueue_all(&self)
+                .await
+                .map_err(|e| DbErr::Custom(format!("queueing node reconciles: {e}")))?
+        } else {
+            Vec::new()
+        };
         let Self {
-            txn,
-            cache,
-            changed,
+            txn, core, changed, ..
         } = self;
         txn.commit().await?;
+        for q in queued {
+            q.wake(&core).await;
+        }
+        let cache = &core.switch_cache;
         let keys = match changed.into_inner() {
             Ok(keys) => keys,
             // Poisoned while collecting: the keys are unknown, so everything goes.

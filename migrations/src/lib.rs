@@ -18,6 +18,7 @@ mod m20261126_000008_ivr_menus;
 mod m20261129_000009_user_token_generation;
 mod m20261130_000010_job_lifecycle;
 mod m20261206_000011_voicemail_email;
+mod m20261206_000012_kamailio_provisioning;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_user_token_generation::Migration),
             Box::new(m20261130_000010_job_lifecycle::Migration),
             Box::new(m20261206_000011_voicemail_email::Migration),
+            Box::new(m20261206_000012_kamailio_provisioning::Migration),
         ]
     }
 }

@@ -15,6 +15,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+const KAM_DB_PASSWORD: &str = "kam-Db-secret-41";
+const KAM_RPC_PASSWORD: &str = "kam-Rpc-secret-42";
 const TRUNK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// GET operations in the spec today; raise it when routes are added.
@@ -235,13 +237,18 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.post(
             "/v1/switch-nodes",
             admin,
-            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+            // Provisioned, with credentials in both URLs (nothing listens on port 1, so its
+            // reconciles fail: their errors must not show them either).
+            json!({"name": "edge", "kind": "kamailio", "addresses": ["127.0.0.1"],
+                "kamailio": {"db_url": format!("postgres://kam:{KAM_DB_PASSWORD}@127.0.0.1:1/kamailio"),
+                    "rpc_url": format!("http://rpc:{KAM_RPC_PASSWORD}@127.0.0.1:1/RPC")}}),
         )
         .await,
         201,
     )
     .await;
     ids.insert("node_id", id(&node));
+    secrets.extend([KAM_DB_PASSWORD.to_owned(), KAM_RPC_PASSWORD.to_owned()]);
     // A job (housekeeping, due in an hour so nothing runs it here).
     let job = centralita_domain::services::jobs::enqueue(
         &app.core.db,

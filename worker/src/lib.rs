@@ -20,6 +20,7 @@ use centralita_domain::{
         jobs::{self, JobContext, Registry},
         voicemail_messages::email::VoicemailEmail,
     },
+    switch::provisioning::job::KamailioReconcile,
 };
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,7 @@ pub fn registry() -> Registry {
     Registry::new()
         .register::<Housekeeping>()
         .register::<VoicemailEmail>()
+        .register::<KamailioReconcile>()
 }
 
 /// How long a running job may take to finish once the worker is asked to stop.

@@ -110,6 +110,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch_nodes::get)
         .service(switch_nodes::update)
         .service(switch_nodes::rotate_token)
+        .service(switch_nodes::plan)
+        .service(switch_nodes::reconcile)
         .service(switch_nodes::delete)
         .service(jobs::list)
         .service(jobs::get)

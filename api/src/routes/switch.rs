@@ -19,7 +19,7 @@ use centralita_domain::{
 
 use crate::{
     extract::{Body, MultipartParts, SwitchNode, parse_json},
-    problem::{ApiResult, CommonErrors},
+    problem::{ApiResult, CommonErrors, WriteErrors},
     respond,
 };
 use uuid::Uuid;
@@ -112,7 +112,7 @@ pub struct VoicemailUpload {
     tag = "switch",
     request_body(content = VoicemailUpload, content_type = "multipart/form-data",
         encoding(("metadata" = (content_type = "application/json")), ("audio" = (content_type = "audio/wav, audio/mpeg, audio/ogg")))),
-    responses((status = 201, description = "The stored message", body = VoicemailMessageView), CommonErrors),
+    responses((status = 201, description = "The stored message", body = VoicemailMessageView), CommonErrors, WriteErrors),
     security(("switch_node" = []))
 )]
 #[post("/v1/switch/voicemail")]

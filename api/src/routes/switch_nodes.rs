@@ -4,9 +4,15 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
     Core,
     authz::PlatformPermission,
-    switch::nodes::{
-        self as switch_nodes, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery,
-        SwitchNodePage, SwitchNodeView, UpdateSwitchNode,
+    switch::{
+        nodes::{
+            self as switch_nodes, CreateSwitchNode, SwitchNodeCreated, SwitchNodeListQuery,
+            SwitchNodePage, SwitchNodeView, UpdateSwitchNode,
+        },
+        provisioning::{
+            Plan,
+            job::{self as provisioning, ReconcileQueued},
+        },
     },
 };
 use uuid::Uuid;
@@ -43,7 +49,8 @@ pub async fn list(
     tag = "switch",
     request_body = CreateSwitchNode,
     responses((status = 201, description = "Registered; configure the node with `token` now", body = SwitchNodeCreated,
-        headers(("Location" = String), ("ETag" = String))), CommonErrors, WriteErrors),
+        headers(("Location" = String), ("ETag" = String))), CommonErrors, WriteErrors,
+        (status = 503, description = "`kamailio` settings were given but no trunk_secret_key is configured", body = crate::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[post("/v1/switch-nodes")]
@@ -91,7 +98,8 @@ pub async fn get(
     tag = "switch",
     params(("node_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateSwitchNode,
-    responses((status = 200, description = "Updated", body = SwitchNodeView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    responses((status = 200, description = "Updated", body = SwitchNodeView, headers(("ETag" = String))), CommonErrors, WriteErrors,
+        (status = 503, description = "`kamailio` settings were given but no trunk_secret_key is configured", body = crate::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[patch("/v1/switch-nodes/{node_id}")]
@@ -148,4 +156,50 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     switch_nodes::delete(&core, &actor, *path, if_match.0).await?;
     Ok(respond::no_content())
+}
+
+/// What a reconcile of the node would do now, without doing it: domains and subscribers to
+/// add, change and remove on the node, the registrations it would end, and the drift found
+/// (rows changed on the node behind Centralita's back since its last apply). 409 when the
+/// node has no `kamailio` settings; 503 when its database cannot be reached.
+#[utoipa::path(
+    operation_id = "plan_switch_node",
+    tag = "switch",
+    params(("node_id" = Uuid, Path)),
+    responses((status = 200, description = "The plan", body = Plan), CommonErrors,
+        (status = 409, description = "The node has no `kamailio` settings", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node's database cannot be reached", body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/v1/switch-nodes/{node_id}/plan")]
+pub async fn plan(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &provisioning::plan(&core, &actor, *path).await?,
+        None,
+    ))
+}
+
+/// Queue a reconcile of the node now (platform admin): 202 with the job, a new one or the
+/// one already waiting. Reconciles are also queued by every change of domains, extensions
+/// and tenants, and hourly.
+#[utoipa::path(
+    operation_id = "reconcile_switch_node",
+    tag = "switch",
+    params(("node_id" = Uuid, Path)),
+    responses((status = 202, description = "The queued reconcile", body = ReconcileQueued), CommonErrors,
+        (status = 409, description = "The node has no `kamailio` settings, or is disabled", body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/v1/switch-nodes/{node_id}/reconcile")]
+pub async fn reconcile(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let queued = provisioning::request(&core, &actor, *path).await?;
+    Ok(HttpResponse::Accepted().json(queued))
 }

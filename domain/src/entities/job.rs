@@ -23,6 +23,9 @@ pub struct Model {
     pub lease_owner: Option<String>,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// Jobs with the same key are one piece of work: while one is `queued`, no other is
+    /// added (`jobs::enqueue_coalesced`).
+    pub coalesce_key: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod refresh_token;
 pub mod ring_group;
 pub mod switch_node;
+pub mod switch_node_applied;
 pub mod tenant;
 pub mod time_condition;
 pub mod trunk;

@@ -21,6 +21,15 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// `{db_url, rpc_url}` of a Kamailio node, sealed (`secretbox`): never returned.
+    pub kamailio_settings_sealed: Option<String>,
+    /// When a reconcile last applied Centralita's state to the node.
+    pub provisioned_at: Option<DateTimeUtc>,
+    /// Why the last reconcile failed (cleared by the next success).
+    pub provision_error: Option<String>,
+    pub provision_error_at: Option<DateTimeUtc>,
+    /// Rows found changed on the node behind Centralita's back, and repaired, so far.
+    pub drift_repaired_total: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

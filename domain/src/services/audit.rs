@@ -16,7 +16,7 @@ use crate::{
     ids::TenantId,
     pagination::PageRequest,
     scope::TenantScope,
-    switch::cache::CacheKey,
+    switch::{cache::CacheKey, provisioning::job::changes_what_nodes_serve},
     tx::Tx,
 };
 
@@ -137,6 +137,9 @@ where
 /// for a platform change every answer.
 pub async fn record(db: &Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
     db.invalidates(cache_key(&change));
+    if changes_what_nodes_serve(change.resource_type) {
+        db.reprovisions();
+    }
     audit_event::Entity::insert(event(actor, change))
         .exec_without_returning(db)
         .await?;
@@ -148,6 +151,9 @@ pub async fn record(db: &Tx, actor: &Actor, change: Change<'_>) -> DomainResult<
 pub async fn record_many(db: &Tx, actor: &Actor, changes: Vec<Change<'_>>) -> DomainResult<()> {
     for c in &changes {
         db.invalidates(cache_key(c));
+        if changes_what_nodes_serve(c.resource_type) {
+            db.reprovisions();
+        }
     }
     let events = changes.into_iter().map(|c| event(actor, c)).collect();
     crate::bulk::insert_all(db, events).await

@@ -470,24 +470,19 @@ pub async fn import(
             errors,
         });
     }
-    let created = bulk::write_batches(
-        &core.db,
-        &core.switch_cache,
-        &ExtensionBatches { scope },
-        ready,
-    )
-    .await
-    .map_err(|e| {
-        if e.code == ErrorCode::Conflict {
-            DomainError::conflict(format!(
-                "{} Nothing was imported; check the file again (a dry run lists the \
+    let created = bulk::write_batches(core, &ExtensionBatches { scope }, ready)
+        .await
+        .map_err(|e| {
+            if e.code == ErrorCode::Conflict {
+                DomainError::conflict(format!(
+                    "{} Nothing was imported; check the file again (a dry run lists the \
                      collisions) and retry.",
-                e.detail
-            ))
-        } else {
-            e
-        }
-    })?;
+                    e.detail
+                ))
+            } else {
+                e
+            }
+        })?;
     Ok(ImportReport {
         dry_run,
         rows,

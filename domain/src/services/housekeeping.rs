@@ -1,7 +1,8 @@
 //! Housekeeping: the periodic clean-up job, and the first [`Job`] kind.
 //!
 //! It purges idempotency records past retention, finished jobs, expired refresh tokens and
-//! stored files no row names, then queues its next run in an hour. Running it twice just
+//! stored files no row names, queues a reconcile of every provisioned switch node, then
+//! queues its next run in an hour. Running it twice just
 //! finds less to delete.
 
 use serde::{Deserialize, Serialize};
@@ -33,11 +34,15 @@ impl Job for Housekeeping {
         let done = jobs::purge_done(&core.db).await?;
         let tokens = auth::purge_expired_refresh_tokens(&core.db).await?;
         let files = storage::sweep_orphans(&core.db, &core.config.data_dir).await?;
+        // Every provisioned node is compared with the desired state at least hourly, so
+        // drift nobody asked about is found and repaired.
+        let reconciles = crate::switch::provisioning::job::enqueue_all(&core.db).await?;
         tracing::info!(
             idempotency_keys = keys,
             jobs = done,
             refresh_tokens = tokens,
             orphan_files = files,
+            node_reconciles = reconciles.len(),
             "housekeeping"
         );
         // A later run needs no wake-up: the worker polls.

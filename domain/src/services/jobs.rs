@@ -254,6 +254,36 @@ pub async fn enqueue<J: Job, C: ConnectionTrait>(
     job: &J,
     run_at: Option<DateTime<Utc>>,
 ) -> DomainResult<Queued> {
+    insert(db, job, run_at, None).await
+}
+
+/// Inserts `job` under `key` unless a job with that key is still `queued` (not yet claimed),
+/// which will do the same work when it runs: a burst of changes makes one job, not one per
+/// change. A job already running does not count, since it may have read the state before
+/// this change. `None` when coalesced. Two transactions racing here may both insert; jobs
+/// are idempotent, so that costs a run, nothing more.
+pub async fn enqueue_coalesced<J: Job, C: ConnectionTrait>(
+    db: &C,
+    job: &J,
+    key: &str,
+) -> DomainResult<Option<Queued>> {
+    let waiting = job::Entity::find()
+        .filter(job::Column::CoalesceKey.eq(key))
+        .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .one(db)
+        .await?;
+    if waiting.is_some() {
+        return Ok(None);
+    }
+    insert(db, job, None, Some(key)).await.map(Some)
+}
+
+async fn insert<J: Job, C: ConnectionTrait>(
+    db: &C,
+    job: &J,
+    run_at: Option<DateTime<Utc>>,
+    coalesce_key: Option<&str>,
+) -> DomainResult<Queued> {
     let payload = serde_json::to_value(job).map_err(DomainError::internal)?;
     let tenant_id = job.tenant().map(|t| t.0);
     let now = Utc::now();
@@ -278,6 +308,7 @@ pub async fn enqueue<J: Job, C: ConnectionTrait>(
         lease_owner: Set(None),
         started_at: Set(None),
         finished_at: Set(None),
+        coalesce_key: Set(coalesce_key.map(str::to_owned)),
     })
     .exec_without_returning(db)
     .await?;

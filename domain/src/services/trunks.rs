@@ -25,7 +25,7 @@ use crate::{
     authz::{Actor, Grant, Permission, PlatformPermission, grant_platform},
     core::Core,
     entities::{outbound_route_trunk, trunk},
-    error::{DomainError, DomainResult, ErrorCode, FieldError},
+    error::{DomainError, DomainResult, FieldError},
     pagination::PageRequest,
     scope::TenantScope,
     secretbox::SecretBox,
@@ -252,29 +252,12 @@ impl audit::Author for Owner<'_> {
 
 /// The key that seals trunk passwords, or 503 saying what the operator must configure.
 fn secret_box(core: &Core) -> DomainResult<SecretBox> {
-    let unavailable = |detail: &str| {
-        let mut err = DomainError::new(ErrorCode::Unavailable, detail);
-        err.errors.push(FieldError::new(
-            "password",
-            "encryption_unavailable",
-            "trunk passwords cannot be stored until the platform configures trunk_secret_key",
-        ));
-        err
-    };
-    let Some(key) = core.config.trunk_secret_key.as_deref() else {
-        return Err(unavailable(
-            "Trunk passwords are stored encrypted, and this server has no encryption key \
-             (trunk_secret_key / CENTRALITA_TRUNK_SECRET_KEY) configured. Ask the platform \
-             operator to configure one; a trunk without a password can be created meanwhile.",
-        ));
-    };
-    SecretBox::from_key_str(key).map_err(|e| {
-        tracing::error!(error = %e, "trunk_secret_key is unusable");
-        unavailable(
-            "Trunk passwords are stored encrypted, and the configured trunk_secret_key is not \
-             a valid key. Ask the platform operator to fix it.",
-        )
-    })
+    SecretBox::configured(
+        core,
+        "password",
+        "Trunk passwords",
+        "a trunk without a password can be created meanwhile",
+    )
 }
 
 fn check_host(errors: &mut Errors, raw: &str) -> Option<String> {

@@ -6,6 +6,8 @@
 //! - [`directory`]: the SIP user a media server authenticates and places, and the tenant of
 //!   a SIP domain;
 //! - [`nodes`]: the switch-node registry and node-token authentication;
+//! - [`provisioning`]: what Kamailio nodes serve (domains, subscribers), reconciled from
+//!   Centralita's database by a job, with a dry-run plan;
 //! - [`cache`]: the answers above, cached per process and invalidated after every commit
 //!   that changes what they were computed from.
 //!
@@ -16,6 +18,7 @@ pub mod cache;
 pub mod directory;
 pub mod nodes;
 pub mod plan;
+pub mod provisioning;
 pub mod resolver;
 
 pub use resolver::route;

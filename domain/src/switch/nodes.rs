@@ -21,8 +21,10 @@ use crate::{
     entities::switch_node,
     error::{DomainError, DomainResult, ErrorCode, FieldError},
     pagination::PageRequest,
+    secretbox::SecretBox,
     services::{audit, check_version, from_json, from_stored, versioned},
     switch::cache::CacheKey,
+    switch::provisioning::{self, node::KamailioSettings},
     tokens::{digests_equal, random_hex, sha256_hex},
     validate::{Errors, display_text},
 };
@@ -36,7 +38,7 @@ pub enum SwitchKind {
 }
 
 impl SwitchKind {
-    const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Kamailio => "kamailio",
         }
@@ -52,7 +54,7 @@ pub enum NodeStatus {
 }
 
 impl NodeStatus {
-    const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Disabled => "disabled",
@@ -70,9 +72,26 @@ pub struct SwitchNodeView {
     /// Public start of the node's token (`sn_<prefix>_…`).
     pub token_prefix: String,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Whether Centralita provisions the node, and how that goes.
+    pub provisioning: ProvisioningView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+/// A node's provisioning: configured or not, and what the last reconciles did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProvisioningView {
+    /// Whether the node's Kamailio settings (database and JSON-RPC URLs) are set; they are
+    /// never shown.
+    pub configured: bool,
+    /// When a reconcile last applied Centralita's state to the node.
+    pub last_applied_at: Option<DateTime<Utc>>,
+    /// Why the last reconcile failed; cleared by the next success.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Rows found changed on the node behind Centralita's back, and repaired, so far.
+    pub drift_repaired_total: i64,
 }
 
 impl SwitchNodeView {
@@ -87,6 +106,13 @@ impl SwitchNodeView {
             status: from_stored("switch_nodes.status", &m.status)?,
             token_prefix: m.token_prefix.clone(),
             last_seen_at: m.last_seen_at,
+            provisioning: ProvisioningView {
+                configured: m.kamailio_settings_sealed.is_some(),
+                last_applied_at: m.provisioned_at,
+                last_error: m.provision_error.clone(),
+                last_error_at: m.provision_error_at,
+                drift_repaired_total: m.drift_repaired_total,
+            },
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -115,6 +141,9 @@ pub struct CreateSwitchNode {
     /// IP addresses or host names of the node (1-16).
     #[schema(min_items = 1, max_items = 16)]
     pub addresses: Vec<String>,
+    /// Where Centralita provisions the node (its Kamailio database and JSON-RPC). Stored
+    /// encrypted (needs `trunk_secret_key`), never returned.
+    pub kamailio: Option<KamailioSettings>,
 }
 
 /// JSON merge patch of a switch node.
@@ -126,6 +155,9 @@ pub struct UpdateSwitchNode {
     #[schema(min_items = 1, max_items = 16)]
     pub addresses: Option<Vec<String>>,
     pub status: Option<NodeStatus>,
+    /// Replaces the provisioning settings; `null` stops provisioning the node.
+    #[serde(default, deserialize_with = "crate::validate::double_option")]
+    pub kamailio: Option<Option<KamailioSettings>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -138,7 +170,8 @@ pub struct SwitchNodeListQuery {
     pub cursor: Option<String>,
 }
 
-fn require(actor: &Actor, perm: PlatformPermission) -> DomainResult<()> {
+/// Platform staff only (the permission table says which role may do what).
+pub(crate) fn require(actor: &Actor, perm: PlatformPermission) -> DomainResult<()> {
     if grant_platform(actor.principal.role, perm) == Grant::Allow {
         Ok(())
     } else {
@@ -169,6 +202,53 @@ fn check_addresses(errors: &mut Errors, raw: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+fn check_settings(errors: &mut Errors, settings: Option<&KamailioSettings>) {
+    if let Some(Err(found)) = settings.map(KamailioSettings::validate) {
+        for e in found {
+            errors.push(e);
+        }
+    }
+}
+
+/// The settings sealed for storage (`None` stays `None`).
+fn seal_settings(core: &Core, settings: Option<&KamailioSettings>) -> DomainResult<Option<String>> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    let sbox = SecretBox::configured(
+        core,
+        "kamailio",
+        "Switch-node settings",
+        "register the node without them meanwhile",
+    )?;
+    let plain = serde_json::to_string(settings).map_err(DomainError::internal)?;
+    Ok(Some(sbox.seal(&plain)?))
+}
+
+/// The node's Kamailio settings, opened; `None` when it is not provisioned. A sealed value
+/// that does not open (key changed or lost) is an error, never "not provisioned".
+pub(crate) fn settings(
+    core: &Core,
+    node: &switch_node::Model,
+) -> DomainResult<Option<KamailioSettings>> {
+    let Some(sealed) = &node.kamailio_settings_sealed else {
+        return Ok(None);
+    };
+    let sbox = SecretBox::configured(core, "kamailio", "Switch-node settings", "nothing")?;
+    let plain = sbox.open(sealed).map_err(|e| {
+        DomainError::new(
+            ErrorCode::Internal,
+            format!(
+                "the settings of switch node {} do not open with trunk_secret_key: {e}",
+                node.id
+            ),
+        )
+    })?;
+    serde_json::from_str(&plain)
+        .map_err(DomainError::internal)
+        .map(Some)
 }
 
 fn new_token() -> (String, String) {
@@ -210,7 +290,9 @@ pub async fn create(
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
     let addresses = check_addresses(&mut errors, &input.addresses);
+    check_settings(&mut errors, input.kamailio.as_ref());
     errors.finish()?;
+    let sealed = seal_settings(core, input.kamailio.as_ref())?;
     let Some(name) = name else {
         return Err(DomainError::internal("validated name missing"));
     };
@@ -236,9 +318,15 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        kamailio_settings_sealed: Set(sealed),
+        provisioned_at: Set(None),
+        provision_error: Set(None),
+        provision_error_at: Set(None),
+        drift_repaired_total: Set(0),
     }
     .insert(&txn)
     .await?;
+    let queued = provisioning::job::enqueue_for_node(&txn, &model).await?;
     let view = SwitchNodeView::new(&model)?;
     audit::record_change(
         &txn,
@@ -251,6 +339,9 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    if let Some(q) = queued {
+        q.wake(core).await;
+    }
     Ok(SwitchNodeCreated { node: view, token })
 }
 
@@ -283,7 +374,14 @@ pub async fn update(
         .addresses
         .as_deref()
         .map(|a| check_addresses(&mut errors, a));
+    if let Some(settings) = &input.kamailio {
+        check_settings(&mut errors, settings.as_ref());
+    }
     errors.finish()?;
+    let sealed = match &input.kamailio {
+        Some(settings) => Some(seal_settings(core, settings.as_ref())?),
+        None => None,
+    };
     let txn = core.begin().await?;
     let current = switch_node::Entity::find_by_id(id)
         .one(&txn)
@@ -311,6 +409,10 @@ pub async fn update(
     if let Some(s) = input.status {
         am.status.set_if_not_equals(s.as_str().into());
     }
+    if let Some(sealed) = sealed {
+        // Sealed afresh each time (a new nonce): a write of the settings is always a change.
+        am.kamailio_settings_sealed = Set(sealed);
+    }
     let Some(updated) =
         versioned::write_next_version_unscoped(&txn, &current, am, "switch node").await?
     else {
@@ -327,7 +429,12 @@ pub async fn update(
         Some(&view),
     )
     .await?;
+    // New settings, or a node enabled again: bring it up to date.
+    let queued = provisioning::job::enqueue_for_node(&txn, &updated).await?;
     txn.commit().await?;
+    if let Some(q) = queued {
+        q.wake(core).await;
+    }
     Ok(view)
 }
 
