@@ -36,100 +36,120 @@ use crate::{
     tokens::sha256_hex,
 };
 
-pub enum Limiter {
-    Memory(Mutex<HashMap<String, (u32, Instant)>>),
-    Redis {
-        conn: ConnectionManager,
-        prefix: String,
-    },
+/// Failure counters: in-process, or in Redis (shared by every API replica) when configured.
+///
+/// Redis is an accelerator, not the truth (rule 2): when it cannot be reached, the counters
+/// fall back to this process's own, so logins keep working and a guesser is still limited
+/// (per replica) instead of every login failing or every guess being allowed.
+pub struct Limiter {
+    local: Mutex<HashMap<String, (u32, Instant)>>,
+    shared: Option<Shared>,
+}
+
+struct Shared {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+/// The longest a counter operation waits for Redis before using the local counters.
+const REDIS_WAIT: Duration = Duration::from_secs(1);
+
+impl Shared {
+    fn key(&self, key: &str) -> String {
+        format!("{}ratelimit:{key}", self.prefix)
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, pipe: &redis::Pipeline) -> Option<T> {
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(REDIS_WAIT, pipe.query_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "login counters: Redis failed, using this process's");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("login counters: Redis did not answer, using this process's");
+                None
+            }
+        }
+    }
 }
 
 impl Limiter {
     pub fn memory() -> Self {
-        Self::Memory(Mutex::new(HashMap::new()))
+        Self {
+            local: Mutex::new(HashMap::new()),
+            shared: None,
+        }
     }
 
     pub fn redis(conn: ConnectionManager, prefix: String) -> Self {
-        Self::Redis { conn, prefix }
+        Self {
+            shared: Some(Shared { conn, prefix }),
+            ..Self::memory()
+        }
     }
 
     /// How many failures `key` has in the current window, and seconds until it ends.
     pub async fn failures(&self, key: &str, window: Duration) -> DomainResult<(u32, u64)> {
-        match self {
-            Self::Memory(map) => {
-                let map = map.lock().map_err(DomainError::internal)?;
-                Ok(match map.get(key) {
-                    Some((n, start)) if start.elapsed() < window => {
-                        (*n, (window - start.elapsed()).as_secs().max(1))
-                    }
-                    _ => (0, 0),
-                })
-            }
-            Self::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let full = format!("{prefix}ratelimit:{key}");
-                let (n, ttl): (Option<u32>, i64) = redis::pipe()
-                    .get(&full)
-                    .ttl(&full)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(DomainError::internal)?;
-                Ok((n.unwrap_or(0), ttl.max(1) as u64))
+        if let Some(shared) = &self.shared {
+            let full = shared.key(key);
+            let mut pipe = redis::pipe();
+            pipe.get(&full).ttl(&full);
+            if let Some((n, ttl)) = shared.run::<(Option<u32>, i64)>(&pipe).await {
+                return Ok((n.unwrap_or(0), u64::try_from(ttl.max(1)).unwrap_or(1)));
             }
         }
+        let map = self.local.lock().map_err(DomainError::internal)?;
+        Ok(match map.get(key) {
+            Some((n, start)) if start.elapsed() < window => {
+                (*n, (window - start.elapsed()).as_secs().max(1))
+            }
+            _ => (0, 0),
+        })
     }
 
     /// Counts one failure against `key`, answering how many it has now in the window.
     pub async fn record_failure(&self, key: &str, window: Duration) -> DomainResult<u32> {
-        match self {
-            Self::Memory(map) => {
-                let mut map = map.lock().map_err(DomainError::internal)?;
-                if map.len() > 100_000 {
-                    map.retain(|_, (_, start)| start.elapsed() < window);
-                }
-                let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
-                if entry.1.elapsed() >= window {
-                    *entry = (0, Instant::now());
-                }
-                entry.0 = entry.0.saturating_add(1);
-                Ok(entry.0)
-            }
-            Self::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let full = format!("{prefix}ratelimit:{key}");
-                // NX: the window starts at the first failure and is not extended by later ones.
-                let (n,): (u32,) = redis::pipe()
-                    .incr(&full, 1)
-                    .cmd("EXPIRE")
-                    .arg(&full)
-                    .arg(window.as_secs())
-                    .arg("NX")
-                    .ignore()
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(DomainError::internal)?;
-                Ok(n)
+        if let Some(shared) = &self.shared {
+            let full = shared.key(key);
+            let mut pipe = redis::pipe();
+            // NX: the window starts at the first failure and is not extended by later ones.
+            pipe.incr(&full, 1)
+                .cmd("EXPIRE")
+                .arg(&full)
+                .arg(window.as_secs())
+                .arg("NX")
+                .ignore();
+            if let Some((n,)) = shared.run::<(u32,)>(&pipe).await {
+                return Ok(n);
             }
         }
+        let mut map = self.local.lock().map_err(DomainError::internal)?;
+        if map.len() > 100_000 {
+            map.retain(|_, (_, start)| start.elapsed() < window);
+        }
+        let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 = entry.0.saturating_add(1);
+        Ok(entry.0)
     }
 
     /// Forgets the failures of `key` (after a successful login).
     pub async fn reset(&self, key: &str) -> DomainResult<()> {
-        match self {
-            Self::Memory(map) => {
-                map.lock().map_err(DomainError::internal)?.remove(key);
-                Ok(())
-            }
-            Self::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let _: () = redis::cmd("DEL")
-                    .arg(format!("{prefix}ratelimit:{key}"))
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(DomainError::internal)?;
-                Ok(())
-            }
+        if let Some(shared) = &self.shared {
+            let mut pipe = redis::pipe();
+            pipe.del(shared.key(key)).ignore();
+            // A reset Redis missed only leaves a counter that expires with its window.
+            let _: Option<()> = shared.run(&pipe).await;
         }
+        self.local
+            .lock()
+            .map_err(DomainError::internal)?
+            .remove(key);
+        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@ mod openapi_drift;
 mod ops;
 mod outbound_routes;
 mod queues;
+mod redis_down;
 mod ring_groups;
 mod roles;
 mod routing;
