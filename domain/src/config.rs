@@ -79,6 +79,9 @@ pub struct Config {
     pub http_workers: Option<usize>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
+    /// Seconds a worker holds a job without renewing it (it renews three times per lease):
+    /// also how long the job of a worker that died waits before another worker takes it.
+    pub job_lease_secs: u64,
     /// AES-256-GCM key that encrypts trunk passwords at rest (they must be sent to carriers,
     /// so they cannot be hashed): 32 bytes as 64 hex digits or 44 characters of base64
     /// (`openssl rand -base64 32`). Never generated: losing it makes every stored trunk
@@ -141,6 +144,7 @@ impl Default for Config {
             bootstrap_admin_password: None,
             http_workers: None,
             embedded_worker: true,
+            job_lease_secs: crate::services::jobs::DEFAULT_LEASE_SECS,
             trunk_secret_key: None,
             smtp_host: None,
             smtp_port: None,

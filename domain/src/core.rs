@@ -30,6 +30,8 @@ pub struct CoreInner {
     pub switch_cache: Arc<SwitchCache>,
     /// Where e-mail goes (SMTP, or `.eml` files in the outbox): see [`crate::mail`].
     pub mailer: Mailer,
+    /// Wakes this process's own idle workers when a job is queued (Redis wakes the others).
+    pub local_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -110,6 +112,7 @@ impl Core {
         Ok(Self(Arc::new(CoreInner {
             db,
             mailer,
+            local_wake: Arc::new(tokio::sync::Notify::new()),
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             config,
             keys,

@@ -192,17 +192,33 @@ async fn only_the_lease_holder_writes_and_an_expired_lease_is_taken_over() {
     let app = app_without_worker().await;
     let id = enqueue(&app, &Work::new("lease")).await;
     let db = &app.core.db;
-    let claimed = jobs::claim(db, "worker-a").await.unwrap().unwrap();
+    let claimed = jobs::claim(db, "worker-a", jobs::DEFAULT_LEASE_SECS)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claimed.id, id);
     assert_eq!(
         job_row(&app.core, id).await.lease_owner.as_deref(),
         Some("worker-a")
     );
     // Nobody else gets it while the lease runs, nor may write it.
-    assert!(jobs::claim(db, "worker-b").await.unwrap().is_none());
-    assert!(!jobs::renew(db, id, "worker-b").await.unwrap());
+    assert!(
+        jobs::claim(db, "worker-b", jobs::DEFAULT_LEASE_SECS)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !jobs::renew(db, id, "worker-b", jobs::DEFAULT_LEASE_SECS)
+            .await
+            .unwrap()
+    );
     assert!(!jobs::complete(db, id, "worker-b").await.unwrap());
-    assert!(jobs::renew(db, id, "worker-a").await.unwrap());
+    assert!(
+        jobs::renew(db, id, "worker-a", jobs::DEFAULT_LEASE_SECS)
+            .await
+            .unwrap()
+    );
     assert_eq!(job_row(&app.core, id).await.status, "running");
 
     // worker-a dies: its lease runs out, worker-b takes the job, and worker-a's late
@@ -216,7 +232,10 @@ async fn only_the_lease_holder_writes_and_an_expired_lease_is_taken_over() {
         .exec(db)
         .await
         .unwrap();
-    let taken = jobs::claim(db, "worker-b").await.unwrap().unwrap();
+    let taken = jobs::claim(db, "worker-b", jobs::DEFAULT_LEASE_SECS)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((taken.id, taken.attempts), (id, 2));
     assert!(!jobs::complete(db, id, "worker-a").await.unwrap());
     assert!(jobs::complete(db, id, "worker-b").await.unwrap());
@@ -252,7 +271,7 @@ async fn concurrent_workers_run_each_job_once() {
 async fn a_cancelled_running_job_is_dropped_and_its_outcome_not_recorded() {
     let app = app_without_worker().await;
     let id = enqueue(&app, &Work::new("to-cancel")).await;
-    let claimed = jobs::claim(&app.core.db, "worker-a")
+    let claimed = jobs::claim(&app.core.db, "worker-a", jobs::DEFAULT_LEASE_SECS)
         .await
         .unwrap()
         .unwrap();
@@ -264,7 +283,11 @@ async fn a_cancelled_running_job_is_dropped_and_its_outcome_not_recorded() {
     .await;
     assert_eq!(v["status"], "cancelled");
     // The worker learns it at its next renewal, and whatever it ends with is ignored.
-    assert!(!jobs::renew(&app.core.db, id, "worker-a").await.unwrap());
+    assert!(
+        !jobs::renew(&app.core.db, id, "worker-a", jobs::DEFAULT_LEASE_SECS)
+            .await
+            .unwrap()
+    );
     assert!(
         !jobs::fail(&app.core.db, &claimed, "worker-a", "boom")
             .await
@@ -272,7 +295,7 @@ async fn a_cancelled_running_job_is_dropped_and_its_outcome_not_recorded() {
     );
     assert_eq!(job_row(&app.core, id).await.status, "cancelled");
     assert!(
-        jobs::claim(&app.core.db, "worker-b")
+        jobs::claim(&app.core.db, "worker-b", jobs::DEFAULT_LEASE_SECS)
             .await
             .unwrap()
             .is_none()

@@ -112,7 +112,8 @@ pub async fn run_one_until(
     stop: &CancellationToken,
     grace: Duration,
 ) -> DomainResult<bool> {
-    let Some(job) = jobs::claim(&core.db, owner).await? else {
+    let lease_secs = core.config.job_lease_secs;
+    let Some(job) = jobs::claim(&core.db, owner, lease_secs).await? else {
         return Ok(false);
     };
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
@@ -120,7 +121,7 @@ pub async fn run_one_until(
         let ctx = JobContext::new(core, &job, owner);
         let work = registry.run(&ctx, &job);
         tokio::pin!(work);
-        let mut renew = tokio::time::interval(jobs::RENEW_EVERY);
+        let mut renew = tokio::time::interval(jobs::renew_every(lease_secs));
         renew.tick().await;
         let deadline = tokio::time::sleep(grace);
         tokio::pin!(deadline);
@@ -129,7 +130,7 @@ pub async fn run_one_until(
             tokio::select! {
                 r = &mut work => break Outcome::Finished(r),
                 _ = renew.tick() => {
-                    if !jobs::renew(&core.db, job.id, owner).await? {
+                    if !jobs::renew(&core.db, job.id, owner, lease_secs).await? {
                         break Outcome::Lost;
                     }
                 }
@@ -165,6 +166,7 @@ pub async fn run_one_until(
 /// The idle wait: `BLPOP` on the wake-up list over one dedicated connection (a blocking
 /// command would stall a shared one), or a plain sleep without Redis.
 struct Wake {
+    local: std::sync::Arc<tokio::sync::Notify>,
     client: Option<redis::Client>,
     conn: Option<MultiplexedConnection>,
     key: String,
@@ -179,6 +181,7 @@ impl Wake {
                 .ok()
         });
         Self {
+            local: core.local_wake.clone(),
             client,
             conn: None,
             key: jobs::wake_key(&core.config.redis_prefix),
@@ -186,7 +189,16 @@ impl Wake {
         }
     }
 
+    /// Until a job may be due: a wake-up of this process, one through Redis, or `poll`.
     async fn wait(&mut self) {
+        let local = self.local.clone();
+        tokio::select! {
+            () = local.notified() => {}
+            () = self.wait_remote() => {}
+        }
+    }
+
+    async fn wait_remote(&mut self) {
         let Some(client) = &self.client else {
             return tokio::time::sleep(self.poll).await;
         };

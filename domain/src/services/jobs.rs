@@ -14,7 +14,7 @@
 //!
 //! A claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update on SQLite, whose
 //! one writer serializes claims anyway) writes the worker's name to `lease_owner` and a lease
-//! of [`LEASE_SECS`] to `locked_until`; the worker renews the lease while the job runs, and
+//! (`job_lease_secs` of the configuration, [`DEFAULT_LEASE_SECS`] by default) to `locked_until`; the worker renews the lease while the job runs, and
 //! every later write of the job is conditional on still holding it. A worker that dies
 //! mid-job stops renewing, its lease expires, and another worker takes the job again, so
 //! every job must be idempotent (rule 3 of `docs/ARCHITECTURE.md`).
@@ -180,13 +180,16 @@ pub struct Queued {
 }
 
 impl Queued {
-    /// Wakes one idle worker through Redis (when configured and the job is due now). Only a
-    /// hint: a failure is logged, and the job still runs at the next poll.
+    /// Wakes one idle worker of this process, and one of any process through Redis (when
+    /// configured), if the job is due now. Only a hint: a failure is logged, and the job
+    /// still runs at the next poll.
     pub async fn wake(self, core: &Core) {
-        let Some(redis) = &core.redis else { return };
         if self.run_at > Utc::now() {
             return;
         }
+        // This process's idle worker (the embedded one) at once, without Redis.
+        core.local_wake.notify_one();
+        let Some(redis) = &core.redis else { return };
         let key = wake_key(&core.config.redis_prefix);
         let mut conn = redis.clone();
         // Bounded: a wake-up nobody waits for must not pile up.
@@ -241,11 +244,19 @@ impl JobStatus {
     }
 }
 
-/// How long a claimed job is reserved for its worker without a renewal.
-pub const LEASE_SECS: i64 = 60;
+/// How long a claimed job is reserved for its worker without a renewal, unless configured
+/// (`job_lease_secs`): also how long a job of a worker that died waits to be taken again.
+pub const DEFAULT_LEASE_SECS: u64 = 60;
 
-/// How often a worker renews the lease of the job it runs.
-pub const RENEW_EVERY: StdDuration = StdDuration::from_secs(20);
+/// How often a worker renews a lease of `lease_secs`: three times per lease, so one late
+/// renewal does not lose it.
+pub fn renew_every(lease_secs: u64) -> StdDuration {
+    StdDuration::from_millis(lease_secs.max(1) * 1000 / 3)
+}
+
+fn lease_end(now: DateTime<Utc>, lease_secs: u64) -> DateTime<Utc> {
+    now + Duration::seconds(i64::try_from(lease_secs.max(1)).unwrap_or(i64::MAX / 1000))
+}
 
 /// Inserts `job`, inside the caller's transaction; `run_at` `None` means now. Wake the
 /// workers with the answer once that transaction has committed.
@@ -340,9 +351,13 @@ fn due(now: DateTime<Utc>) -> Condition {
 /// `WHERE` is the condition of [`due`], in SQL. SQLite
 /// has one writer: a conditional update (the row is still as it was read) is enough, and a
 /// lost race only means looking again.
-pub async fn claim<C: ConnectionTrait>(db: &C, owner: &str) -> DomainResult<Option<job::Model>> {
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    owner: &str,
+    lease_secs: u64,
+) -> DomainResult<Option<job::Model>> {
     let now = Utc::now();
-    let lease = now + Duration::seconds(LEASE_SECS);
+    let lease = lease_end(now, lease_secs);
     if db.get_database_backend() == DbBackend::Postgres {
         let sql = "UPDATE jobs SET status = $1, attempts = attempts + 1, lease_owner = $2, \
                    locked_until = $3, started_at = $4, finished_at = NULL, updated_at = $4 \
@@ -426,8 +441,13 @@ async fn while_held<C: ConnectionTrait>(
 
 /// Extends the lease of a running job; `false` when the worker no longer holds it (the job
 /// was cancelled, or the lease expired and another worker took it): stop working on it.
-pub async fn renew<C: ConnectionTrait>(db: &C, id: Uuid, owner: &str) -> DomainResult<bool> {
-    let lease = Utc::now() + Duration::seconds(LEASE_SECS);
+pub async fn renew<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    owner: &str,
+    lease_secs: u64,
+) -> DomainResult<bool> {
+    let lease = lease_end(Utc::now(), lease_secs);
     while_held(
         db,
         id,

@@ -21,6 +21,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub core: centralita_domain::Core,
     pub admin: String,
+    /// The PostgreSQL schema of this app (none on SQLite), for processes that share its
+    /// database.
+    pub search_path: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -74,6 +77,7 @@ impl TestApp {
             config.redis_url = Some(url);
         }
         adjust(&mut config);
+        let search_path = opts.search_path.clone();
         let app = Application::build(config, Mode::Serve, opts)
             .await
             .expect("build app");
@@ -89,6 +93,7 @@ impl TestApp {
             client,
             core,
             admin: String::new(),
+            search_path,
             _dir: dir,
         };
         this.admin = this.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -655,4 +660,38 @@ pub fn voicemail_metadata(domain: &str, mailbox: &str) -> Value {
         "duration_secs": 65,
         "received_at": chrono::Utc::now().to_rfc3339(),
     })
+}
+
+/// The environment a separate `centralita` process needs to share this app's database,
+/// data directory, keys and Redis prefix.
+pub fn shared_env(app: &TestApp) -> Vec<(String, String)> {
+    let c = &app.core.config;
+    let mut url = c.effective_database_url();
+    if let Some(schema) = &app.search_path {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    }
+    let mut env = vec![
+        ("CENTRALITA_DATABASE_URL".to_owned(), url),
+        (
+            "CENTRALITA_DATA_DIR".to_owned(),
+            c.data_dir.display().to_string(),
+        ),
+        ("CENTRALITA_REDIS_PREFIX".to_owned(), c.redis_prefix.clone()),
+        (
+            "CENTRALITA_JOB_LEASE_SECS".to_owned(),
+            c.job_lease_secs.to_string(),
+        ),
+        ("CENTRALITA_LOG_FORMAT".to_owned(), "text".to_owned()),
+    ];
+    for (key, value) in [
+        ("CENTRALITA_REDIS_URL", &c.redis_url),
+        ("CENTRALITA_TRUNK_SECRET_KEY", &c.trunk_secret_key),
+        ("CENTRALITA_SMTP_HOST", &c.smtp_host),
+    ] {
+        if let Some(v) = value {
+            env.push((key.to_owned(), v.clone()));
+        }
+    }
+    env
 }

@@ -311,15 +311,10 @@ async fn apply(ctx: &JobContext<'_>, node: &switch_node::Model) -> DomainResult<
     };
     db.close().await;
     written?;
-    let rpc = Rpc::new(&settings)?;
-    if d.reload_domains {
-        rpc.reload_domains().await?;
-    }
-    for aor in &d.registrations_to_end {
-        rpc.end_registrations(aor).await?;
-    }
 
-    // Everything reached the node: remember what it now holds.
+    // The node holds the desired rows now: remember them, and the calls still owed, before
+    // making the calls (a failure below leaves markers, not false drift).
+    let owed = d.pending();
     let txn = core.begin().await?;
     switch_node_applied::Entity::delete_many()
         .filter(switch_node_applied::Column::NodeId.eq(node.id))
@@ -328,6 +323,7 @@ async fn apply(ctx: &JobContext<'_>, node: &switch_node::Model) -> DomainResult<
     let rows: Vec<switch_node_applied::ActiveModel> = want
         .entries()
         .into_iter()
+        .chain(owed.iter().map(|m| (m.clone(), String::new())))
         .map(|(entry, digest)| switch_node_applied::ActiveModel {
             node_id: sea_orm::ActiveValue::Set(node.id),
             entry: sea_orm::ActiveValue::Set(entry),
@@ -335,6 +331,25 @@ async fn apply(ctx: &JobContext<'_>, node: &switch_node::Model) -> DomainResult<
         })
         .collect();
     crate::bulk::insert_all(&txn, rows).await?;
+    txn.commit().await?;
+
+    let rpc = Rpc::new(&settings)?;
+    if d.reload_domains {
+        rpc.reload_domains().await?;
+    }
+    for aor in &d.registrations_to_end {
+        rpc.end_registrations(aor).await?;
+    }
+
+    // Everything reached the node.
+    let txn = core.begin().await?;
+    if !owed.is_empty() {
+        switch_node_applied::Entity::delete_many()
+            .filter(switch_node_applied::Column::NodeId.eq(node.id))
+            .filter(switch_node_applied::Column::Entry.is_in(owed))
+            .exec(&txn)
+            .await?;
+    }
     let drift = i64::try_from(d.drift.len()).unwrap_or(i64::MAX);
     switch_node::Entity::update_many()
         .col_expr(switch_node::Column::ProvisionedAt, Some(Utc::now()).into())

@@ -18,9 +18,11 @@
 //!   hand). `GET /v1/switch-nodes/{id}/plan` reports both; the next reconcile repairs both
 //!   and counts the drift it repaired.
 //!
-//! The snapshot is written only after the whole reconcile succeeded (node transaction, reload,
-//! `ul.rm`), so a reconcile interrupted anywhere is simply done again: registrations to end
-//! are computed from the snapshot *and* the node, and `ul.rm` of an absent AoR is harmless.
+//! The snapshot is written as soon as the node transaction commits (the node then holds those
+//! rows), together with markers of the JSON-RPC calls still owed (`x:reload`, `x:end:<aor>`);
+//! the markers go once the calls succeeded. A reconcile interrupted anywhere is simply done
+//! again: its own rows are not mistaken for drift, and the calls it owed are made (`ul.rm` of
+//! an absent AoR is harmless).
 //!
 //! This module is the pure part: states, the diff, the plan. [`node`] talks to the node's
 //! database and JSON-RPC; [`job`] is the reconcile job, the plan and the enqueue hook.
@@ -69,6 +71,28 @@ fn domain_entry(name: &str) -> String {
 
 fn subscriber_entry(user: &str, domain: &str) -> String {
     format!("s:{user}@{domain}")
+}
+
+/// Snapshot marker: the domain reload is owed.
+pub const PENDING_RELOAD: &str = "x:reload";
+/// Snapshot marker prefix: ending the registrations of `<aor>` is owed.
+pub const PENDING_END: &str = "x:end:";
+/// Prefix of every marker (not an entry of the node).
+pub const PENDING: &str = "x:";
+
+impl Diff {
+    /// The markers of the JSON-RPC calls this diff owes once its rows are on the node.
+    pub fn pending(&self) -> Vec<String> {
+        let reload = self.reload_domains.then(|| PENDING_RELOAD.to_owned());
+        reload
+            .into_iter()
+            .chain(
+                self.registrations_to_end
+                    .iter()
+                    .map(|aor| format!("{PENDING_END}{aor}")),
+            )
+            .collect()
+    }
 }
 
 /// What Centralita last applied to a node: entry → digest. `None` when nothing was ever
@@ -207,6 +231,9 @@ pub fn diff(desired: &NodeState, node: &NodeState, applied: &Snapshot) -> Diff {
             {
                 ending.insert(aor.to_owned());
             }
+            if let Some(aor) = entry.strip_prefix(PENDING_END) {
+                ending.insert(aor.to_owned());
+            }
         }
     }
     d.registrations_to_end = ending.into_iter().collect();
@@ -222,7 +249,10 @@ pub fn diff(desired: &NodeState, node: &NodeState, applied: &Snapshot) -> Diff {
         desired.domains.keys().map(|n| domain_entry(n)).collect();
     d.reload_domains = !d.domain_upserts.is_empty()
         || !d.domains_removed.is_empty()
-        || applied_domains != desired_domains.iter().collect();
+        || applied_domains != desired_domains.iter().collect()
+        || applied
+            .as_ref()
+            .is_some_and(|a| a.contains_key(PENDING_RELOAD));
 
     if let Some(applied) = applied {
         let on_node = node.entries();
@@ -233,7 +263,7 @@ pub fn diff(desired: &NodeState, node: &NodeState, applied: &Snapshot) -> Diff {
             }
         }
         for entry in applied.keys() {
-            if !on_node.contains_key(entry) {
+            if !entry.starts_with(PENDING) && !on_node.contains_key(entry) {
                 drift.insert(entry_name(entry));
             }
         }
@@ -332,6 +362,27 @@ mod tests {
         );
         assert_eq!(d.registrations_to_end, vec!["9999@a.test"]);
         assert!(d.reload_domains);
+    }
+
+    #[test]
+    fn owed_calls_are_made_and_own_rows_are_not_drift() {
+        // The last reconcile wrote its rows and its snapshot, then JSON-RPC failed.
+        let want = state(&[("a.test", "T1")], &[("1002", "a.test", "h2")]);
+        let mut applied = want.entries();
+        applied.insert(PENDING_RELOAD.into(), String::new());
+        applied.insert(format!("{PENDING_END}1001@a.test"), String::new());
+        let d = diff(&want, &want, &Some(applied));
+        assert_eq!(d.row_count(), 0);
+        assert!(d.drift.is_empty(), "{:?}", d.drift);
+        assert!(d.reload_domains);
+        assert_eq!(d.registrations_to_end, vec!["1001@a.test"]);
+        assert_eq!(
+            d.pending(),
+            vec![
+                PENDING_RELOAD.to_owned(),
+                format!("{PENDING_END}1001@a.test")
+            ]
+        );
     }
 
     #[test]

@@ -104,6 +104,18 @@ fn node_error(what: &str, host: &str, cause: &dyn std::fmt::Display, url: &str) 
     DomainError::new(ErrorCode::Unavailable, format!("{what} ({host}): {text}"))
 }
 
+/// An error with its chain of causes (reqwest's own message omits "connection refused").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// An open connection to a node's database.
 pub struct NodeDb {
     conn: DatabaseConnection,
@@ -257,8 +269,11 @@ struct RpcError {
 
 impl Rpc {
     pub fn new(settings: &KamailioSettings) -> DomainResult<Self> {
+        // No idle connections: Kamailio's xhttp closes each connection after its reply
+        // without saying so, and a reused one fails the next call.
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(DomainError::internal)?;
         Ok(Self {
@@ -279,7 +294,14 @@ impl Rpc {
             .json(&body)
             .send()
             .await
-            .map_err(|e| node_error(&format!("JSON-RPC {method} failed"), &host, &e, secret))?;
+            .map_err(|e| {
+                node_error(
+                    &format!("JSON-RPC {method} failed"),
+                    &host,
+                    &with_causes(&e),
+                    secret,
+                )
+            })?;
         let status = res.status();
         let text = res
             .text()
