@@ -12,10 +12,7 @@
 //! reconciles inside the transaction, before it commits (rule 2, the outbox), and wakes the
 //! workers after.
 
-use std::sync::{
-    Mutex,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::Mutex;
 
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
@@ -27,7 +24,8 @@ pub struct Tx {
     txn: DatabaseTransaction,
     core: Core,
     changed: Mutex<Vec<CacheKey>>,
-    reprovision: AtomicBool,
+    /// Whose provisioning this write changes: tenants (`Some`), or everything (`None`).
+    reprovision: Mutex<Vec<Option<uuid::Uuid>>>,
 }
 
 impl Tx {
@@ -36,14 +34,21 @@ impl Tx {
             txn,
             core,
             changed: Mutex::default(),
-            reprovision: AtomicBool::new(false),
+            reprovision: Mutex::default(),
         }
     }
 
-    /// Notes that this write changes what switch nodes serve: their reconciles are queued
-    /// when it commits.
-    pub fn reprovisions(&self) {
-        self.reprovision.store(true, Ordering::Relaxed);
+    /// Notes that this write changes what switch nodes serve for `tenant` (and the tenants
+    /// below it), or for everyone (`None`): their reconciles are queued when it commits.
+    pub fn reprovisions(&self, tenant: Option<uuid::Uuid>) {
+        match self.reprovision.lock() {
+            Ok(mut scopes) => {
+                if !scopes.contains(&tenant) {
+                    scopes.push(tenant);
+                }
+            }
+            Err(poisoned) => poisoned.into_inner().push(None),
+        }
     }
 
     /// Notes that this write makes answers about `key` stale, from its commit on.
@@ -63,12 +68,16 @@ impl Tx {
     /// Queues the reconciles this write needs, commits, then announces the changes
     /// collected and wakes the workers.
     pub async fn commit(self) -> Result<(), DbErr> {
-        let queued = if self.reprovision.load(Ordering::Relaxed) {
-            provisioning::job::enqueue_all(&self)
+        let scopes = match self.reprovision.lock() {
+            Ok(scopes) => scopes.clone(),
+            Err(_) => vec![None],
+        };
+        let queued = if scopes.is_empty() {
+            Vec::new()
+        } else {
+            provisioning::job::enqueue_all(&self, &scopes)
                 .await
                 .map_err(|e| DbErr::Custom(format!("queueing node reconciles: {e}")))?
-        } else {
-            Vec::new()
         };
         let Self {
             txn, core, changed, ..

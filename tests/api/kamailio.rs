@@ -1772,3 +1772,80 @@ async fn an_unreachable_rpc_fails_the_reconcile_and_is_not_mistaken_for_drift() 
         "Centralita's own rows were counted as drift repaired: {view}"
     );
 }
+
+/// A tenant's own change queues a reconcile of that tenant only (shown in its job list): it
+/// reads, compares and writes that tenant's rows, and leaves another tenant's drift for a
+/// whole reconcile (which repairs it).
+#[tokio::test]
+async fn a_tenants_change_reconciles_that_tenant_only() {
+    let Some(node) = KamailioNode::start().await else {
+        return;
+    };
+    let app = kam_app().await;
+    let node_id = add_node(&app, &node).await;
+    let a = tenant(&app, "Kam Scope A").await;
+    let b = tenant(&app, "Kam Scope B").await;
+    extension(&app, &a, "1001").await;
+    let (_, b_pw) = extension(&app, &b, "1001").await;
+    settle(&app, &node_id).await;
+
+    // B's subscriber is tampered with on the node.
+    let b_aor = format!("1001@{}", b.domain);
+    let tampered = node
+        .exec(&format!(
+            "UPDATE subscriber SET ha1 = md5('x') WHERE domain = '{}'",
+            b.domain
+        ))
+        .await;
+    assert_eq!(tampered, 1);
+
+    // A's new extension reaches the node through a reconcile of A.
+    let (_, a_pw) = extension(&app, &a, "1002").await;
+    let a_aor = format!("1002@{}", a.domain);
+    let start = Instant::now();
+    while !node.subscribers().await.contains_key(&a_aor) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{a_aor} never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node.expect_register("1002", &a.domain, &a_pw, 200).await;
+    let a_jobs = list_all(
+        &app,
+        &format!("/v1/tenants/{}/jobs?kind=kamailio.reconcile", a.id),
+        &a.token,
+    )
+    .await;
+    assert!(!a_jobs.is_empty(), "A sees the reconciles of its changes");
+    assert!(
+        a_jobs.iter().all(|j| j["status"] == "succeeded"),
+        "{a_jobs:#?}"
+    );
+    // Wait for every reconcile to finish, then: B's drift is still there (the reconcile
+    // of A did not look at B's rows) and the plan reports it.
+    for _ in 0..100 {
+        let busy = reconcile_jobs(&app)
+            .await
+            .iter()
+            .any(|j| matches!(status_of(j), "queued" | "running"));
+        if !busy {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let still = node
+        .json_rows(
+            "SELECT json_build_array(count(*))::text AS v FROM subscriber WHERE ha1 = md5('x')",
+        )
+        .await;
+    assert_eq!(still[0][0], 1, "B's drift left alone: {still:?}");
+    let p = plan(&app, &node_id).await;
+    assert_eq!(strings(&p["drift"]), vec![b_aor.clone()], "{p:#}");
+    node.expect_register("1001", &b.domain, &b_pw, 401).await;
+
+    // A whole reconcile repairs it.
+    reconcile_now(&app, &node_id).await;
+    assert!(plan_is_empty(&plan(&app, &node_id).await));
+    node.expect_register("1001", &b.domain, &b_pw, 200).await;
+}

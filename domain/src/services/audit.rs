@@ -138,7 +138,7 @@ where
 pub async fn record(db: &Tx, actor: &Actor, change: Change<'_>) -> DomainResult<()> {
     db.invalidates(cache_key(&change));
     if changes_what_nodes_serve(change.resource_type) {
-        db.reprovisions();
+        db.reprovisions(change.tenant_id);
     }
     audit_event::Entity::insert(event(actor, change))
         .exec_without_returning(db)
@@ -152,7 +152,7 @@ pub async fn record_many(db: &Tx, actor: &Actor, changes: Vec<Change<'_>>) -> Do
     for c in &changes {
         db.invalidates(cache_key(c));
         if changes_what_nodes_serve(c.resource_type) {
-            db.reprovisions();
+            db.reprovisions(c.tenant_id);
         }
     }
     let events = changes.into_iter().map(|c| event(actor, c)).collect();

@@ -36,7 +36,7 @@ impl Job for Housekeeping {
         let files = storage::sweep_orphans(&core.db, &core.config.data_dir).await?;
         // Every provisioned node is compared with the desired state at least hourly, so
         // drift nobody asked about is found and repaired.
-        let reconciles = crate::switch::provisioning::job::enqueue_all(&core.db).await?;
+        let reconciles = crate::switch::provisioning::job::enqueue_all(&core.db, &[None]).await?;
         tracing::info!(
             idempotency_keys = keys,
             jobs = done,

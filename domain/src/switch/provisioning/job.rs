@@ -10,6 +10,8 @@
 //! `POST /v1/switch-nodes/{id}/reconcile`, queue one too, and housekeeping queues one per
 //! node every hour, which repairs drift nobody asked about.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::Utc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -17,7 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    NodeState, Plan, Snapshot, diff,
+    NodeState, PENDING_END, PENDING_RELOAD, Plan, Snapshot, diff,
     node::{NodeDb, Rpc},
 };
 use crate::{
@@ -36,11 +38,15 @@ use crate::{
     switch::nodes::{NodeStatus, SwitchKind, require, settings},
 };
 
-/// Brings one node to the desired state.
+/// Brings one node to the desired state: all of it, or (the per-tenant variant, what a
+/// tenant's own changes queue) the domains and subscribers of one tenant and the tenants
+/// below it, which reads and compares only those.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KamailioReconcile {
     pub node_id: Uuid,
+    #[serde(default)]
+    pub tenant_id: Option<Uuid>,
 }
 
 impl Job for KamailioReconcile {
@@ -49,14 +55,23 @@ impl Job for KamailioReconcile {
     /// span most of a day, and any change meanwhile queues a fresh reconcile anyway.
     const MAX_ATTEMPTS: i32 = 20;
 
+    /// A tenant's own reconciles show at `GET /v1/tenants/{t}/jobs`: its changes reaching
+    /// the switches.
+    fn tenant(&self) -> Option<crate::ids::TenantId> {
+        self.tenant_id.map(crate::ids::TenantId)
+    }
+
     async fn run(&self, ctx: &JobContext<'_>) -> DomainResult<()> {
-        reconcile(ctx, self.node_id).await
+        reconcile(ctx, self.node_id, self.tenant_id).await
     }
 }
 
-/// The coalescing key of a node's reconciles.
-fn key(node: Uuid) -> String {
-    format!("{}:{node}", KamailioReconcile::KIND)
+/// The coalescing key of a node's reconciles (whole, or of one tenant).
+fn key(node: Uuid, tenant: Option<Uuid>) -> String {
+    match tenant {
+        None => format!("{}:{node}", KamailioReconcile::KIND),
+        Some(t) => format!("{}:{node}:{t}", KamailioReconcile::KIND),
+    }
 }
 
 /// Whether Centralita provisions this node now.
@@ -66,28 +81,62 @@ fn provisioned(node: &switch_node::Model) -> bool {
         && node.kamailio_settings_sealed.is_some()
 }
 
-/// Queues a reconcile of `node` (coalesced) when it is provisioned.
+/// Queues a whole reconcile of `node` (coalesced) when it is provisioned.
 pub(crate) async fn enqueue_for_node<C: ConnectionTrait>(
     db: &C,
     node: &switch_node::Model,
 ) -> DomainResult<Option<Queued>> {
+    enqueue_scoped(db, node, None).await
+}
+
+/// Queues a reconcile of `node` for `tenant` (or whole), unless one that covers it is
+/// already queued: the same one, or a whole one.
+async fn enqueue_scoped<C: ConnectionTrait>(
+    db: &C,
+    node: &switch_node::Model,
+    tenant: Option<Uuid>,
+) -> DomainResult<Option<Queued>> {
     if !provisioned(node) {
         return Ok(None);
     }
-    jobs::enqueue_coalesced(db, &KamailioReconcile { node_id: node.id }, &key(node.id)).await
+    if tenant.is_some() && whole_one_queued(db, node.id).await? {
+        return Ok(None);
+    }
+    let job = KamailioReconcile {
+        node_id: node.id,
+        tenant_id: tenant,
+    };
+    jobs::enqueue_coalesced(db, &job, &key(node.id, tenant)).await
 }
 
-/// Queues a reconcile of every provisioned node (coalesced): what a change of domains,
-/// extensions or tenants does in its own transaction.
-pub(crate) async fn enqueue_all<C: ConnectionTrait>(db: &C) -> DomainResult<Vec<Queued>> {
+async fn whole_one_queued<C: ConnectionTrait>(db: &C, node: Uuid) -> DomainResult<bool> {
+    Ok(job_entity::Entity::find()
+        .filter(job_entity::Column::CoalesceKey.eq(key(node, None)))
+        .filter(job_entity::Column::Status.eq(JobStatus::Queued.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Queues the reconciles of every provisioned node (coalesced) for `scopes` (tenants, or
+/// `None` for everything): what a change of domains, extensions or tenants does in its own
+/// transaction, and housekeeping hourly.
+pub(crate) async fn enqueue_all<C: ConnectionTrait>(
+    db: &C,
+    scopes: &[Option<Uuid>],
+) -> DomainResult<Vec<Queued>> {
     let nodes = switch_node::Entity::find()
         .filter(switch_node::Column::KamailioSettingsSealed.is_not_null())
         .all(db)
         .await?;
+    let whole = scopes.contains(&None);
     let mut queued = Vec::new();
     for node in &nodes {
-        if let Some(q) = enqueue_for_node(db, node).await? {
-            queued.push(q);
+        let targets: Vec<Option<Uuid>> = if whole { vec![None] } else { scopes.to_vec() };
+        for tenant in targets {
+            if let Some(q) = enqueue_scoped(db, node, tenant).await? {
+                queued.push(q);
+            }
         }
     }
     Ok(queued)
@@ -99,7 +148,7 @@ pub(crate) fn changes_what_nodes_serve(resource_type: &str) -> bool {
 }
 
 /// What every node should serve, from Centralita's database.
-pub async fn desired<C: ConnectionTrait>(db: &C) -> DomainResult<NodeState> {
+pub async fn desired<C: ConnectionTrait>(db: &C, scope: &Scope) -> DomainResult<NodeState> {
     // Active tenants: active themselves, and every tenant above them too.
     let tenants: Vec<(Uuid, String, String)> = tenant::Entity::find()
         .select_only()
@@ -131,12 +180,16 @@ pub async fn desired<C: ConnectionTrait>(db: &C) -> DomainResult<NodeState> {
         .collect();
 
     let mut state = NodeState::default();
-    let domains: Vec<(String, Uuid)> = domain::Entity::find()
+    let mut domains = domain::Entity::find()
         .select_only()
-        .columns([domain::Column::Name, domain::Column::TenantId])
-        .into_tuple()
-        .all(db)
-        .await?;
+        .columns([domain::Column::Name, domain::Column::TenantId]);
+    let mut credentials = extension_credential::Entity::find();
+    if let Scope::Tenants(set) = scope {
+        domains = domains.filter(domain::Column::TenantId.is_in(set.iter().copied()));
+        credentials =
+            credentials.filter(extension_credential::Column::TenantId.is_in(set.iter().copied()));
+    }
+    let domains: Vec<(String, Uuid)> = domains.into_tuple().all(db).await?;
     for (name, tenant_id) in domains {
         if active.contains(&tenant_id) {
             state.domains.insert(name, tenant_id.to_string());
@@ -151,7 +204,7 @@ pub async fn desired<C: ConnectionTrait>(db: &C) -> DomainResult<NodeState> {
         .await?
         .into_iter()
         .collect();
-    let credentials = extension_credential::Entity::find().all(db).await?;
+    let credentials = credentials.all(db).await?;
     for c in credentials {
         if enabled.contains(&c.extension_id)
             && active.contains(&c.tenant_id)
@@ -165,17 +218,84 @@ pub async fn desired<C: ConnectionTrait>(db: &C) -> DomainResult<NodeState> {
     Ok(state)
 }
 
-/// What Centralita last applied to `node` (`None` before the first apply).
-async fn snapshot<C: ConnectionTrait>(db: &C, node: &switch_node::Model) -> DomainResult<Snapshot> {
-    if node.provisioned_at.is_none() {
-        return Ok(None);
+/// Which part of the platform a reconcile looks at.
+pub enum Scope {
+    Whole,
+    /// These tenants: one and every tenant below it.
+    Tenants(HashSet<Uuid>),
+}
+
+impl Scope {
+    /// The scope of a reconcile for `tenant` (`None`: the whole node).
+    async fn of<C: ConnectionTrait>(db: &C, tenant: Option<Uuid>) -> DomainResult<Self> {
+        let Some(t) = tenant else {
+            return Ok(Self::Whole);
+        };
+        // Paths hold every ancestor's id: the subtree is the tenants whose path names `t`.
+        let mut set: HashSet<Uuid> = tenant::Entity::find()
+            .select_only()
+            .column(tenant::Column::Id)
+            .filter(tenant::Column::Path.contains(t.to_string()))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        // A deleted tenant is no longer in the table; its rows on the node still are.
+        set.insert(t);
+        Ok(Self::Tenants(set))
     }
+
+    /// The node's `did` values in scope (`None`: all).
+    fn dids(&self) -> Option<Vec<String>> {
+        match self {
+            Self::Whole => None,
+            Self::Tenants(set) => Some(set.iter().map(Uuid::to_string).collect()),
+        }
+    }
+}
+
+/// What Centralita last applied to `node`, within the domains named by `domains` or whose
+/// applied `did` is in `scope` (`None` before anything was applied).
+async fn snapshot<C: ConnectionTrait>(
+    db: &C,
+    node: &switch_node::Model,
+    scope: &Scope,
+    domains: &HashSet<String>,
+) -> DomainResult<Snapshot> {
     let rows = switch_node_applied::Entity::find()
         .filter(switch_node_applied::Column::NodeId.eq(node.id))
         .all(db)
         .await?;
+    if rows.is_empty() && node.provisioned_at.is_none() {
+        return Ok(None);
+    }
+    let all: HashMap<String, String> = rows.into_iter().map(|r| (r.entry, r.digest)).collect();
+    let Scope::Tenants(set) = scope else {
+        return Ok(Some(all));
+    };
+    let dids: HashSet<String> = set.iter().map(Uuid::to_string).collect();
+    let mut names = domains.clone();
+    names.extend(
+        all.iter()
+            .filter(|(e, did)| e.starts_with("d:") && dids.contains(*did))
+            .map(|(e, _)| e[2..].to_owned()),
+    );
+    let domain_of = |aor: &str| aor.rsplit_once('@').map(|(_, d)| d.to_owned());
     Ok(Some(
-        rows.into_iter().map(|r| (r.entry, r.digest)).collect(),
+        all.into_iter()
+            .filter(|(e, _)| {
+                if let Some(name) = e.strip_prefix("d:") {
+                    names.contains(name)
+                } else if let Some(aor) =
+                    e.strip_prefix("s:").or_else(|| e.strip_prefix(PENDING_END))
+                {
+                    domain_of(aor).is_some_and(|d| names.contains(&d))
+                } else {
+                    e == PENDING_RELOAD
+                }
+            })
+            .collect(),
     ))
 }
 
@@ -199,11 +319,11 @@ async fn find_provisioned(
 pub async fn plan(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Plan> {
     require(actor, PlatformPermission::ReadSwitchNodes)?;
     let (node, settings) = find_provisioned(core, id).await?;
+    let want = desired(&core.db, &Scope::Whole).await?;
     let db = NodeDb::connect(&settings).await?;
-    let on_node = db.read().await;
+    let on_node = db.read(None, &[]).await;
     db.close().await;
-    let want = desired(&core.db).await?;
-    let applied = snapshot(&core.db, &node).await?;
+    let applied = snapshot(&core.db, &node, &Scope::Whole, &HashSet::new()).await?;
     Ok(diff(&want, &on_node?, &applied).plan())
 }
 
@@ -226,7 +346,7 @@ pub async fn request(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Recon
     let job_id = match queued {
         Some(q) => q.id,
         None => job_entity::Entity::find()
-            .filter(job_entity::Column::CoalesceKey.eq(key(id)))
+            .filter(job_entity::Column::CoalesceKey.eq(key(id, None)))
             .filter(job_entity::Column::Status.eq(JobStatus::Queued.as_str()))
             .one(&txn)
             .await?
@@ -246,8 +366,9 @@ pub async fn request(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Recon
     Ok(ReconcileQueued { job_id })
 }
 
-/// One reconcile of `node_id`: read, diff, apply, reload, end registrations, remember.
-async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid) -> DomainResult<()> {
+/// One reconcile of `node_id` (for `tenant`, or whole): read, diff, apply, reload, end
+/// registrations, remember.
+async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid, tenant: Option<Uuid>) -> DomainResult<()> {
     let core = ctx.core;
     let Some(node) = switch_node::Entity::find_by_id(node_id)
         .one(&core.db)
@@ -258,7 +379,7 @@ async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid) -> DomainResult<()> {
     if !provisioned(&node) {
         return Ok(()); // disabled, or its settings removed: nothing to do
     }
-    match apply(ctx, &node).await {
+    match apply(ctx, &node, tenant).await {
         Ok(()) => Ok(()),
         Err(e) => {
             switch_node::Entity::update_many()
@@ -278,22 +399,29 @@ async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid) -> DomainResult<()> {
     }
 }
 
-async fn apply(ctx: &JobContext<'_>, node: &switch_node::Model) -> DomainResult<()> {
+async fn apply(
+    ctx: &JobContext<'_>,
+    node: &switch_node::Model,
+    tenant: Option<Uuid>,
+) -> DomainResult<()> {
     let core = ctx.core;
     let Some(settings) = settings(core, node)? else {
         return Ok(());
     };
+    let scope = Scope::of(&core.db, tenant).await?;
+    let want = desired(&core.db, &scope).await?;
+    let wanted_domains: Vec<String> = want.domains.keys().cloned().collect();
     let db = NodeDb::connect(&settings).await?;
-    let on_node = db.read().await;
-    let want = desired(&core.db).await;
-    let (on_node, want) = match (on_node, want) {
-        (Ok(n), Ok(w)) => (n, w),
-        (Err(e), _) | (_, Err(e)) => {
+    let on_node = match db.read(scope.dids().as_deref(), &wanted_domains).await {
+        Ok(n) => n,
+        Err(e) => {
             db.close().await;
             return Err(e);
         }
     };
-    let applied = snapshot(&core.db, node).await?;
+    let mut in_scope: HashSet<String> = wanted_domains.into_iter().collect();
+    in_scope.extend(on_node.domains.keys().cloned());
+    let applied = snapshot(&core.db, node, &scope, &in_scope).await?;
     let d = diff(&want, &on_node, &applied);
     ctx.progress(
         0,
@@ -316,10 +444,24 @@ async fn apply(ctx: &JobContext<'_>, node: &switch_node::Model) -> DomainResult<
     // making the calls (a failure below leaves markers, not false drift).
     let owed = d.pending();
     let txn = core.begin().await?;
-    switch_node_applied::Entity::delete_many()
-        .filter(switch_node_applied::Column::NodeId.eq(node.id))
-        .exec(&txn)
-        .await?;
+    match &scope {
+        Scope::Whole => {
+            switch_node_applied::Entity::delete_many()
+                .filter(switch_node_applied::Column::NodeId.eq(node.id))
+                .exec(&txn)
+                .await?;
+        }
+        Scope::Tenants(_) => {
+            let old: Vec<String> = applied.iter().flat_map(|a| a.keys().cloned()).collect();
+            for chunk in old.chunks(crate::bulk::READ_CHUNK) {
+                switch_node_applied::Entity::delete_many()
+                    .filter(switch_node_applied::Column::NodeId.eq(node.id))
+                    .filter(switch_node_applied::Column::Entry.is_in(chunk.iter().cloned()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+    }
     let rows: Vec<switch_node_applied::ActiveModel> = want
         .entries()
         .into_iter()

@@ -148,15 +148,26 @@ impl NodeDb {
         node_error(what, &self.settings.db_host(), e, &self.settings.db_url)
     }
 
-    /// What the node serves now.
-    pub async fn read(&self) -> DomainResult<NodeState> {
+    /// What the node serves now: all of it (`dids` `None`), or the domains whose `did` is
+    /// one of `dids` or whose name is in `names`, with their subscribers.
+    pub async fn read(&self, dids: Option<&[String]>, names: &[String]) -> DomainResult<NodeState> {
         let mut state = NodeState::default();
-        let rows = self
-            .conn
-            .query_all_raw(Statement::from_string(
+        let domains = match dids {
+            None => Statement::from_string(
                 DbBackend::Postgres,
                 "SELECT domain, COALESCE(did, '') AS did FROM domain",
-            ))
+            ),
+            Some(dids) => Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT domain, COALESCE(did, '') AS did FROM domain \
+                 WHERE did = ANY(string_to_array($1, ',')) \
+                 OR domain = ANY(string_to_array($2, ','))",
+                [dids.join(",").into(), names.join(",").into()],
+            ),
+        };
+        let rows = self
+            .conn
+            .query_all_raw(domains)
             .await
             .map_err(|e| self.fail("cannot read the node's domains", &e))?;
         for row in rows {
@@ -168,12 +179,25 @@ impl NodeDb {
                 .map_err(|e| self.fail("bad domain row", &e))?;
             state.domains.insert(name, did);
         }
-        let rows = self
-            .conn
-            .query_all_raw(Statement::from_string(
+        let subscribers = match dids {
+            None => Statement::from_string(
                 DbBackend::Postgres,
                 "SELECT username, domain, ha1, ha1b FROM subscriber",
-            ))
+            ),
+            Some(_) => {
+                let mut scoped: Vec<&str> = names.iter().map(String::as_str).collect();
+                scoped.extend(state.domains.keys().map(String::as_str));
+                Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT username, domain, ha1, ha1b FROM subscriber \
+                     WHERE domain = ANY(string_to_array($1, ','))",
+                    [scoped.join(",").into()],
+                )
+            }
+        };
+        let rows = self
+            .conn
+            .query_all_raw(subscribers)
             .await
             .map_err(|e| self.fail("cannot read the node's subscribers", &e))?;
         for row in rows {
