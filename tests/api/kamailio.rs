@@ -1849,3 +1849,40 @@ async fn a_tenants_change_reconciles_that_tenant_only() {
     assert!(plan_is_empty(&plan(&app, &node_id).await));
     node.expect_register("1001", &b.domain, &b_pw, 200).await;
 }
+
+/// Deleting a tenant takes its domain and subscribers off the node and ends its live
+/// registrations; the other tenant is untouched.
+#[tokio::test]
+async fn a_deleted_tenant_leaves_the_node() {
+    let Some(node) = KamailioNode::start().await else {
+        return;
+    };
+    let app = kam_app().await;
+    let node_id = add_node(&app, &node).await;
+    let a = tenant(&app, "Kam Gone").await;
+    let b = tenant(&app, "Kam Stays").await;
+    let (_, a_pw) = extension(&app, &a, "1001").await;
+    let (_, b_pw) = extension(&app, &b, "1001").await;
+    settle(&app, &node_id).await;
+    node.expect_register("1001", &a.domain, &a_pw, 200).await;
+    let a_aor = format!("1001@{}", a.domain);
+    assert!(node.ul_dump().await.contains(&a_aor));
+
+    let since = Instant::now();
+    assert_eq!(
+        app.delete(&format!("/v1/tenants/{}", a.id), &app.admin)
+            .await
+            .status(),
+        204
+    );
+    assert!(
+        node.registration_gone(&a_aor, since, Duration::from_secs(10))
+            .await,
+        "the deleted tenant's registration is still live"
+    );
+    settle(&app, &node_id).await;
+    assert!(!node.domains().await.contains_key(&a.domain));
+    assert!(!node.subscribers().await.contains_key(&a_aor));
+    node.expect_register("1001", &a.domain, &a_pw, 404).await;
+    node.expect_register("1001", &b.domain, &b_pw, 200).await;
+}
