@@ -88,6 +88,7 @@ impl Modify for BearerAuth {
         (name = "trunks", description = "SIP trunks: platform carrier trunks and tenants' own"),
         (name = "outbound-routes", description = "Outbound routes: dial patterns, rewriting and trunk failover"),
         (name = "dids", description = "DIDs: the platform's number inventory and the numbers tenants hold"),
+        (name = "billing", description = "Billing accounts, the double-entry ledger and balances"),
     )
 )]
 struct ApiDoc;

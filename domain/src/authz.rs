@@ -180,6 +180,11 @@ pub enum Permission {
     PbxWrite,
     /// The tenant's background jobs (read-only: operators retry and cancel).
     JobRead,
+    /// The tenant's billing account, balance and ledger.
+    BillingRead,
+    /// Its billing terms and ledger transactions (top-ups, adjustments, refunds): set by the
+    /// tenant's parent or platform staff, never by the tenant itself.
+    BillingWrite,
 }
 
 /// The answer of the permission table.
@@ -205,6 +210,9 @@ enum Object {
     Domains,
     /// Everything else inside the tenant: users, API keys, audit log, PBX configuration.
     Contents,
+    /// The tenant's billing account and ledger: its admins read them, the level above sets
+    /// them.
+    Billing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +224,7 @@ enum Access {
 impl Permission {
     const fn parts(self) -> (Object, Access) {
         use Access::{Change, Read};
-        use Object::{Children, Contents, Domains, Record, Removal};
+        use Object::{Billing, Children, Contents, Domains, Record, Removal};
         match self {
             Permission::TenantRead => (Record, Read),
             Permission::TenantUpdate => (Record, Change),
@@ -229,6 +237,8 @@ impl Permission {
             Permission::UserWrite | Permission::ApiKeyWrite | Permission::PbxWrite => {
                 (Contents, Change)
             }
+            Permission::BillingRead => (Billing, Read),
+            Permission::BillingWrite => (Billing, Change),
         }
     }
 }
@@ -240,39 +250,41 @@ impl Permission {
 pub fn grant(role: Role, relation: Relation, perm: Permission) -> Grant {
     use Access::{Change, Read};
     use Grant::{Allow, AllowWithReason, Deny};
-    use Object::{Children, Contents, Domains, Record, Removal};
+    use Object::{Billing, Children, Contents, Domains, Record, Removal};
     let (object, access) = perm.parts();
     match (role, relation) {
         // Platform admins may do everything, and so may a partner below its own tenant.
         (Role::PlatformAdmin, Relation::Platform) | (Role::PartnerAdmin, Relation::Descendant) => {
             match object {
-                Record | Children | Removal | Domains | Contents => Allow,
+                Record | Children | Removal | Domains | Contents | Billing => Allow,
             }
         }
         // Support reads everything and acts inside tenants with a stated reason; it doesn't
         // create or remove tenants.
         (Role::Support, Relation::Platform) => match (object, access) {
-            (Record | Domains | Contents, Read) => Allow,
-            (Record | Domains | Contents, Change) => AllowWithReason,
+            (Record | Domains | Contents | Billing, Read) => Allow,
+            (Record | Domains | Contents | Billing, Change) => AllowWithReason,
             (Children | Removal, Read | Change) => Deny,
         },
         // A partner manages everything inside its own tenant and creates customers below it,
         // but cannot rename, suspend or delete its own tenant.
+        // Its own billing terms are set by the level above.
         (Role::PartnerAdmin, Relation::Own) => match (object, access) {
-            (Record | Domains | Contents, Read) | (Children | Domains | Contents, Change) => Allow,
-            (Record | Removal, Change) | (Children | Removal, Read) => Deny,
+            (Record | Domains | Contents | Billing, Read)
+            | (Children | Domains | Contents, Change) => Allow,
+            (Record | Removal | Billing, Change) | (Children | Removal, Read) => Deny,
         },
         // A tenant admin manages everything inside its tenant except the tenant record, and
         // has no customers.
         (Role::TenantAdmin, Relation::Own) => match (object, access) {
-            (Record | Domains | Contents, Read) | (Domains | Contents, Change) => Allow,
-            (Record | Children | Removal, Change) | (Children | Removal, Read) => Deny,
+            (Record | Domains | Contents | Billing, Read) | (Domains | Contents, Change) => Allow,
+            (Record | Children | Removal | Billing, Change) | (Children | Removal, Read) => Deny,
         },
         // A tenant user sees its tenant and its domains; its own settings go through `/v1/me`.
         (Role::TenantUser, Relation::Own) => match (object, access) {
             (Record | Domains, Read) => Allow,
-            (Children | Removal | Contents, Read)
-            | (Record | Children | Removal | Domains | Contents, Change) => Deny,
+            (Children | Removal | Contents | Billing, Read)
+            | (Record | Children | Removal | Domains | Contents | Billing, Change) => Deny,
         },
         // Staff stand in no tenant; tenant-bound roles never reach other tenants (resolve()
         // answers 404 first) and only partners reach below their own.
@@ -374,7 +386,7 @@ mod tests {
     /// The whole tenant permission table, written out. A: allow, R: allow with a stated
     /// reason, D: deny. A permission missing here fails `every_permission_is_decided`.
     #[rustfmt::skip]
-    const TABLE: [(Permission, [Grant; 6]); 14] = [
+    const TABLE: [(Permission, [Grant; 6]); 16] = [
         //                          platform  support  partner  partner     tenant  tenant
         //                          admin              own      descendant  admin   user
         (Permission::TenantRead,    [A,       A,       A,       A,          A,      A]),
@@ -391,6 +403,8 @@ mod tests {
         (Permission::PbxRead,       [A,       A,       A,       A,          A,      D]),
         (Permission::PbxWrite,      [A,       R,       A,       A,          A,      D]),
         (Permission::JobRead,       [A,       A,       A,       A,          A,      D]),
+        (Permission::BillingRead,   [A,       A,       A,       A,          A,      D]),
+        (Permission::BillingWrite,  [A,       R,       D,       A,          D,      D]),
     ];
 
     /// The platform-level table, written out; columns in `Role::VARIANTS` order.

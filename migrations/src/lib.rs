@@ -19,6 +19,7 @@ mod m20261129_000009_user_token_generation;
 mod m20261130_000010_job_lifecycle;
 mod m20261206_000011_voicemail_email;
 mod m20261206_000012_kamailio_provisioning;
+mod m20261206_000013_billing_ledger;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_job_lifecycle::Migration),
             Box::new(m20261206_000011_voicemail_email::Migration),
             Box::new(m20261206_000012_kamailio_provisioning::Migration),
+            Box::new(m20261206_000013_billing_ledger::Migration),
         ]
     }
 }

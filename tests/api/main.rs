@@ -12,6 +12,7 @@ mod common;
 mod api_keys;
 mod audit;
 mod auth;
+mod billing;
 mod cache_redis;
 mod compound_user;
 mod conferences;

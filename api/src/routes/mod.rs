@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod conferences;
 pub mod dids;
 pub mod domains;
@@ -122,6 +123,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch::route)
         .service(switch::ivr_greeting)
         .service(switch::voicemail)
+        .service(billing::get_account)
+        .service(billing::update_account)
+        .service(billing::create_transaction)
+        .service(billing::list_transactions)
+        .service(billing::balance)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod billing_account;
 pub mod conference;
 pub mod destination_ref;
 pub mod dial_number;
@@ -14,6 +15,8 @@ pub mod extension_credential;
 pub mod idempotency_key;
 pub mod ivr_menu;
 pub mod job;
+pub mod ledger_posting;
+pub mod ledger_transaction;
 pub mod outbound_route;
 pub mod outbound_route_trunk;
 pub mod queue;

@@ -19,6 +19,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod conferences;
 pub mod destinations;
 pub mod dial_numbers;

@@ -1,0 +1,128 @@
+//! `/v1/tenants/{tenant_id}/billing-account`, `…/transactions` and `…/balance`.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use centralita_domain::{
+    Core,
+    authz::Permission,
+    services::billing::{
+        self, BillingAccountView, UpdateBillingAccount,
+        ledger::{
+            self, BalanceView, CreateTransaction, TransactionListQuery, TransactionPage,
+            TransactionView,
+        },
+    },
+};
+
+use crate::{
+    extract::{Body, IdempotencyHeader, IfMatch, Scope},
+    problem::{ApiResult, CommonErrors, WriteErrors},
+    respond,
+};
+
+/// The tenant's billing terms (the defaults until someone sets them: prepaid, no credit, no
+/// tax, day 1, the parent's currency or USD). The tenant's admins, its partner and staff.
+#[utoipa::path(
+    operation_id = "get_billing_account",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The account", body = BillingAccountView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/billing-account")]
+pub async fn get_account(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    let view = billing::get(&scope, &core).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Change the tenant's billing terms (JSON merge patch; `If-Match` honoured): only its parent
+/// partner or platform staff. The currency is fixed once the account has transactions (409).
+#[utoipa::path(
+    operation_id = "update_billing_account",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateBillingAccount,
+    responses((status = 200, description = "Updated", body = BillingAccountView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/tenants/{tenant_id}/billing-account")]
+pub async fn update_account(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    body: Body<UpdateBillingAccount>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::BillingWrite)?;
+    let view = billing::update(&scope, &core, input, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Post a top-up, an adjustment (signed, with its reason) or a refund (with its reason, at
+/// most the balance): the parent partner or platform staff. `Idempotency-Key` is required
+/// (422 without): a retry with the same key and body returns the first answer
+/// (`Idempotent-Replayed: true`), the same key with another body is 422, and nothing is
+/// posted twice.
+#[utoipa::path(
+    operation_id = "create_transaction",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path),
+        ("Idempotency-Key" = String, Header, description = "Required: makes retries safe; kept at least 24 h")),
+    request_body = CreateTransaction,
+    responses((status = 201, description = "Posted", body = TransactionView, headers(("Location" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/transactions")]
+pub async fn create_transaction(
+    req: HttpRequest,
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    body: Body<CreateTransaction>,
+    idem: IdempotencyHeader,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::BillingWrite)?;
+    let collection = format!("/v1/tenants/{}/transactions", scope.tenant_id());
+    let key = idem.key(scope.actor().principal.owner_key(), &req, &body.canonical())?;
+    let (core, scope, collection) = (&core, &scope, collection.as_str());
+    respond::idempotent(core, key, collection, |key| async move {
+        let view = ledger::create(scope, core, input, key.as_ref()).await?;
+        Ok(respond::created(
+            format!("{collection}?id={}", view.id),
+            &view,
+            None,
+        ))
+    })
+    .await
+}
+
+/// The tenant's ledger transactions, oldest first (filter by kind and time).
+#[utoipa::path(
+    operation_id = "list_transactions",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), TransactionListQuery),
+    responses((status = 200, description = "A page of transactions", body = TransactionPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/transactions")]
+pub async fn list_transactions(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<TransactionListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &ledger::list(&scope, &core, &query).await?,
+        None,
+    ))
+}
+
+/// The tenant's balance (the sum of its postings), what calls in progress hold, and what it
+/// may still spend.
+#[utoipa::path(
+    operation_id = "get_balance",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The balance", body = BalanceView), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/balance")]
+pub async fn balance(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(&ledger::balance(&scope, &core).await?, None))
+}

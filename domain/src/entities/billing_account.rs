@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// A tenant's billing terms (`tenant_id`), or one of the platform's own accounts
+/// (`system_name`, per currency).
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "billing_accounts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub system_name: Option<String>,
+    /// `prepaid` or `postpaid`.
+    pub kind: String,
+    /// ISO 4217.
+    pub currency: String,
+    pub credit_limit_micros: i64,
+    /// Percent in micro-units: 21 % is 21_000_000.
+    pub tax_rate_micros: i64,
+    /// Day of the month (1-28) a billing period starts.
+    pub billing_day: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i64,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

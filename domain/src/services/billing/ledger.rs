@@ -1,0 +1,504 @@
+//! The ledger: balances come only from append-only, double-entry postings in integer
+//! micro-units.
+//!
+//! Every transaction has postings that sum to zero: one on the tenant's account, the other on
+//! one of the platform's own accounts in that currency (`cash` for money received or paid
+//! back, `adjustments` for corrections, `revenue` for charges). A tenant's balance is the sum
+//! of its account's postings: positive is money it has with the platform. Nothing ever
+//! updates or deletes a posting; a correction is a new transaction.
+//!
+//! People post three kinds (`POST /v1/tenants/{t}/transactions`, the parent partner or
+//! platform staff, with a required `Idempotency-Key`): a **top-up** (money received), an
+//! **adjustment** (a signed correction, with its reason) and a **refund** (money paid back,
+//! never more than the balance). The other kinds (payments, call charges, DID fees, invoices)
+//! are posted by the billing jobs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::ensure;
+use crate::{
+    authz::Permission,
+    core::Core,
+    entities::{billing_account, ledger_posting, ledger_transaction},
+    error::{DomainError, DomainResult, FieldError},
+    money::{format_amount, parse_amount},
+    pagination::PageRequest,
+    scope::TenantScope,
+    services::{audit, from_stored, idempotency::IdempotencyKey},
+    validate::Errors,
+};
+
+/// What a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    TopUp,
+    Payment,
+    CallCharge,
+    DidSetupFee,
+    DidMonthlyFee,
+    Adjustment,
+    Refund,
+    Invoice,
+}
+
+impl TransactionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TopUp => "top_up",
+            Self::Payment => "payment",
+            Self::CallCharge => "call_charge",
+            Self::DidSetupFee => "did_setup_fee",
+            Self::DidMonthlyFee => "did_monthly_fee",
+            Self::Adjustment => "adjustment",
+            Self::Refund => "refund",
+            Self::Invoice => "invoice",
+        }
+    }
+}
+
+/// The kinds a person posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ManualKind {
+    TopUp,
+    Adjustment,
+    Refund,
+}
+
+/// A transaction to post.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTransaction {
+    pub kind: ManualKind,
+    /// A decimal string in the account's currency, above zero; an adjustment may be
+    /// negative (`"-5.00"` takes money off the balance).
+    #[schema(min_length = 1, max_length = 21)]
+    pub amount: String,
+    /// Why (required for adjustments and refunds; at most 500 characters).
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+}
+
+/// One side of a transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PostingView {
+    /// `tenant` (this tenant's account) or `platform:<name>` (one of the platform's own).
+    pub account: String,
+    pub amount: String,
+}
+
+/// A posted transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TransactionView {
+    pub id: Uuid,
+    pub kind: TransactionKind,
+    /// What it did to the tenant's balance (signed).
+    pub amount: String,
+    pub currency: String,
+    pub description: Option<String>,
+    /// Its postings; they sum to zero.
+    pub postings: Vec<PostingView>,
+    pub created_at: DateTime<Utc>,
+}
+
+crate::page_type!(TransactionPage, TransactionView);
+
+/// Filters of `GET /v1/tenants/{t}/transactions`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionListQuery {
+    pub kind: Option<TransactionKind>,
+    /// Posted at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Posted before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A tenant's money now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BalanceView {
+    /// The sum of the account's postings.
+    pub balance: String,
+    /// Reserved by calls in progress.
+    pub held: String,
+    /// What may still be spent: balance + credit limit − held.
+    pub available: String,
+    pub currency: String,
+}
+
+/// The sum of an account's postings.
+async fn balance_of<C: ConnectionTrait>(db: &C, account: Uuid) -> DomainResult<i64> {
+    // PostgreSQL sums BIGINT into NUMERIC: cast back (the sum of i64 micro-units of one
+    // account stays far inside i64).
+    let sum: Option<Option<i64>> = ledger_posting::Entity::find()
+        .select_only()
+        .column_as(
+            sea_orm::sea_query::Expr::cust("CAST(SUM(amount_micros) AS BIGINT)"),
+            "sum",
+        )
+        .filter(ledger_posting::Column::AccountId.eq(account))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().unwrap_or(0))
+}
+
+/// The platform's own account `name` in `currency`, created on first use.
+async fn system_account<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    currency: &str,
+) -> DomainResult<Uuid> {
+    let find = || {
+        billing_account::Entity::find()
+            .filter(billing_account::Column::SystemName.eq(name))
+            .filter(billing_account::Column::Currency.eq(currency))
+    };
+    if let Some(a) = find().one(db).await? {
+        return Ok(a.id);
+    }
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    // ON CONFLICT DO NOTHING: two first uses at once keep one account.
+    let insert = billing_account::Entity::insert(billing_account::ActiveModel {
+        id: sea_orm::ActiveValue::Set(id),
+        tenant_id: sea_orm::ActiveValue::Set(None),
+        system_name: sea_orm::ActiveValue::Set(Some(name.to_owned())),
+        kind: sea_orm::ActiveValue::Set("system".into()),
+        currency: sea_orm::ActiveValue::Set(currency.to_owned()),
+        credit_limit_micros: sea_orm::ActiveValue::Set(0),
+        tax_rate_micros: sea_orm::ActiveValue::Set(0),
+        billing_day: sea_orm::ActiveValue::Set(1),
+        created_at: sea_orm::ActiveValue::Set(now),
+        updated_at: sea_orm::ActiveValue::Set(now),
+        version: sea_orm::ActiveValue::Set(1),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            billing_account::Column::SystemName,
+            billing_account::Column::Currency,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    let _ = insert;
+    find()
+        .one(db)
+        .await?
+        .map(|a| a.id)
+        .ok_or_else(|| DomainError::internal("system account missing after insert"))
+}
+
+/// Takes the row lock of an account on PostgreSQL, so that checks of its balance and the
+/// postings that follow are serialized (SQLite's single writer does that already).
+async fn lock_account<C: ConnectionTrait>(db: &C, account: Uuid) -> DomainResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM billing_accounts WHERE id = $1 FOR UPDATE",
+            [account.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Parses the amount of a manual transaction: positive, or (adjustments) negative.
+fn signed_amount(errors: &mut Errors, kind: ManualKind, raw: &str) -> Option<i64> {
+    let (negative, digits) = match raw.strip_prefix('-') {
+        Some(rest) if kind == ManualKind::Adjustment => (true, rest),
+        _ => (false, raw),
+    };
+    let micros = errors.check(parse_amount("amount", digits))?;
+    if micros == 0 {
+        errors.push(FieldError::new("amount", "zero", "must not be zero"));
+        return None;
+    }
+    Some(if negative { -micros } else { micros })
+}
+
+/// Posts a top-up, adjustment or refund. `key` is required: money must never be posted
+/// twice because a client retried.
+pub async fn create(
+    scope: &TenantScope,
+    core: &Core,
+    input: CreateTransaction,
+    key: Option<&IdempotencyKey>,
+) -> DomainResult<TransactionView> {
+    scope.authorize(Permission::BillingWrite)?;
+    let Some(key) = key else {
+        return Err(DomainError::field(
+            "Idempotency-Key",
+            "required",
+            "money is posted only with an Idempotency-Key header, so a retry cannot post twice",
+        ));
+    };
+    let mut errors = Errors::default();
+    let amount = signed_amount(&mut errors, input.kind, &input.amount);
+    let description = input
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    match description {
+        None if input.kind != ManualKind::TopUp => errors.push(FieldError::new(
+            "description",
+            "required",
+            "say why: adjustments and refunds keep their reason",
+        )),
+        Some(d) if d.chars().count() > 500 => errors.push(FieldError::new(
+            "description",
+            "too_long",
+            "at most 500 characters",
+        )),
+        _ => {}
+    }
+    errors.finish()?;
+    let Some(amount) = amount else {
+        return Err(DomainError::internal("validated amount missing"));
+    };
+
+    let txn = core.begin().await?;
+    let account = ensure(&txn, scope.tenant()).await?;
+    lock_account(&txn, account.id).await?;
+    let (kind, counter, delta) = match input.kind {
+        ManualKind::TopUp => (TransactionKind::TopUp, "cash", amount),
+        ManualKind::Adjustment => (TransactionKind::Adjustment, "adjustments", amount),
+        ManualKind::Refund => (TransactionKind::Refund, "cash", -amount),
+    };
+    if kind == TransactionKind::Refund && balance_of(&txn, account.id).await? < amount {
+        return Err(DomainError::conflict("A refund cannot exceed the balance"));
+    }
+    let counter = system_account(&txn, counter, &account.currency).await?;
+    let view = post(
+        &txn,
+        scope.tenant().id,
+        &account,
+        kind,
+        delta,
+        counter,
+        description,
+        Some(scope.actor().principal.id),
+    )
+    .await?;
+    audit::record_change(
+        &txn,
+        scope,
+        "transaction.create",
+        "transaction",
+        view.id,
+        None,
+        Some(&view),
+    )
+    .await?;
+    let body = serde_json::to_string(&view).map_err(DomainError::internal)?;
+    key.store(&txn, 201, &body).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Writes one transaction: `delta` on the tenant's account, `-delta` on `counter`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per kind; a struct adds nothing"
+)]
+async fn post<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    account: &billing_account::Model,
+    kind: TransactionKind,
+    delta: i64,
+    counter: Uuid,
+    description: Option<&str>,
+    actor: Option<Uuid>,
+) -> DomainResult<TransactionView> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    ledger_transaction::Entity::insert(ledger_transaction::ActiveModel {
+        id: sea_orm::ActiveValue::Set(id),
+        tenant_id: sea_orm::ActiveValue::Set(tenant_id),
+        kind: sea_orm::ActiveValue::Set(kind.as_str().into()),
+        amount_micros: sea_orm::ActiveValue::Set(delta),
+        currency: sea_orm::ActiveValue::Set(account.currency.clone()),
+        description: sea_orm::ActiveValue::Set(description.map(str::to_owned)),
+        actor_id: sea_orm::ActiveValue::Set(actor),
+        created_at: sea_orm::ActiveValue::Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    let postings = [(account.id, delta), (counter, -delta)];
+    let rows: Vec<ledger_posting::ActiveModel> = postings
+        .iter()
+        .map(|(acc, amount)| ledger_posting::ActiveModel {
+            id: sea_orm::ActiveValue::Set(Uuid::now_v7()),
+            transaction_id: sea_orm::ActiveValue::Set(id),
+            account_id: sea_orm::ActiveValue::Set(*acc),
+            amount_micros: sea_orm::ActiveValue::Set(*amount),
+            created_at: sea_orm::ActiveValue::Set(now),
+        })
+        .collect();
+    crate::bulk::insert_all(db, rows).await?;
+    let tx = ledger_transaction::Model {
+        id,
+        tenant_id,
+        kind: kind.as_str().into(),
+        amount_micros: delta,
+        currency: account.currency.clone(),
+        description: description.map(str::to_owned),
+        actor_id: actor,
+        created_at: now,
+    };
+    let names = account_names(db, &[counter]).await?;
+    view(&tx, account.id, &postings_of(&postings, id, now), &names)
+}
+
+fn postings_of(
+    postings: &[(Uuid, i64)],
+    tx: Uuid,
+    at: DateTime<Utc>,
+) -> Vec<ledger_posting::Model> {
+    postings
+        .iter()
+        .map(|(acc, amount)| ledger_posting::Model {
+            id: Uuid::nil(),
+            transaction_id: tx,
+            account_id: *acc,
+            amount_micros: *amount,
+            created_at: at,
+        })
+        .collect()
+}
+
+/// `platform:<name>` of the platform accounts among `ids`.
+async fn account_names<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, String>> {
+    Ok(billing_account::Entity::find()
+        .filter(billing_account::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let name = a
+                .system_name
+                .map_or_else(|| "tenant".to_owned(), |n| format!("platform:{n}"));
+            (a.id, name)
+        })
+        .collect())
+}
+
+fn view(
+    tx: &ledger_transaction::Model,
+    own: Uuid,
+    postings: &[ledger_posting::Model],
+    names: &HashMap<Uuid, String>,
+) -> DomainResult<TransactionView> {
+    Ok(TransactionView {
+        id: tx.id,
+        kind: from_stored("ledger_transactions.kind", &tx.kind)?,
+        amount: format_amount(tx.amount_micros),
+        currency: tx.currency.clone(),
+        description: tx.description.clone(),
+        postings: postings
+            .iter()
+            .map(|p| PostingView {
+                account: if p.account_id == own {
+                    "tenant".to_owned()
+                } else {
+                    names
+                        .get(&p.account_id)
+                        .cloned()
+                        .unwrap_or_else(|| "other".into())
+                },
+                amount: format_amount(p.amount_micros),
+            })
+            .collect(),
+        created_at: tx.created_at,
+    })
+}
+
+/// `GET /v1/tenants/{t}/transactions`: newest last, cursor pages.
+pub async fn list(
+    scope: &TenantScope,
+    core: &Core,
+    query: &TransactionListQuery,
+) -> DomainResult<TransactionPage> {
+    scope.authorize(Permission::BillingRead)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let mut select = ledger_transaction::Entity::find()
+        .filter(ledger_transaction::Column::TenantId.eq(scope.tenant().id));
+    if let Some(kind) = query.kind {
+        select = select.filter(ledger_transaction::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(from) = query.from {
+        select = select.filter(ledger_transaction::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = query.to {
+        select = select.filter(ledger_transaction::Column::CreatedAt.lt(to));
+    }
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, ledger_transaction::Column::Id, |m| m.id)
+        .await?;
+    let postings = ledger_posting::Entity::find()
+        .filter(ledger_posting::Column::TransactionId.is_in(rows.iter().map(|r| r.id)))
+        .all(&core.db)
+        .await?;
+    let accounts: Vec<Uuid> = postings.iter().map(|p| p.account_id).collect();
+    let names = account_names(&core.db, &accounts).await?;
+    let own = names
+        .iter()
+        .find(|(_, n)| *n == "tenant")
+        .map(|(id, _)| *id)
+        .unwrap_or_default();
+    let items = rows
+        .iter()
+        .map(|tx| {
+            let mine: Vec<ledger_posting::Model> = postings
+                .iter()
+                .filter(|p| p.transaction_id == tx.id)
+                .cloned()
+                .collect();
+            view(tx, own, &mine, &names)
+        })
+        .collect::<DomainResult<_>>()?;
+    Ok(TransactionPage { items, next_cursor })
+}
+
+/// `GET /v1/tenants/{t}/balance`.
+pub async fn balance(scope: &TenantScope, core: &Core) -> DomainResult<BalanceView> {
+    scope.authorize(Permission::BillingRead)?;
+    let account = super::get(scope, core).await?;
+    let stored = billing_account::Entity::find()
+        .filter(billing_account::Column::TenantId.eq(scope.tenant().id))
+        .one(&core.db)
+        .await?;
+    let (balance, limit) = match stored {
+        Some(a) => (balance_of(&core.db, a.id).await?, a.credit_limit_micros),
+        None => (0, 0),
+    };
+    // Credit holds of calls in progress arrive with real-time authorization.
+    let held = 0;
+    Ok(BalanceView {
+        balance: format_amount(balance),
+        held: format_amount(held),
+        available: format_amount(balance + limit - held),
+        currency: account.currency,
+    })
+}
