@@ -66,11 +66,7 @@ async fn a_change_in_one_process_invalidates_another() {
     let node = switch_node_token(&app).await;
 
     // A second process: `centralita api` on the same database and Redis.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let data = tempfile::tempdir().unwrap();
     let _child = Child(
         std::process::Command::new(env!("CARGO_BIN_EXE_centralita"))

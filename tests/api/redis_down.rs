@@ -19,11 +19,7 @@ struct OwnRedis {
 impl OwnRedis {
     /// `None` (skipped) when `redis-server` is missing, unless `CENTRALITA_TEST_REQUIRE_PEERS`.
     async fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--port", &port.to_string()])

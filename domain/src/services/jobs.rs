@@ -278,15 +278,22 @@ pub async fn enqueue_coalesced<J: Job, C: ConnectionTrait>(
     job: &J,
     key: &str,
 ) -> DomainResult<Option<Queued>> {
-    let waiting = job::Entity::find()
-        .filter(job::Column::CoalesceKey.eq(key))
-        .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
-        .one(db)
-        .await?;
-    if waiting.is_some() {
+    if queued_with_key(db, key).await?.is_some() {
         return Ok(None);
     }
     insert(db, job, None, Some(key)).await.map(Some)
+}
+
+/// The job queued (not yet claimed) under coalescing `key`, if any.
+pub async fn queued_with_key<C: ConnectionTrait>(db: &C, key: &str) -> DomainResult<Option<Uuid>> {
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(job::Column::CoalesceKey.eq(key))
+        .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 async fn insert<J: Job, C: ConnectionTrait>(

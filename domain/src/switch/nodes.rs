@@ -236,7 +236,12 @@ pub(crate) fn settings(
     let Some(sealed) = &node.kamailio_settings_sealed else {
         return Ok(None);
     };
-    let sbox = SecretBox::configured(core, "kamailio", "Switch-node settings", "nothing")?;
+    let sbox = SecretBox::configured(
+        core,
+        "kamailio",
+        "Switch-node settings",
+        "until then the node cannot be provisioned",
+    )?;
     let plain = sbox.open(sealed).map_err(|e| {
         DomainError::new(
             ErrorCode::Internal,

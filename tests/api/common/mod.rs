@@ -695,3 +695,12 @@ pub fn shared_env(app: &TestApp) -> Vec<(String, String)> {
     }
     env
 }
+
+/// A loopback TCP port free right now, for a peer a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -277,7 +277,7 @@ pub async fn create(
     let txn = core.begin().await?;
     let account = ensure(&txn, scope.tenant()).await?;
     lock_account(&txn, account.id).await?;
-    let (kind, counter, delta) = match input.kind {
+    let (kind, counter_name, delta) = match input.kind {
         ManualKind::TopUp => (TransactionKind::TopUp, "cash", amount),
         ManualKind::Adjustment => (TransactionKind::Adjustment, "adjustments", amount),
         ManualKind::Refund => (TransactionKind::Refund, "cash", -amount),
@@ -285,14 +285,13 @@ pub async fn create(
     if kind == TransactionKind::Refund && balance_of(&txn, account.id).await? < amount {
         return Err(DomainError::conflict("A refund cannot exceed the balance"));
     }
-    let counter = system_account(&txn, counter, &account.currency).await?;
+    let counter = system_account(&txn, counter_name, &account.currency).await?;
     let view = post(
         &txn,
-        scope.tenant().id,
         &account,
         kind,
         delta,
-        counter,
+        (counter, counter_name),
         description,
         Some(scope.actor().principal.id),
     )
@@ -313,21 +312,20 @@ pub async fn create(
     Ok(view)
 }
 
-/// Writes one transaction: `delta` on the tenant's account, `-delta` on `counter`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site per kind; a struct adds nothing"
-)]
+/// Writes one transaction: `delta` on the tenant's account, `-delta` on the platform's
+/// account `counter` (id, name).
 async fn post<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
     account: &billing_account::Model,
     kind: TransactionKind,
     delta: i64,
-    counter: Uuid,
+    counter: (Uuid, &str),
     description: Option<&str>,
     actor: Option<Uuid>,
 ) -> DomainResult<TransactionView> {
+    let tenant_id = account
+        .tenant_id
+        .ok_or_else(|| DomainError::internal("posting to a platform account as a tenant's"))?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     ledger_transaction::Entity::insert(ledger_transaction::ActiveModel {
@@ -342,7 +340,7 @@ async fn post<C: ConnectionTrait>(
     })
     .exec_without_returning(db)
     .await?;
-    let postings = [(account.id, delta), (counter, -delta)];
+    let postings = [(account.id, delta), (counter.0, -delta)];
     let rows: Vec<ledger_posting::ActiveModel> = postings
         .iter()
         .map(|(acc, amount)| ledger_posting::ActiveModel {
@@ -354,35 +352,24 @@ async fn post<C: ConnectionTrait>(
         })
         .collect();
     crate::bulk::insert_all(db, rows).await?;
-    let tx = ledger_transaction::Model {
+    Ok(TransactionView {
         id,
-        tenant_id,
-        kind: kind.as_str().into(),
-        amount_micros: delta,
+        kind,
+        amount: format_amount(delta),
         currency: account.currency.clone(),
         description: description.map(str::to_owned),
-        actor_id: actor,
+        postings: vec![
+            PostingView {
+                account: "tenant".into(),
+                amount: format_amount(delta),
+            },
+            PostingView {
+                account: format!("platform:{}", counter.1),
+                amount: format_amount(-delta),
+            },
+        ],
         created_at: now,
-    };
-    let names = account_names(db, &[counter]).await?;
-    view(&tx, account.id, &postings_of(&postings, id, now), &names)
-}
-
-fn postings_of(
-    postings: &[(Uuid, i64)],
-    tx: Uuid,
-    at: DateTime<Utc>,
-) -> Vec<ledger_posting::Model> {
-    postings
-        .iter()
-        .map(|(acc, amount)| ledger_posting::Model {
-            id: Uuid::nil(),
-            transaction_id: tx,
-            account_id: *acc,
-            amount_micros: *amount,
-            created_at: at,
-        })
-        .collect()
+    })
 }
 
 /// `platform:<name>` of the platform accounts among `ids`.
@@ -484,21 +471,15 @@ pub async fn list(
 /// `GET /v1/tenants/{t}/balance`.
 pub async fn balance(scope: &TenantScope, core: &Core) -> DomainResult<BalanceView> {
     scope.authorize(Permission::BillingRead)?;
-    let account = super::get(scope, core).await?;
-    let stored = billing_account::Entity::find()
-        .filter(billing_account::Column::TenantId.eq(scope.tenant().id))
-        .one(&core.db)
-        .await?;
-    let (balance, limit) = match stored {
-        Some(a) => (balance_of(&core.db, a.id).await?, a.credit_limit_micros),
-        None => (0, 0),
-    };
+    let account = super::current(&core.db, scope.tenant()).await?;
+    // An account never stored has no postings (its id is not in the ledger).
+    let balance = balance_of(&core.db, account.id).await?;
     // Credit holds of calls in progress arrive with real-time authorization.
     let held = 0;
     Ok(BalanceView {
         balance: format_amount(balance),
         held: format_amount(held),
-        available: format_amount(balance + limit - held),
+        available: format_amount(balance + account.credit_limit_micros - held),
         currency: account.currency,
     })
 }

@@ -11,7 +11,7 @@
 pub mod ledger;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -149,14 +149,21 @@ pub(crate) async fn ensure<C: ConnectionTrait>(
     Ok(account)
 }
 
+/// The tenant's account: stored, or (never set) its defaults, not stored.
+pub(crate) async fn current<C: ConnectionTrait>(
+    db: &C,
+    t: &tenant::Model,
+) -> DomainResult<billing_account::Model> {
+    match stored(db, t.id).await? {
+        Some(a) => Ok(a),
+        None => default_for(db, t).await,
+    }
+}
+
 /// `GET /v1/tenants/{t}/billing-account`.
 pub async fn get(scope: &TenantScope, core: &Core) -> DomainResult<BillingAccountView> {
     scope.authorize(Permission::BillingRead)?;
-    let account = match stored(&core.db, scope.tenant().id).await? {
-        Some(a) => a,
-        None => default_for(&core.db, scope.tenant()).await?,
-    };
-    BillingAccountView::new(&account)
+    BillingAccountView::new(&current(&core.db, scope.tenant()).await?)
 }
 
 /// `PATCH /v1/tenants/{t}/billing-account` (the parent partner or platform staff).
@@ -220,17 +227,8 @@ pub async fn update(
         version: current.version + 1,
         ..current.clone()
     };
-    let am = billing_account::ActiveModel {
-        id: Set(current.id),
-        kind: Set(updated.kind.clone()),
-        currency: Set(updated.currency.clone()),
-        credit_limit_micros: Set(updated.credit_limit_micros),
-        tax_rate_micros: Set(updated.tax_rate_micros),
-        billing_day: Set(updated.billing_day),
-        updated_at: Set(updated.updated_at),
-        version: Set(updated.version),
-        ..Default::default()
-    };
+    // Every column written, guarded by the version read.
+    let am = billing_account::ActiveModel::from(updated.clone()).reset_all();
     let res = billing_account::Entity::update_many()
         .set(am)
         .filter(billing_account::Column::Id.eq(current.id))

@@ -25,14 +25,11 @@ use super::{
 use crate::{
     authz::{Actor, PlatformPermission},
     core::Core,
-    entities::{
-        domain, extension, extension_credential, job as job_entity, switch_node,
-        switch_node_applied, tenant,
-    },
+    entities::{domain, extension, extension_credential, switch_node, switch_node_applied, tenant},
     error::{DomainError, DomainResult},
     services::{
         audit,
-        jobs::{self, Job, JobContext, JobStatus, Queued},
+        jobs::{self, Job, JobContext, Queued},
         tenants::TenantStatus,
     },
     switch::nodes::{NodeStatus, SwitchKind, require, settings},
@@ -99,7 +96,11 @@ async fn enqueue_scoped<C: ConnectionTrait>(
     if !provisioned(node) {
         return Ok(None);
     }
-    if tenant.is_some() && whole_one_queued(db, node.id).await? {
+    if tenant.is_some()
+        && jobs::queued_with_key(db, &key(node.id, None))
+            .await?
+            .is_some()
+    {
         return Ok(None);
     }
     let job = KamailioReconcile {
@@ -107,15 +108,6 @@ async fn enqueue_scoped<C: ConnectionTrait>(
         tenant_id: tenant,
     };
     jobs::enqueue_coalesced(db, &job, &key(node.id, tenant)).await
-}
-
-async fn whole_one_queued<C: ConnectionTrait>(db: &C, node: Uuid) -> DomainResult<bool> {
-    Ok(job_entity::Entity::find()
-        .filter(job_entity::Column::CoalesceKey.eq(key(node, None)))
-        .filter(job_entity::Column::Status.eq(JobStatus::Queued.as_str()))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// Queues the reconciles of every provisioned node (coalesced) for `scopes` (tenants, or
@@ -129,11 +121,15 @@ pub(crate) async fn enqueue_all<C: ConnectionTrait>(
         .filter(switch_node::Column::KamailioSettingsSealed.is_not_null())
         .all(db)
         .await?;
-    let whole = scopes.contains(&None);
+    // A whole reconcile covers every tenant's.
+    let targets: &[Option<Uuid>] = if scopes.contains(&None) {
+        &[None]
+    } else {
+        scopes
+    };
     let mut queued = Vec::new();
     for node in &nodes {
-        let targets: Vec<Option<Uuid>> = if whole { vec![None] } else { scopes.to_vec() };
-        for tenant in targets {
+        for &tenant in targets {
             if let Some(q) = enqueue_scoped(db, node, tenant).await? {
                 queued.push(q);
             }
@@ -160,14 +156,14 @@ pub async fn desired<C: ConnectionTrait>(db: &C, scope: &Scope) -> DomainResult<
         .into_tuple()
         .all(db)
         .await?;
-    let mut inactive = std::collections::HashSet::new();
+    let mut inactive = HashSet::new();
     for (id, _, status) in &tenants {
         let status: TenantStatus = crate::services::from_stored("tenants.status", status)?;
         if status != TenantStatus::Active {
             inactive.insert(*id);
         }
     }
-    let active: std::collections::HashSet<Uuid> = tenants
+    let active: HashSet<Uuid> = tenants
         .iter()
         .filter(|(_, path, _)| {
             !path
@@ -195,7 +191,7 @@ pub async fn desired<C: ConnectionTrait>(db: &C, scope: &Scope) -> DomainResult<
             state.domains.insert(name, tenant_id.to_string());
         }
     }
-    let enabled: std::collections::HashSet<Uuid> = extension::Entity::find()
+    let enabled: HashSet<Uuid> = extension::Entity::find()
         .select_only()
         .column(extension::Column::Id)
         .filter(extension::Column::Enabled.eq(true))
@@ -345,12 +341,8 @@ pub async fn request(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Recon
     let queued = enqueue_for_node(&txn, &node).await?;
     let job_id = match queued {
         Some(q) => q.id,
-        None => job_entity::Entity::find()
-            .filter(job_entity::Column::CoalesceKey.eq(key(id, None)))
-            .filter(job_entity::Column::Status.eq(JobStatus::Queued.as_str()))
-            .one(&txn)
+        None => jobs::queued_with_key(&txn, &key(id, None))
             .await?
-            .map(|j| j.id)
             .ok_or_else(|| DomainError::internal("coalesced reconcile not found"))?,
     };
     audit::record(
@@ -399,6 +391,46 @@ async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid, tenant: Option<Uuid>) ->
     }
 }
 
+/// Replaces what is remembered of `node` within `scope` (`old`, as loaded) by `entries`.
+async fn remember(
+    core: &Core,
+    node: Uuid,
+    scope: &Scope,
+    old: Option<&HashMap<String, String>>,
+    entries: HashMap<String, String>,
+) -> DomainResult<()> {
+    let txn = core.begin().await?;
+    match scope {
+        Scope::Whole => {
+            switch_node_applied::Entity::delete_many()
+                .filter(switch_node_applied::Column::NodeId.eq(node))
+                .exec(&txn)
+                .await?;
+        }
+        Scope::Tenants(_) => {
+            let old: Vec<String> = old.iter().flat_map(|a| a.keys().cloned()).collect();
+            for chunk in old.chunks(crate::bulk::READ_CHUNK) {
+                switch_node_applied::Entity::delete_many()
+                    .filter(switch_node_applied::Column::NodeId.eq(node))
+                    .filter(switch_node_applied::Column::Entry.is_in(chunk.iter().cloned()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+    }
+    let rows: Vec<switch_node_applied::ActiveModel> = entries
+        .into_iter()
+        .map(|(entry, digest)| switch_node_applied::ActiveModel {
+            node_id: sea_orm::ActiveValue::Set(node),
+            entry: sea_orm::ActiveValue::Set(entry),
+            digest: sea_orm::ActiveValue::Set(digest),
+        })
+        .collect();
+    crate::bulk::insert_all(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn apply(
     ctx: &JobContext<'_>,
     node: &switch_node::Model,
@@ -423,12 +455,9 @@ async fn apply(
     in_scope.extend(on_node.domains.keys().cloned());
     let applied = snapshot(&core.db, node, &scope, &in_scope).await?;
     let d = diff(&want, &on_node, &applied);
-    ctx.progress(
-        0,
-        Some(u64::try_from(d.row_count()).unwrap_or(u64::MAX)),
-        "applying to the node database",
-    )
-    .await?;
+    let rows = u64::try_from(d.row_count()).unwrap_or(u64::MAX);
+    ctx.progress(0, Some(rows), "applying to the node database")
+        .await?;
     if !d.drift.is_empty() {
         tracing::warn!(node = %node.id, drift = ?d.drift, "rows changed on the node behind Centralita's back");
     }
@@ -441,39 +470,17 @@ async fn apply(
     written?;
 
     // The node holds the desired rows now: remember them, and the calls still owed, before
-    // making the calls (a failure below leaves markers, not false drift).
+    // making the calls (a failure below leaves markers, not false drift). Nothing to write
+    // when that is what is remembered already (most reconciles: one change, or none).
     let owed = d.pending();
-    let txn = core.begin().await?;
-    match &scope {
-        Scope::Whole => {
-            switch_node_applied::Entity::delete_many()
-                .filter(switch_node_applied::Column::NodeId.eq(node.id))
-                .exec(&txn)
-                .await?;
-        }
-        Scope::Tenants(_) => {
-            let old: Vec<String> = applied.iter().flat_map(|a| a.keys().cloned()).collect();
-            for chunk in old.chunks(crate::bulk::READ_CHUNK) {
-                switch_node_applied::Entity::delete_many()
-                    .filter(switch_node_applied::Column::NodeId.eq(node.id))
-                    .filter(switch_node_applied::Column::Entry.is_in(chunk.iter().cloned()))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
-    }
-    let rows: Vec<switch_node_applied::ActiveModel> = want
+    let remembered: HashMap<String, String> = want
         .entries()
         .into_iter()
         .chain(owed.iter().map(|m| (m.clone(), String::new())))
-        .map(|(entry, digest)| switch_node_applied::ActiveModel {
-            node_id: sea_orm::ActiveValue::Set(node.id),
-            entry: sea_orm::ActiveValue::Set(entry),
-            digest: sea_orm::ActiveValue::Set(digest),
-        })
         .collect();
-    crate::bulk::insert_all(&txn, rows).await?;
-    txn.commit().await?;
+    if applied.as_ref() != Some(&remembered) {
+        remember(core, node.id, &scope, applied.as_ref(), remembered).await?;
+    }
 
     let rpc = Rpc::new(&settings)?;
     if d.reload_domains {
@@ -510,12 +517,7 @@ async fn apply(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    ctx.progress(
-        u64::try_from(d.row_count()).unwrap_or(u64::MAX),
-        Some(u64::try_from(d.row_count()).unwrap_or(u64::MAX)),
-        "applied",
-    )
-    .await?;
+    ctx.progress(rows, Some(rows), "applied").await?;
     tracing::info!(
         node = %node.id,
         rows = d.row_count(),

@@ -80,21 +80,6 @@ pub const PENDING_END: &str = "x:end:";
 /// Prefix of every marker (not an entry of the node).
 pub const PENDING: &str = "x:";
 
-impl Diff {
-    /// The markers of the JSON-RPC calls this diff owes once its rows are on the node.
-    pub fn pending(&self) -> Vec<String> {
-        let reload = self.reload_domains.then(|| PENDING_RELOAD.to_owned());
-        reload
-            .into_iter()
-            .chain(
-                self.registrations_to_end
-                    .iter()
-                    .map(|aor| format!("{PENDING_END}{aor}")),
-            )
-            .collect()
-    }
-}
-
 /// What Centralita last applied to a node: entry → digest. `None` when nothing was ever
 /// applied (no drift can be told then).
 pub type Snapshot = Option<HashMap<String, String>>;
@@ -129,6 +114,19 @@ impl Diff {
             && self.subscribers_removed.is_empty()
             && !self.reload_domains
             && self.registrations_to_end.is_empty()
+    }
+
+    /// The markers of the JSON-RPC calls this diff owes once its rows are on the node.
+    pub fn pending(&self) -> Vec<String> {
+        let reload = self.reload_domains.then(|| PENDING_RELOAD.to_owned());
+        reload
+            .into_iter()
+            .chain(
+                self.registrations_to_end
+                    .iter()
+                    .map(|aor| format!("{PENDING_END}{aor}")),
+            )
+            .collect()
     }
 
     /// The rows the node transaction writes.
