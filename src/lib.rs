@@ -93,11 +93,16 @@ impl Application {
         let worker = self
             .worker
             .then(|| tokio::spawn(centralita_worker::run(self.core.clone(), stop.clone(), 1)));
+        let warm = tokio::spawn(centralita_worker::keep_rates_warm(
+            self.core.clone(),
+            stop.clone(),
+        ));
         let result = self.server.await;
         stop.cancel();
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = warm.await;
         result.map_err(Into::into)
     }
 }
@@ -108,10 +113,15 @@ pub async fn run_worker(config: Config, concurrency: usize) -> anyhow::Result<()
     let db = dcore::connect(&config, None).await?;
     let core = Core::build(config, db).await?;
     let stop = CancellationToken::new();
+    let warm = tokio::spawn(centralita_worker::keep_rates_warm(
+        core.clone(),
+        stop.clone(),
+    ));
     let handle = tokio::spawn(centralita_worker::run(core, stop.clone(), concurrency));
     shutdown_signal().await;
     stop.cancel();
     handle.await?;
+    warm.await?;
     Ok(())
 }
 

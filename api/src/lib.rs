@@ -89,6 +89,7 @@ impl Modify for BearerAuth {
         (name = "outbound-routes", description = "Outbound routes: dial patterns, rewriting and trunk failover"),
         (name = "dids", description = "DIDs: the platform's number inventory and the numbers tenants hold"),
         (name = "billing", description = "Billing accounts, the double-entry ledger and balances"),
+        (name = "rate-decks", description = "Rate decks: versions, CSV import and export, activation and rollback"),
     )
 )]
 struct ApiDoc;

@@ -185,6 +185,10 @@ pub enum Permission {
     /// Its billing terms and ledger transactions (top-ups, adjustments, refunds): set by the
     /// tenant's parent or platform staff, never by the tenant itself.
     BillingWrite,
+    /// The rate decks the tenant owns (a partner's, to sell to its customers).
+    RateDeckRead,
+    /// Create, import into, activate and delete the tenant's own rate decks.
+    RateDeckWrite,
 }
 
 /// The answer of the permission table.
@@ -213,6 +217,8 @@ enum Object {
     /// The tenant's billing account and ledger: its admins read them, the level above sets
     /// them.
     Billing,
+    /// The rate decks the tenant owns: a partner prices its customers' calls with them.
+    Pricing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +230,7 @@ enum Access {
 impl Permission {
     const fn parts(self) -> (Object, Access) {
         use Access::{Change, Read};
-        use Object::{Billing, Children, Contents, Domains, Record, Removal};
+        use Object::{Billing, Children, Contents, Domains, Pricing, Record, Removal};
         match self {
             Permission::TenantRead => (Record, Read),
             Permission::TenantUpdate => (Record, Change),
@@ -239,6 +245,8 @@ impl Permission {
             }
             Permission::BillingRead => (Billing, Read),
             Permission::BillingWrite => (Billing, Change),
+            Permission::RateDeckRead => (Pricing, Read),
+            Permission::RateDeckWrite => (Pricing, Change),
         }
     }
 }
@@ -250,41 +258,45 @@ impl Permission {
 pub fn grant(role: Role, relation: Relation, perm: Permission) -> Grant {
     use Access::{Change, Read};
     use Grant::{Allow, AllowWithReason, Deny};
-    use Object::{Billing, Children, Contents, Domains, Record, Removal};
+    use Object::{Billing, Children, Contents, Domains, Pricing, Record, Removal};
     let (object, access) = perm.parts();
     match (role, relation) {
         // Platform admins may do everything, and so may a partner below its own tenant.
         (Role::PlatformAdmin, Relation::Platform) | (Role::PartnerAdmin, Relation::Descendant) => {
             match object {
-                Record | Children | Removal | Domains | Contents | Billing => Allow,
+                Record | Children | Removal | Domains | Contents | Billing | Pricing => Allow,
             }
         }
         // Support reads everything and acts inside tenants with a stated reason; it doesn't
         // create or remove tenants.
         (Role::Support, Relation::Platform) => match (object, access) {
-            (Record | Domains | Contents | Billing, Read) => Allow,
-            (Record | Domains | Contents | Billing, Change) => AllowWithReason,
+            (Record | Domains | Contents | Billing | Pricing, Read) => Allow,
+            (Record | Domains | Contents | Billing | Pricing, Change) => AllowWithReason,
             (Children | Removal, Read | Change) => Deny,
         },
         // A partner manages everything inside its own tenant and creates customers below it,
         // but cannot rename, suspend or delete its own tenant.
-        // Its own billing terms are set by the level above.
+        // Its own billing terms are set by the level above; its rate decks (what it sells
+        // at) are its own.
         (Role::PartnerAdmin, Relation::Own) => match (object, access) {
-            (Record | Domains | Contents | Billing, Read)
-            | (Children | Domains | Contents, Change) => Allow,
+            (Record | Domains | Contents | Billing | Pricing, Read)
+            | (Children | Domains | Contents | Pricing, Change) => Allow,
             (Record | Removal | Billing, Change) | (Children | Removal, Read) => Deny,
         },
         // A tenant admin manages everything inside its tenant except the tenant record, and
-        // has no customers.
+        // has no customers (so no decks to sell at).
         (Role::TenantAdmin, Relation::Own) => match (object, access) {
             (Record | Domains | Contents | Billing, Read) | (Domains | Contents, Change) => Allow,
-            (Record | Children | Removal | Billing, Change) | (Children | Removal, Read) => Deny,
+            (Record | Children | Removal | Billing | Pricing, Change)
+            | (Children | Removal | Pricing, Read) => Deny,
         },
         // A tenant user sees its tenant and its domains; its own settings go through `/v1/me`.
         (Role::TenantUser, Relation::Own) => match (object, access) {
             (Record | Domains, Read) => Allow,
-            (Children | Removal | Contents | Billing, Read)
-            | (Record | Children | Removal | Domains | Contents | Billing, Change) => Deny,
+            (Children | Removal | Contents | Billing | Pricing, Read)
+            | (Record | Children | Removal | Domains | Contents | Billing | Pricing, Change) => {
+                Deny
+            }
         },
         // Staff stand in no tenant; tenant-bound roles never reach other tenants (resolve()
         // answers 404 first) and only partners reach below their own.
@@ -316,6 +328,10 @@ pub enum PlatformPermission {
     ReadJobs,
     /// Retry and cancel jobs.
     ManageJobs,
+    /// Create, import into, activate and delete the platform's rate decks.
+    ManageRateDecks,
+    /// Read the platform's rate decks.
+    ReadRateDecks,
 }
 
 /// What a platform permission is about.
@@ -328,12 +344,15 @@ enum PlatformObject {
     HeldDids,
     SwitchNodes,
     Jobs,
+    RateDecks,
 }
 
 impl PlatformPermission {
     const fn parts(self) -> (PlatformObject, Access) {
         use Access::{Change, Read};
-        use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RootTenants, SwitchNodes};
+        use PlatformObject::{
+            Audit, Carriers, HeldDids, Jobs, RateDecks, RootTenants, SwitchNodes,
+        };
         match self {
             Self::CreateRootTenant => (RootTenants, Change),
             Self::ReadPlatformAudit => (Audit, Read),
@@ -344,6 +363,8 @@ impl PlatformPermission {
             Self::ReadSwitchNodes => (SwitchNodes, Read),
             Self::ReadJobs => (Jobs, Read),
             Self::ManageJobs => (Jobs, Change),
+            Self::ManageRateDecks => (RateDecks, Change),
+            Self::ReadRateDecks => (RateDecks, Read),
         }
     }
 }
@@ -351,7 +372,7 @@ impl PlatformPermission {
 /// The platform-level table, as explicit as [`grant`].
 pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
     use Access::{Change, Read};
-    use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RootTenants, SwitchNodes};
+    use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RateDecks, RootTenants, SwitchNodes};
     let (object, access) = perm.parts();
     match (role, access) {
         (Role::PlatformAdmin, Read | Change) => Grant::Allow,
@@ -361,7 +382,7 @@ pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
         // A partner reads the inventory numbers its subtree holds, nothing else of the platform.
         (Role::PartnerAdmin, Read) => match object {
             HeldDids => Grant::Allow,
-            RootTenants | Audit | Carriers | SwitchNodes | Jobs => Grant::Deny,
+            RootTenants | Audit | Carriers | SwitchNodes | Jobs | RateDecks => Grant::Deny,
         },
         (Role::PartnerAdmin, Change) => Grant::Deny,
         (Role::TenantAdmin | Role::TenantUser, Read | Change) => Grant::Deny,
@@ -386,7 +407,7 @@ mod tests {
     /// The whole tenant permission table, written out. A: allow, R: allow with a stated
     /// reason, D: deny. A permission missing here fails `every_permission_is_decided`.
     #[rustfmt::skip]
-    const TABLE: [(Permission, [Grant; 6]); 16] = [
+    const TABLE: [(Permission, [Grant; 6]); 18] = [
         //                          platform  support  partner  partner     tenant  tenant
         //                          admin              own      descendant  admin   user
         (Permission::TenantRead,    [A,       A,       A,       A,          A,      A]),
@@ -405,11 +426,13 @@ mod tests {
         (Permission::JobRead,       [A,       A,       A,       A,          A,      D]),
         (Permission::BillingRead,   [A,       A,       A,       A,          A,      D]),
         (Permission::BillingWrite,  [A,       R,       D,       A,          D,      D]),
+        (Permission::RateDeckRead,  [A,       A,       A,       A,          D,      D]),
+        (Permission::RateDeckWrite, [A,       R,       A,       A,          D,      D]),
     ];
 
     /// The platform-level table, written out; columns in `Role::VARIANTS` order.
     #[rustfmt::skip]
-    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 9] = [
+    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 11] = [
         //                                       platform  support  partner  tenant  tenant
         //                                       admin              admin    admin   user
         (PlatformPermission::CreateRootTenant,   [A,       D,       D,       D,      D]),
@@ -421,6 +444,8 @@ mod tests {
         (PlatformPermission::ReadSwitchNodes,    [A,       A,       D,       D,      D]),
         (PlatformPermission::ReadJobs,           [A,       A,       D,       D,      D]),
         (PlatformPermission::ManageJobs,         [A,       D,       D,       D,      D]),
+        (PlatformPermission::ManageRateDecks,    [A,       D,       D,       D,      D]),
+        (PlatformPermission::ReadRateDecks,      [A,       A,       D,       D,      D]),
     ];
 
     #[test]

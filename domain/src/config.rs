@@ -82,6 +82,15 @@ pub struct Config {
     /// Seconds a worker holds a job without renewing it (it renews three times per lease):
     /// also how long the job of a worker that died waits before another worker takes it.
     pub job_lease_secs: u64,
+    /// Longest call `POST /v1/switch/calls` grants, in seconds (default 14,400: four
+    /// hours), however much credit an account has; the credit hold covers it.
+    pub max_call_seconds: u32,
+    /// Seconds after a call's granted duration before the hold of a call no switch ended is
+    /// released (default 300).
+    pub hold_grace_secs: u32,
+    /// Whether a carrier trunk whose buy rate for a number exceeds the tenant's sell rate
+    /// may carry the call (default false: such trunks are left out).
+    pub allow_negative_margin: bool,
     /// AES-256-GCM key that encrypts trunk passwords at rest (they must be sent to carriers,
     /// so they cannot be hashed): 32 bytes as 64 hex digits or 44 characters of base64
     /// (`openssl rand -base64 32`). Never generated: losing it makes every stored trunk
@@ -145,6 +154,9 @@ impl Default for Config {
             http_workers: None,
             embedded_worker: true,
             job_lease_secs: crate::services::jobs::DEFAULT_LEASE_SECS,
+            max_call_seconds: 14_400,
+            hold_grace_secs: 300,
+            allow_negative_margin: false,
             trunk_secret_key: None,
             smtp_host: None,
             smtp_port: None,

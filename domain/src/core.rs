@@ -32,6 +32,8 @@ pub struct CoreInner {
     pub mailer: Mailer,
     /// Wakes this process's own idle workers when a job is queued (Redis wakes the others).
     pub local_wake: Arc<tokio::sync::Notify>,
+    /// Rate-deck indexes by version (see [`crate::services::rate_decks::book`]).
+    pub rate_book: Arc<crate::services::rate_decks::book::RateBook>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -113,6 +115,7 @@ impl Core {
             db,
             mailer,
             local_wake: Arc::new(tokio::sync::Notify::new()),
+            rate_book: Arc::default(),
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             config,
             keys,

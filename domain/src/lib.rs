@@ -45,6 +45,7 @@ pub mod money;
 pub mod numbering;
 pub mod pagination;
 pub mod password;
+pub mod rate_csv;
 pub mod ratelimit;
 pub mod rating;
 #[cfg(test)]

@@ -136,8 +136,9 @@ impl Packed {
     }
 }
 
-/// A prefix packed with its length, so `1` and `01` differ: `digits × 16 + length`.
-fn key(digits: &[u8]) -> Option<u64> {
+/// A prefix packed with its length, so `1` and `01` differ: `digits × 16 + length`; `None`
+/// unless 1-15 ASCII digits.
+pub fn key(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > MAX_DIGITS {
         return None;
     }

@@ -20,6 +20,8 @@ mod m20261130_000010_job_lifecycle;
 mod m20261206_000011_voicemail_email;
 mod m20261206_000012_kamailio_provisioning;
 mod m20261206_000013_billing_ledger;
+mod m20261206_000014_rate_decks;
+mod m20261206_000015_call_authorizations;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_voicemail_email::Migration),
             Box::new(m20261206_000012_kamailio_provisioning::Migration),
             Box::new(m20261206_000013_billing_ledger::Migration),
+            Box::new(m20261206_000014_rate_decks::Migration),
+            Box::new(m20261206_000015_call_authorizations::Migration),
         ]
     }
 }

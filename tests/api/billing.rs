@@ -68,7 +68,7 @@ async fn balance(app: &TestApp, token: &str, t: &str) -> Value {
 
 /// Every transaction's postings sum to zero, and every tenant's stored balance is the sum
 /// of its postings (checked in SQL, beside the API).
-async fn ledger_invariant_holds(app: &TestApp) {
+pub(crate) async fn ledger_invariant_holds(app: &TestApp) {
     let db = &app.core.db;
     let backend = db.get_database_backend();
     let unbalanced = db
@@ -107,6 +107,21 @@ async fn ledger_invariant_holds(app: &TestApp) {
     assert!(
         mismatched.is_empty(),
         "a transaction's amount differs from its posting"
+    );
+    // The balance kept on each tenant's account row is the sum of its postings.
+    let drifted = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT a.id FROM billing_accounts a WHERE a.tenant_id IS NOT NULL \
+             AND a.balance_micros <> COALESCE((SELECT SUM(p.amount_micros) \
+             FROM ledger_postings p WHERE p.account_id = a.id), 0)",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        drifted.is_empty(),
+        "{} kept balances drifted",
+        drifted.len()
     );
 }
 

@@ -14,6 +14,7 @@ mod audit;
 mod auth;
 mod billing;
 mod cache_redis;
+mod calls;
 mod compound_user;
 mod conferences;
 mod conventions;

@@ -16,8 +16,10 @@ use std::time::Duration;
 use centralita_domain::{
     Core, DomainResult,
     services::{
+        billing::calls::{self, ExpireHolds},
         housekeeping::{self, Housekeeping},
         jobs::{self, JobContext, Registry},
+        rate_decks::imports::RateImport,
         voicemail_messages::email::VoicemailEmail,
     },
     switch::provisioning::job::KamailioReconcile,
@@ -35,6 +37,26 @@ pub fn registry() -> Registry {
         .register::<Housekeeping>()
         .register::<VoicemailEmail>()
         .register::<KamailioReconcile>()
+        .register::<RateImport>()
+        .register::<ExpireHolds>()
+}
+
+/// How often [`keep_rates_warm`] looks for deck versions to build.
+pub const WARM_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps the rate book's indexes built ahead of the calls that need them (see
+/// `centralita_domain::services::rate_decks::book`), until `stop` is cancelled. Every
+/// process that rates calls runs it: `serve` and `worker`.
+pub async fn keep_rates_warm(core: Core, stop: CancellationToken) {
+    loop {
+        if let Err(e) = core.rate_book.warm(&core.db).await {
+            tracing::warn!(error = %e, "could not build rate indexes ahead of use");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(WARM_EVERY) => {}
+        }
+    }
 }
 
 /// How long a running job may take to finish once the worker is asked to stop.
@@ -44,6 +66,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 pub async fn run(core: Core, stop: CancellationToken, concurrency: usize) {
     if let Err(e) = housekeeping::schedule(&core).await {
         tracing::warn!(error = %e, "could not schedule housekeeping");
+    }
+    if let Err(e) = calls::schedule(&core).await {
+        tracing::warn!(error = %e, "could not schedule the credit-hold sweep");
     }
     let registry = std::sync::Arc::new(registry());
     let loops: Vec<_> = (0..concurrency.max(1))

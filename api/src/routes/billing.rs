@@ -10,6 +10,7 @@ use centralita_domain::{
             self, BalanceView, CreateTransaction, TransactionListQuery, TransactionPage,
             TransactionView,
         },
+        pricing::{self, ExplainQuery, RateExplanation},
     },
 };
 
@@ -125,4 +126,27 @@ pub async fn list_transactions(
 #[get("/v1/tenants/{tenant_id}/balance")]
 pub async fn balance(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
     Ok(respond::ok(&ledger::balance(&scope, &core).await?, None))
+}
+
+/// How a number is rated for the tenant: the matched prefix of its sell deck's active
+/// version, the rate, the cost of a 60-second call with its arithmetic, and the trunks of the
+/// matching outbound route in least-cost order, each with why it is used or left out. 409
+/// when the tenant has no sell deck; 404 when its deck has no rate for the number.
+#[utoipa::path(
+    operation_id = "explain_rate",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ExplainQuery),
+    responses((status = 200, description = "The explanation", body = RateExplanation), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/rates/explain")]
+pub async fn explain_rate(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<ExplainQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &pricing::explain(&scope, &core, &query).await?,
+        None,
+    ))
 }

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod ops;
 pub mod outbound_routes;
 pub mod queues;
+pub mod rate_decks;
 pub mod ring_groups;
 pub mod switch;
 pub mod switch_nodes;
@@ -123,7 +124,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch::route)
         .service(switch::ivr_greeting)
         .service(switch::voicemail)
+        .service(switch::authorize_call)
+        .service(switch::end_call)
         .service(billing::get_account)
+        .service(billing::explain_rate)
         .service(billing::update_account)
         .service(billing::create_transaction)
         .service(billing::list_transactions)
@@ -131,6 +135,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
+        .service(rate_decks::platform_list)
+        .service(rate_decks::platform_create)
+        .service(rate_decks::platform_get)
+        .service(rate_decks::platform_update)
+        .service(rate_decks::platform_delete)
+        .service(rate_decks::platform_versions)
+        .service(rate_decks::platform_activate)
+        .service(rate_decks::platform_export)
+        .service(rate_decks::platform_import)
+        .service(rate_decks::platform_get_import)
+        .service(rate_decks::list)
+        .service(rate_decks::create)
+        .service(rate_decks::get)
+        .service(rate_decks::update)
+        .service(rate_decks::delete)
+        .service(rate_decks::versions)
+        .service(rate_decks::activate)
+        .service(rate_decks::export)
+        .service(rate_decks::import)
+        .service(rate_decks::get_import)
         .service(trunks::platform_list)
         .service(trunks::platform_create)
         .service(trunks::platform_get)

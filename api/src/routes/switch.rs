@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use centralita_domain::{
     Core,
     services::{
+        billing::calls::{self, AuthorizeCall, CallCharge, CallDecision, EndCall},
         ivr_menus,
         voicemail_messages::{
             VoicemailMessageView,
@@ -135,4 +136,50 @@ pub async fn voicemail(
         tenant.0, view.box_id, view.id
     );
     Ok(respond::created(location, &view, None))
+}
+
+/// Authorize a call before placing it: whether it may go out, for how long, at what rate
+/// and through which trunks (least-cost order). An allowed outbound call holds the credit
+/// its granted duration costs, so concurrent calls can never spend more than the account
+/// has; calls to the tenant's own numbers are allowed without a hold. A decision that
+/// cannot be made (database unreachable) is `deny` with reason `unavailable`: fail closed.
+/// Asking again with the same `call_id` answers the same decision.
+#[utoipa::path(
+    operation_id = "switch_authorize_call",
+    tag = "switch",
+    request_body = AuthorizeCall,
+    responses((status = 200, description = "The decision", body = CallDecision), CommonErrors, WriteErrors),
+    security(("switch_node" = []))
+)]
+#[post("/v1/switch/calls")]
+pub async fn authorize_call(
+    node: SwitchNode,
+    core: web::Data<Core>,
+    body: Body<AuthorizeCall>,
+) -> ApiResult<HttpResponse> {
+    let decision = calls::authorize(&core, &node.0, body.parse()?).await?;
+    Ok(respond::ok(&decision, None))
+}
+
+/// Report that an authorized call ended: it is rated at the rate it was granted, charged
+/// to the account (one ledger transaction) and its hold released. Repeating it changes
+/// nothing and answers the same charge. Only the node that authorized the call may end it
+/// (404 otherwise).
+#[utoipa::path(
+    operation_id = "switch_end_call",
+    tag = "switch",
+    params(("call_id" = String, Path, description = "The call id given to `POST /v1/switch/calls`")),
+    request_body = EndCall,
+    responses((status = 200, description = "The charge", body = CallCharge), CommonErrors, WriteErrors),
+    security(("switch_node" = []))
+)]
+#[post("/v1/switch/calls/{call_id}/end")]
+pub async fn end_call(
+    node: SwitchNode,
+    core: web::Data<Core>,
+    path: web::Path<String>,
+    body: Body<EndCall>,
+) -> ApiResult<HttpResponse> {
+    let charge = calls::end(&core, &node.0, &path, body.parse()?).await?;
+    Ok(respond::ok(&charge, None))
 }

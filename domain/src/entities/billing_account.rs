@@ -22,6 +22,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// The rate deck its calls are sold at, assigned by the level above.
+    pub sell_deck_id: Option<Uuid>,
+    /// The sum of the account's postings, kept in step by every posting.
+    pub balance_micros: i64,
+    /// The sum of the credit holds of its calls in progress.
+    pub held_micros: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -24,6 +24,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// A carrier trunk's buy deck: what the carrier charges the platform per call.
+    pub buy_deck_id: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

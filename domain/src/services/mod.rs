@@ -34,6 +34,7 @@ pub mod job_admin;
 pub mod jobs;
 pub mod outbound_routes;
 pub mod queues;
+pub mod rate_decks;
 pub mod ring_groups;
 pub mod tenants;
 pub mod time_conditions;

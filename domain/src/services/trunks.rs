@@ -73,6 +73,10 @@ pub struct TrunkView {
     /// Concurrent calls allowed through the trunk; `null` for no limit.
     pub max_channels: Option<i32>,
     pub enabled: bool,
+    /// A carrier trunk's buy deck (a platform rate deck): what the carrier charges per
+    /// call, which orders the trunks of a route cheapest first. Always `null` on a tenant's
+    /// own trunk.
+    pub buy_deck_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -96,6 +100,7 @@ impl TrunkView {
             from_domain: m.from_domain.clone(),
             max_channels: m.max_channels,
             enabled: m.enabled,
+            buy_deck_id: m.buy_deck_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -130,6 +135,8 @@ pub struct CreateTrunk {
     pub max_channels: Option<i32>,
     /// Default true.
     pub enabled: Option<bool>,
+    /// Carrier trunks only: a platform rate deck.
+    pub buy_deck_id: Option<Uuid>,
 }
 
 /// JSON merge patch of a trunk; `null` clears a nullable field (`password: null` removes the
@@ -160,6 +167,10 @@ pub struct UpdateTrunk {
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 100000)]
     pub max_channels: Option<Option<i32>>,
     pub enabled: Option<bool>,
+    /// Carrier trunks only: a platform rate deck; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub buy_deck_id: Option<Option<Uuid>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -329,6 +340,35 @@ fn check_register(errors: &mut Errors, register: bool, username: bool, password:
     }
 }
 
+/// A buy deck is for carrier trunks, and must be a platform deck.
+async fn check_buy_deck<C: ConnectionTrait>(
+    owner: &Owner<'_>,
+    db: &C,
+    deck: Option<Uuid>,
+) -> DomainResult<()> {
+    let Some(deck) = deck else {
+        return Ok(());
+    };
+    if owner.tenant_id().is_some() {
+        return Err(DomainError::field(
+            "buy_deck_id",
+            "carrier_only",
+            "only the platform's carrier trunks have a buy deck",
+        ));
+    }
+    if crate::services::rate_decks::buyable(db, deck)
+        .await?
+        .is_none()
+    {
+        return Err(DomainError::field(
+            "buy_deck_id",
+            "unknown_deck",
+            "no such platform rate deck",
+        ));
+    }
+    Ok(())
+}
+
 async fn ensure_name_free<C: ConnectionTrait>(
     owner: &Owner<'_>,
     db: &C,
@@ -413,6 +453,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
 
     let txn = core.begin().await?;
     ensure_name_free(&owner, &txn, &name, None).await?;
+    check_buy_deck(&owner, &txn, input.buy_deck_id).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let model = trunk::ActiveModel {
@@ -432,6 +473,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        buy_deck_id: Set(input.buy_deck_id),
     }
     .insert(&txn)
     .await?;
@@ -550,6 +592,10 @@ async fn update_for(
     }
     if let Some(e) = input.enabled {
         am.enabled.set_if_not_equals(e);
+    }
+    if let Some(deck) = input.buy_deck_id {
+        check_buy_deck(&owner, &txn, deck).await?;
+        am.buy_deck_id.set_if_not_equals(deck);
     }
     // `owner.find` has placed the row within the owner's reach; id and version suffice.
     let Some(updated) = versioned::write_next_version_unscoped(&txn, &current, am, "trunk").await?

@@ -173,7 +173,7 @@ pub struct RoutePlan {
 }
 
 /// A trunk to try, in failover order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TrunkLeg {
     pub trunk_id: Uuid,
     pub host: String,

@@ -8,7 +8,7 @@
 use std::{future::Future, pin::Pin};
 
 use bytes::Bytes;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{
@@ -24,12 +24,13 @@ use crate::{
     core::Core,
     entities::{
         conference, dial_number, did, extension, ivr_menu, queue, ring_group, time_condition,
-        trunk, voicemail_box,
+        voicemail_box,
     },
     error::{DomainError, DomainResult},
     numbering::E164,
     scope::{SystemScope, TenantRows},
     services::{
+        billing::pricing,
         destinations::Destination,
         extensions::{FollowMeStep, ForwardRule, Forwarding},
         from_json, from_json_opt,
@@ -519,26 +520,37 @@ impl<'a> Resolver<'a> {
             choice.route_name.unwrap_or_default(),
             choice.pattern.unwrap_or_default()
         ));
+        // Least-cost order: by each carrier's buy rate for the number, priced trunks first
+        // (see `services::billing::pricing`).
+        let tenant = self.scope.tenant_id().0;
+        let candidates = pricing::route_trunks(&self.core.db, tenant, &choice.trunk_ids).await?;
+        let digits = send.strip_prefix('+').unwrap_or(&send);
+        let sell = pricing::sell_rate(self.core, &self.core.db, tenant, digits, self.now)
+            .await?
+            .ok();
+        let ordered = pricing::order_trunks(
+            self.core,
+            &self.core.db,
+            candidates,
+            digits,
+            sell.as_ref(),
+            self.now,
+        )
+        .await?;
         let mut trunks = Vec::new();
-        for id in choice.trunk_ids {
-            // A route may use the tenant's own trunks and the platform's carrier trunks.
-            if let Some(t) = trunk::Entity::find_by_id(id)
-                .one(&self.core.db)
-                .await?
-                .filter(|t| {
-                    t.enabled
-                        && t.tenant_id
-                            .is_none_or(|owner| owner == self.scope.tenant_id().0)
-                })
-            {
-                trunks.push(TrunkLeg {
-                    trunk_id: t.id,
-                    host: t.host,
-                    port: t.port,
-                    transport: t.transport,
-                    max_channels: t.max_channels,
-                });
+        for (t, entry) in ordered {
+            if !entry.used {
+                self.trace
+                    .push(format!("trunk {} left out: {}", t.name, entry.reason));
+                continue;
             }
+            trunks.push(TrunkLeg {
+                trunk_id: t.id,
+                host: t.host,
+                port: t.port,
+                transport: t.transport,
+                max_channels: t.max_channels,
+            });
         }
         if trunks.is_empty() {
             self.trace.push("no enabled trunk on the route".into());

@@ -16,9 +16,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -140,25 +138,8 @@ pub struct BalanceView {
     pub currency: String,
 }
 
-/// The sum of an account's postings.
-async fn balance_of<C: ConnectionTrait>(db: &C, account: Uuid) -> DomainResult<i64> {
-    // PostgreSQL sums BIGINT into NUMERIC: cast back (the sum of i64 micro-units of one
-    // account stays far inside i64).
-    let sum: Option<Option<i64>> = ledger_posting::Entity::find()
-        .select_only()
-        .column_as(
-            sea_orm::sea_query::Expr::cust("CAST(SUM(amount_micros) AS BIGINT)"),
-            "sum",
-        )
-        .filter(ledger_posting::Column::AccountId.eq(account))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(sum.flatten().unwrap_or(0))
-}
-
 /// The platform's own account `name` in `currency`, created on first use.
-async fn system_account<C: ConnectionTrait>(
+pub(crate) async fn system_account<C: ConnectionTrait>(
     db: &C,
     name: &str,
     currency: &str,
@@ -186,6 +167,9 @@ async fn system_account<C: ConnectionTrait>(
         created_at: sea_orm::ActiveValue::Set(now),
         updated_at: sea_orm::ActiveValue::Set(now),
         version: sea_orm::ActiveValue::Set(1),
+        sell_deck_id: sea_orm::ActiveValue::Set(None),
+        balance_micros: sea_orm::ActiveValue::Set(0),
+        held_micros: sea_orm::ActiveValue::Set(0),
     })
     .on_conflict(
         sea_orm::sea_query::OnConflict::columns([
@@ -203,20 +187,6 @@ async fn system_account<C: ConnectionTrait>(
         .await?
         .map(|a| a.id)
         .ok_or_else(|| DomainError::internal("system account missing after insert"))
-}
-
-/// Takes the row lock of an account on PostgreSQL, so that checks of its balance and the
-/// postings that follow are serialized (SQLite's single writer does that already).
-async fn lock_account<C: ConnectionTrait>(db: &C, account: Uuid) -> DomainResult<()> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM billing_accounts WHERE id = $1 FOR UPDATE",
-            [account.into()],
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 /// Parses the amount of a manual transaction: positive, or (adjustments) negative.
@@ -276,24 +246,26 @@ pub async fn create(
 
     let txn = core.begin().await?;
     let account = ensure(&txn, scope.tenant()).await?;
-    lock_account(&txn, account.id).await?;
     let (kind, counter_name, delta) = match input.kind {
         ManualKind::TopUp => (TransactionKind::TopUp, "cash", amount),
         ManualKind::Adjustment => (TransactionKind::Adjustment, "adjustments", amount),
         ManualKind::Refund => (TransactionKind::Refund, "cash", -amount),
     };
-    if kind == TransactionKind::Refund && balance_of(&txn, account.id).await? < amount {
-        return Err(DomainError::conflict("A refund cannot exceed the balance"));
-    }
+    // A refund may not take the balance below zero: checked by the balance update itself.
+    let floor =
+        (kind == TransactionKind::Refund).then_some((0, "A refund cannot exceed the balance"));
     let counter = system_account(&txn, counter_name, &account.currency).await?;
     let view = post(
         &txn,
         &account,
-        kind,
-        delta,
-        (counter, counter_name),
-        description,
-        Some(scope.actor().principal.id),
+        Posting {
+            kind,
+            delta,
+            counter: (counter, counter_name),
+            description,
+            actor: Some(scope.actor().principal.id),
+            floor,
+        },
     )
     .await?;
     audit::record_change(
@@ -312,20 +284,65 @@ pub async fn create(
     Ok(view)
 }
 
-/// Writes one transaction: `delta` on the tenant's account, `-delta` on the platform's
-/// account `counter` (id, name).
-async fn post<C: ConnectionTrait>(
+/// One transaction to post: see [`post`].
+pub(crate) struct Posting<'a> {
+    pub kind: TransactionKind,
+    /// On the tenant's account; the platform's `counter` account gets `-delta`.
+    pub delta: i64,
+    /// The platform account (id, name).
+    pub counter: (Uuid, &'a str),
+    pub description: Option<&'a str>,
+    pub actor: Option<Uuid>,
+    /// The lowest balance allowed after it, and the refusal's message.
+    pub floor: Option<(i64, &'a str)>,
+}
+
+/// Adds `delta` to the balance kept on a tenant's account row; with a floor, only if the
+/// balance stays at or above it, in the same statement (atomic on both databases, whatever
+/// runs concurrently). `false` when the floor refused it.
+async fn apply_balance<C: ConnectionTrait>(
+    db: &C,
+    account: Uuid,
+    delta: i64,
+    floor: Option<i64>,
+) -> DomainResult<bool> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let balance = || Expr::col(billing_account::Column::BalanceMicros);
+    let mut q = billing_account::Entity::update_many()
+        .col_expr(billing_account::Column::BalanceMicros, balance().add(delta))
+        .filter(billing_account::Column::Id.eq(account));
+    if let Some(floor) = floor {
+        q = q.filter(balance().add(delta).gte(floor));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Writes one transaction: `delta` on the tenant's account (and its kept balance), `-delta`
+/// on the platform's account `counter` (id, name). With `floor` (the lowest balance allowed,
+/// and the refusal's message), a posting that would take the balance below it is refused
+/// with 409 and nothing is written. The platform's accounts keep no balance on their row
+/// (every call's charge would queue on it): theirs is the sum of their postings.
+pub(crate) async fn post<C: ConnectionTrait>(
     db: &C,
     account: &billing_account::Model,
-    kind: TransactionKind,
-    delta: i64,
-    counter: (Uuid, &str),
-    description: Option<&str>,
-    actor: Option<Uuid>,
+    p: Posting<'_>,
 ) -> DomainResult<TransactionView> {
+    let Posting {
+        kind,
+        delta,
+        counter,
+        description,
+        actor,
+        floor,
+    } = p;
     let tenant_id = account
         .tenant_id
         .ok_or_else(|| DomainError::internal("posting to a platform account as a tenant's"))?;
+    if !apply_balance(db, account.id, delta, floor.map(|f| f.0)).await? {
+        return Err(DomainError::conflict(
+            floor.map_or("The balance does not allow it", |f| f.1),
+        ));
+    }
     let now = Utc::now();
     let id = Uuid::now_v7();
     ledger_transaction::Entity::insert(ledger_transaction::ActiveModel {
@@ -472,10 +489,8 @@ pub async fn list(
 pub async fn balance(scope: &TenantScope, core: &Core) -> DomainResult<BalanceView> {
     scope.authorize(Permission::BillingRead)?;
     let account = super::current(&core.db, scope.tenant()).await?;
-    // An account never stored has no postings (its id is not in the ledger).
-    let balance = balance_of(&core.db, account.id).await?;
-    // Credit holds of calls in progress arrive with real-time authorization.
-    let held = 0;
+    // Both kept on the account row, in step with the ledger and the calls in progress.
+    let (balance, held) = (account.balance_micros, account.held_micros);
     Ok(BalanceView {
         balance: format_amount(balance),
         held: format_amount(held),

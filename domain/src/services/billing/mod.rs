@@ -8,7 +8,9 @@
 //! reading never writes. Money is integer micro-units in the database and decimal strings
 //! in JSON (rule 4, [`crate::money`]); the balance lives in [`ledger`].
 
+pub mod calls;
 pub mod ledger;
+pub mod pricing;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -23,7 +25,7 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     money::{format_amount, parse_amount, parse_currency},
     scope::TenantScope,
-    services::{audit, check_version, from_stored},
+    services::{audit, check_version, from_stored, rate_decks::sellable_to},
     validate::Errors,
 };
 
@@ -59,6 +61,9 @@ pub struct BillingAccountView {
     /// Day of the month (1-28) a billing period starts.
     #[schema(minimum = 1, maximum = 28)]
     pub billing_day: i32,
+    /// The rate deck the tenant's calls are sold at (a deck of its parent, or for a
+    /// tenant with no parent a platform deck); `null`: none, outbound calls are refused.
+    pub sell_deck_id: Option<Uuid>,
     /// 0 while the account has never been set (the defaults shown).
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
@@ -72,6 +77,7 @@ impl BillingAccountView {
             credit_limit: format_amount(m.credit_limit_micros),
             tax_rate: format_amount(m.tax_rate_micros),
             billing_day: m.billing_day,
+            sell_deck_id: m.sell_deck_id,
             version: m.version,
             updated_at: (m.version > 0).then_some(m.updated_at),
         })
@@ -95,6 +101,11 @@ pub struct UpdateBillingAccount {
     /// Day of the month (1-28) a billing period starts.
     #[schema(minimum = 1, maximum = 28)]
     pub billing_day: Option<i32>,
+    /// A rate deck of the tenant's parent (the platform's, for a tenant with no parent) in
+    /// the account's currency; `null` removes it.
+    #[serde(default, deserialize_with = "crate::validate::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub sell_deck_id: Option<Option<Uuid>>,
 }
 
 /// The stored account of `tenant_id`.
@@ -130,6 +141,9 @@ async fn default_for<C: ConnectionTrait>(
         created_at: now,
         updated_at: now,
         version: 0,
+        sell_deck_id: None,
+        balance_micros: 0,
+        held_micros: 0,
     })
 }
 
@@ -215,7 +229,15 @@ pub async fn update(
             "The currency of an account with transactions cannot change",
         ));
     }
+    let currency_after = currency.clone().unwrap_or_else(|| current.currency.clone());
+    let sell_deck_id = input.sell_deck_id.unwrap_or(current.sell_deck_id);
+    if let Some(deck) = sell_deck_id
+        && let Err(e) = sellable_to(&txn, scope.tenant(), &currency_after, deck).await?
+    {
+        return Err(DomainError::invalid(vec![e]));
+    }
     let updated = billing_account::Model {
+        sell_deck_id,
         kind: input
             .kind
             .map_or(current.kind.clone(), |k| k.as_str().to_owned()),
@@ -227,8 +249,11 @@ pub async fn update(
         version: current.version + 1,
         ..current.clone()
     };
-    // Every column written, guarded by the version read.
-    let am = billing_account::ActiveModel::from(updated.clone()).reset_all();
+    // Every term written, guarded by the version read; never the balance or the holds,
+    // which postings and calls change without bumping the version.
+    let mut am = billing_account::ActiveModel::from(updated.clone()).reset_all();
+    am.balance_micros = sea_orm::ActiveValue::NotSet;
+    am.held_micros = sea_orm::ActiveValue::NotSet;
     let res = billing_account::Entity::update_many()
         .set(am)
         .filter(billing_account::Column::Id.eq(current.id))

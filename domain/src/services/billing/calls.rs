@@ -1,0 +1,796 @@
+//! Real-time call authorization with credit holds: `POST /v1/switch/calls` decides whether
+//! a call may be placed and for how long, `POST /v1/switch/calls/{call_id}/end` charges it.
+//!
+//! # Holds
+//!
+//! An outbound call is granted the longest duration `D` (at most `max_call_seconds`) whose
+//! cost at the matched sell rate fits the account's **available** credit — balance + credit
+//! limit − the holds of its calls in progress — and holds `cost(D)` of it. The hold is
+//! placed by one conditional update of the account row:
+//!
+//! ```sql
+//! UPDATE billing_accounts SET held_micros = held_micros + :hold
+//!  WHERE id = :account AND balance_micros + credit_limit_micros - held_micros >= :hold
+//! ```
+//!
+//! which both databases apply atomically against the latest committed row (PostgreSQL
+//! re-checks the condition after waiting for a concurrent writer's lock; SQLite has one
+//! writer), so however many calls arrive at once the holds never exceed what the account
+//! has. A call that loses the race reads the account again and asks for less, or is denied
+//! `insufficient_credit`.
+//!
+//! Ending a call releases its hold and posts the charge — the same formula, at the rate the
+//! call was granted ([`crate::rating`]) — as one `call_charge` ledger transaction, in one
+//! database transaction guarded by the call's status, so an end sent twice (or raced) posts
+//! once and answers the same charge. A call no switch ends releases its hold, posting
+//! nothing, `hold_grace_secs` after its granted duration ([`ExpireHolds`]); an end that
+//! arrives after that still charges the call.
+//!
+//! Calls to a tenant's own numbers (extensions, ring groups…) are allowed without a hold and
+//! cost nothing. Anything that keeps the decision from being made — the database cannot be
+//! reached, an internal error — answers `deny` with reason `unavailable`: no call is placed
+//! that could not be charged.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    ledger::{Posting, TransactionKind, post, system_account},
+    pricing,
+};
+use crate::{
+    core::Core,
+    entities::{billing_account, call_authorization, dial_number, switch_node},
+    error::{DomainError, DomainResult, ErrorCode},
+    money::format_amount,
+    rating::Tariff,
+    scope::TenantRows,
+    services::{
+        from_stored,
+        jobs::{self, Job, JobContext},
+        outbound_routes,
+    },
+    switch::{directory::tenant_of_domain, plan::TrunkLeg},
+    validate::Errors,
+};
+
+/// What a switch asks before placing a call.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeCall {
+    /// The switch's id of the call (SIP Call-ID), 1-255 visible characters; asking again
+    /// with the same id answers the same decision.
+    #[schema(min_length = 1, max_length = 255)]
+    pub call_id: String,
+    /// The caller's SIP domain: whose call it is.
+    #[schema(min_length = 1, max_length = 253)]
+    pub domain: String,
+    /// The caller (extension number or SIP user), 1-128 characters.
+    #[schema(min_length = 1, max_length = 128)]
+    pub caller: String,
+    /// The dialled number, 1-64 characters.
+    #[schema(min_length = 1, max_length = 64)]
+    pub destination: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+/// The answer to a switch.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CallDecision {
+    pub call_id: String,
+    pub decision: Decision,
+    /// `outbound` or `internal` when allowed; otherwise why not: `unknown_domain`,
+    /// `no_route`, `no_trunk`, `no_sell_deck`, `no_rate`, `insufficient_credit` or
+    /// `unavailable` (the decision could not be made: the call must not be placed).
+    pub reason: String,
+    /// Hang up after this many seconds of conversation.
+    pub max_duration_seconds: Option<u32>,
+    /// Price per minute the call is charged at.
+    pub rate: Option<String>,
+    pub connection_fee: Option<String>,
+    pub currency: Option<String>,
+    /// Credit held while the call lasts.
+    pub hold: Option<String>,
+    /// The number to send to the trunks (after the route's rewriting).
+    pub number: Option<String>,
+    /// The matched prefix and its destination name.
+    pub prefix: Option<String>,
+    pub destination_name: Option<String>,
+    /// Trunks to try, in least-cost order.
+    pub trunks: Vec<TrunkLeg>,
+}
+
+impl CallDecision {
+    fn deny(call_id: &str, reason: &str) -> Self {
+        Self::new(call_id, Decision::Deny, reason)
+    }
+
+    fn new(call_id: &str, decision: Decision, reason: &str) -> Self {
+        Self {
+            call_id: call_id.to_owned(),
+            decision,
+            reason: reason.to_owned(),
+            max_duration_seconds: None,
+            rate: None,
+            connection_fee: None,
+            currency: None,
+            hold: None,
+            number: None,
+            prefix: None,
+            destination_name: None,
+            trunks: Vec::new(),
+        }
+    }
+}
+
+/// How a call ended, as the switch saw it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndCall {
+    /// When the callee answered; absent for a call never answered (charged nothing).
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    /// The switch's hangup cause (`NORMAL_CLEARING`, `486`…), 1-64 characters.
+    #[schema(min_length = 1, max_length = 64)]
+    pub hangup_cause: String,
+}
+
+/// What an ended call was charged.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallCharge {
+    pub call_id: String,
+    /// Seconds from answer to hang-up, rounded up.
+    pub duration_seconds: i32,
+    /// Seconds billed after minimum and increments.
+    pub billed_seconds: i32,
+    pub charge: String,
+    pub currency: Option<String>,
+    /// The ledger transaction of the charge; absent for a call that cost nothing.
+    pub transaction_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CallStatus {
+    Active,
+    Ended,
+    Expired,
+}
+
+impl CallStatus {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Ended => "ended",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CallKind {
+    Outbound,
+    Internal,
+}
+
+impl CallKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Outbound => "outbound",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+fn visible(errors: &mut Errors, field: &str, raw: &str, max: usize) {
+    if raw.is_empty() || raw.chars().count() > max || raw.chars().any(char::is_control) {
+        errors.push(crate::error::FieldError::new(
+            field,
+            "invalid_length",
+            format!("must be 1-{max} characters without control characters"),
+        ));
+    }
+}
+
+/// The longest duration (at most `cap` seconds) whose cost fits `available`, and that cost;
+/// `None` when not even the shortest answered call fits.
+pub fn grant(tariff: &Tariff, available: i64, cap: u32) -> Option<(u32, i64)> {
+    let fits = |d: u32| tariff.cost(d).is_some_and(|c| c <= available);
+    if cap == 0 || !fits(1) {
+        return None;
+    }
+    // cost() never decreases with the duration: the largest fitting duration by bisection.
+    let (mut lo, mut hi) = (1u32, cap);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    tariff.cost(lo).map(|c| (lo, c))
+}
+
+/// `POST /v1/switch/calls`: see the module documentation. Fails closed: an error of the
+/// platform's answers `deny`/`unavailable` (a bad request is still a 422).
+pub async fn authorize(
+    core: &Core,
+    node: &switch_node::Model,
+    input: AuthorizeCall,
+) -> DomainResult<CallDecision> {
+    let mut errors = Errors::default();
+    visible(&mut errors, "call_id", &input.call_id, 255);
+    visible(&mut errors, "domain", &input.domain, 253);
+    visible(&mut errors, "caller", &input.caller, 128);
+    visible(&mut errors, "destination", input.destination.trim(), 64);
+    errors.finish()?;
+    match decide(core, node, &input).await {
+        Ok(d) => Ok(d),
+        Err(e) if e.code == ErrorCode::NotFound => {
+            Ok(CallDecision::deny(&input.call_id, "unknown_domain"))
+        }
+        Err(e) if e.code.describe().1 >= 500 => {
+            tracing::warn!(error = %e, call_id = %input.call_id, "call authorization failed closed");
+            Ok(CallDecision::deny(&input.call_id, "unavailable"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn decide(
+    core: &Core,
+    node: &switch_node::Model,
+    input: &AuthorizeCall,
+) -> DomainResult<CallDecision> {
+    let db = &core.db;
+    if let Some(done) = existing(db, &input.call_id).await? {
+        return Ok(done);
+    }
+    let (scope, _) = tenant_of_domain(core, &input.domain).await?;
+    let tenant = scope.tenant_id().0;
+    let destination = input.destination.trim();
+    let now = Utc::now();
+    let internal = scope
+        .select::<dial_number::Entity>()
+        .filter(dial_number::Column::Number.eq(destination))
+        .one(db)
+        .await?
+        .is_some();
+    if internal {
+        let mut answer = CallDecision::new(&input.call_id, Decision::Allow, "internal");
+        answer.max_duration_seconds = Some(core.config.max_call_seconds);
+        answer.number = Some(destination.to_owned());
+        let row = record(
+            core,
+            node,
+            input,
+            tenant,
+            CallKind::Internal,
+            now,
+            &answer,
+            None,
+        )?;
+        return insert_free(core, row, answer).await;
+    }
+    let (choice, _) =
+        outbound_routes::choose_for_switch(&scope, db, destination, &input.caller).await?;
+    let Some(number) = choice.as_ref().and_then(|c| c.number.clone()) else {
+        return Ok(CallDecision::deny(&input.call_id, "no_route"));
+    };
+    let digits = number.strip_prefix('+').unwrap_or(&number).to_owned();
+    let sell = match pricing::sell_rate(core, db, tenant, &digits, now).await? {
+        Ok(s) => s,
+        Err(no) => return Ok(CallDecision::deny(&input.call_id, no.reason())),
+    };
+    let ids = choice.map(|c| c.trunk_ids).unwrap_or_default();
+    let trunks = pricing::route_trunks(db, tenant, &ids).await?;
+    let trunks: Vec<TrunkLeg> = pricing::order_trunks(core, db, trunks, &digits, Some(&sell), now)
+        .await?
+        .into_iter()
+        .filter(|(_, e)| e.used)
+        .map(|(t, _)| TrunkLeg {
+            trunk_id: t.id,
+            host: t.host,
+            port: t.port,
+            transport: t.transport,
+            max_channels: t.max_channels,
+        })
+        .collect();
+    if trunks.is_empty() {
+        return Ok(CallDecision::deny(&input.call_id, "no_trunk"));
+    }
+    let tariff = sell.tariff;
+    let mut answer = CallDecision {
+        call_id: input.call_id.clone(),
+        decision: Decision::Allow,
+        reason: CallKind::Outbound.as_str().into(),
+        max_duration_seconds: None,
+        rate: Some(format_amount(tariff.per_minute)),
+        connection_fee: Some(format_amount(tariff.connection_fee)),
+        currency: Some(sell.deck.currency.clone()),
+        hold: None,
+        number: Some(number.clone()),
+        prefix: Some(sell.prefix.clone()),
+        destination_name: Some(sell.destination.clone()),
+        trunks,
+    };
+    // A lost race for the account's credit reads it again and asks for what is left.
+    for _ in 0..5 {
+        let account = billing_account::Entity::find_by_id(sell.account.id)
+            .one(db)
+            .await?
+            .ok_or_else(|| DomainError::internal("billing account vanished"))?;
+        let available = account.balance_micros + account.credit_limit_micros - account.held_micros;
+        let Some((seconds, hold)) = grant(&tariff, available, core.config.max_call_seconds) else {
+            return Ok(CallDecision::deny(&input.call_id, "insufficient_credit"));
+        };
+        answer.max_duration_seconds = Some(seconds);
+        answer.hold = Some(format_amount(hold));
+        let mut row = record(
+            core,
+            node,
+            input,
+            tenant,
+            CallKind::Outbound,
+            now,
+            &answer,
+            Some((&sell, hold, seconds)),
+        )?;
+        row.account_id = Set(Some(account.id));
+        match place_hold(core, row, account.id, hold).await? {
+            Placed::Yes => return Ok(answer),
+            Placed::Retried(earlier) => return Ok(*earlier),
+            Placed::NoCredit => {}
+        }
+    }
+    Ok(CallDecision::deny(&input.call_id, "insufficient_credit"))
+}
+
+/// The stored answer to an earlier request with this call id.
+async fn existing<C: ConnectionTrait>(db: &C, call_id: &str) -> DomainResult<Option<CallDecision>> {
+    let answer: Option<String> = call_authorization::Entity::find()
+        .select_only()
+        .column(call_authorization::Column::Answer)
+        .filter(call_authorization::Column::CallId.eq(call_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    answer
+        .map(|a| serde_json::from_str(&a).map_err(DomainError::internal))
+        .transpose()
+}
+
+/// The row of an allowed call.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's worth of facts, each named"
+)]
+fn record(
+    core: &Core,
+    node: &switch_node::Model,
+    input: &AuthorizeCall,
+    tenant: Uuid,
+    kind: CallKind,
+    now: DateTime<Utc>,
+    answer: &CallDecision,
+    priced: Option<(&pricing::SellRate, i64, u32)>,
+) -> DomainResult<call_authorization::ActiveModel> {
+    let seconds = priced.map_or(core.config.max_call_seconds, |p| p.2);
+    let as_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    let t = priced.map(|p| p.0.tariff);
+    Ok(call_authorization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        call_id: Set(input.call_id.clone()),
+        node_id: Set(node.id),
+        tenant_id: Set(tenant),
+        account_id: Set(None),
+        kind: Set(kind.as_str().into()),
+        caller: Set(input.caller.clone()),
+        destination: Set(input.destination.trim().to_owned()),
+        number: Set(answer.number.clone()),
+        prefix: Set(priced.map(|p| p.0.prefix.clone())),
+        destination_name: Set(priced.map(|p| p.0.destination.clone())),
+        deck_version_id: Set(priced.map(|p| p.0.version_id)),
+        currency: Set(priced.map(|p| p.0.deck.currency.clone())),
+        per_minute_micros: Set(t.map_or(0, |t| t.per_minute)),
+        connection_fee_micros: Set(t.map_or(0, |t| t.connection_fee)),
+        minimum_seconds: Set(t.map_or(0, |t| as_i32(t.minimum_seconds))),
+        first_increment: Set(t.map_or(1, |t| as_i32(t.first_increment))),
+        next_increment: Set(t.map_or(1, |t| as_i32(t.next_increment))),
+        max_duration_seconds: Set(as_i32(seconds)),
+        hold_micros: Set(priced.map_or(0, |p| p.1)),
+        status: Set(CallStatus::Active.as_str().into()),
+        created_at: Set(now),
+        expires_at: Set(now
+            + Duration::seconds(i64::from(seconds))
+            + Duration::seconds(i64::from(core.config.hold_grace_secs))),
+        answered_at: Set(None),
+        ended_at: Set(None),
+        duration_seconds: Set(0),
+        billed_seconds: Set(0),
+        hangup_cause: Set(None),
+        charge_micros: Set(None),
+        transaction_id: Set(None),
+        answer: Set(serde_json::to_string(answer).map_err(DomainError::internal)?),
+    })
+}
+
+enum Placed {
+    Yes,
+    /// The same call id was authorized meanwhile: its answer.
+    Retried(Box<CallDecision>),
+    /// The account no longer has the credit the hold needs.
+    NoCredit,
+}
+
+/// Whether an insert failed on the unique call id.
+fn is_duplicate(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+async fn insert_free(
+    core: &Core,
+    row: call_authorization::ActiveModel,
+    answer: CallDecision,
+) -> DomainResult<CallDecision> {
+    match call_authorization::Entity::insert(row)
+        .exec_without_returning(&core.db)
+        .await
+    {
+        Ok(_) => Ok(answer),
+        Err(e) if is_duplicate(&e) => existing(&core.db, &answer.call_id)
+            .await?
+            .ok_or_else(|| DomainError::internal("a duplicate call id without its row")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records the call and holds `hold` of the account's credit, in one transaction.
+async fn place_hold(
+    core: &Core,
+    row: call_authorization::ActiveModel,
+    account: Uuid,
+    hold: i64,
+) -> DomainResult<Placed> {
+    let call_id = match &row.call_id {
+        sea_orm::ActiveValue::Set(c) | sea_orm::ActiveValue::Unchanged(c) => c.clone(),
+        sea_orm::ActiveValue::NotSet => String::new(),
+    };
+    let txn = core.db.begin().await?;
+    if let Err(e) = call_authorization::Entity::insert(row)
+        .exec_without_returning(&txn)
+        .await
+    {
+        txn.rollback().await?;
+        if is_duplicate(&e) {
+            return Ok(match existing(&core.db, &call_id).await? {
+                Some(a) => Placed::Retried(Box::new(a)),
+                None => Placed::NoCredit,
+            });
+        }
+        return Err(e.into());
+    }
+    let col = |c: billing_account::Column| Expr::col(c);
+    let held = billing_account::Entity::update_many()
+        .col_expr(
+            billing_account::Column::HeldMicros,
+            col(billing_account::Column::HeldMicros).add(hold),
+        )
+        .filter(billing_account::Column::Id.eq(account))
+        .filter(
+            col(billing_account::Column::BalanceMicros)
+                .add(col(billing_account::Column::CreditLimitMicros))
+                .sub(col(billing_account::Column::HeldMicros))
+                .gte(hold),
+        )
+        .exec(&txn)
+        .await?;
+    if held.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(Placed::NoCredit);
+    }
+    txn.commit().await?;
+    Ok(Placed::Yes)
+}
+
+fn charge_view(m: &call_authorization::Model) -> CallCharge {
+    CallCharge {
+        call_id: m.call_id.clone(),
+        duration_seconds: m.duration_seconds,
+        billed_seconds: m.billed_seconds,
+        charge: format_amount(m.charge_micros.unwrap_or(0)),
+        currency: m.currency.clone(),
+        transaction_id: m.transaction_id,
+    }
+}
+
+/// `POST /v1/switch/calls/{call_id}/end`: see the module documentation.
+pub async fn end(
+    core: &Core,
+    node: &switch_node::Model,
+    call_id: &str,
+    input: EndCall,
+) -> DomainResult<CallCharge> {
+    let mut errors = Errors::default();
+    visible(&mut errors, "hangup_cause", &input.hangup_cause, 64);
+    if input.answered_at.is_some_and(|a| a > input.ended_at) {
+        errors.push(crate::error::FieldError::new(
+            "answered_at",
+            "after_end",
+            "must not be after ended_at",
+        ));
+    }
+    errors.finish()?;
+    let find = || {
+        call_authorization::Entity::find()
+            .filter(call_authorization::Column::CallId.eq(call_id))
+            .filter(call_authorization::Column::NodeId.eq(node.id))
+    };
+    let call = find()
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("call"))?;
+    if from_stored::<CallStatus>("call_authorizations.status", &call.status)? == CallStatus::Ended {
+        return Ok(charge_view(&call));
+    }
+    let duration = input.answered_at.map_or(0, |a| {
+        let ms = std::cmp::max((input.ended_at - a).num_milliseconds(), 0);
+        u32::try_from((ms + 999) / 1000).unwrap_or(u32::MAX)
+    });
+    let secs = |column: &str, v: i32| {
+        u32::try_from(v)
+            .map_err(|_| DomainError::internal(format!("call_authorizations.{column} holds {v}")))
+    };
+    let tariff = Tariff {
+        per_minute: call.per_minute_micros,
+        connection_fee: call.connection_fee_micros,
+        minimum_seconds: secs("minimum_seconds", call.minimum_seconds)?,
+        first_increment: secs("first_increment", call.first_increment)?,
+        next_increment: secs("next_increment", call.next_increment)?,
+    };
+    let internal =
+        from_stored::<CallKind>("call_authorizations.kind", &call.kind)? == CallKind::Internal;
+    let (billed, charge) = if internal {
+        (0, 0)
+    } else {
+        (
+            tariff.billed_seconds(duration),
+            tariff
+                .cost(duration)
+                .ok_or_else(|| DomainError::internal("a call's charge overflows"))?,
+        )
+    };
+    let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+    let txn = core.db.begin().await?;
+    // Whichever of active or expired the call is in, only one end moves it to ended.
+    let mut released = false;
+    for from in [CallStatus::Active, CallStatus::Expired] {
+        let res = call_authorization::Entity::update_many()
+            .col_expr(
+                call_authorization::Column::Status,
+                CallStatus::Ended.as_str().into(),
+            )
+            .col_expr(
+                call_authorization::Column::AnsweredAt,
+                input.answered_at.into(),
+            )
+            .col_expr(
+                call_authorization::Column::EndedAt,
+                Some(input.ended_at).into(),
+            )
+            .col_expr(
+                call_authorization::Column::DurationSeconds,
+                as_i32(u64::from(duration)).into(),
+            )
+            .col_expr(
+                call_authorization::Column::BilledSeconds,
+                as_i32(billed).into(),
+            )
+            .col_expr(
+                call_authorization::Column::HangupCause,
+                Some(input.hangup_cause.clone()).into(),
+            )
+            .col_expr(
+                call_authorization::Column::ChargeMicros,
+                Some(charge).into(),
+            )
+            .filter(call_authorization::Column::Id.eq(call.id))
+            .filter(call_authorization::Column::Status.eq(from.as_str()))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 1 {
+            released = from == CallStatus::Active;
+            break;
+        }
+        if from == CallStatus::Expired {
+            // Ended meanwhile by a concurrent request: its answer.
+            txn.rollback().await?;
+            let done = find()
+                .one(&core.db)
+                .await?
+                .ok_or_else(|| DomainError::not_found("call"))?;
+            return Ok(charge_view(&done));
+        }
+    }
+    if let Some(account_id) = call.account_id {
+        if released && call.hold_micros > 0 {
+            release(&txn, account_id, call.hold_micros).await?;
+        }
+        let mut transaction_id = None;
+        if charge > 0 {
+            let account = billing_account::Entity::find_by_id(account_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| DomainError::internal("billing account vanished"))?;
+            let revenue = system_account(&txn, "revenue", &account.currency).await?;
+            let description = format!(
+                "Call {} to {} ({}), {billed} s",
+                call.call_id,
+                call.number.as_deref().unwrap_or_default(),
+                call.destination_name.as_deref().unwrap_or_default()
+            );
+            let posted = post(
+                &txn,
+                &account,
+                Posting {
+                    kind: TransactionKind::CallCharge,
+                    delta: -charge,
+                    counter: (revenue, "revenue"),
+                    description: Some(&description),
+                    actor: None,
+                    floor: None,
+                },
+            )
+            .await?;
+            transaction_id = Some(posted.id);
+        }
+        call_authorization::Entity::update_many()
+            .col_expr(
+                call_authorization::Column::TransactionId,
+                transaction_id.into(),
+            )
+            .filter(call_authorization::Column::Id.eq(call.id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    let done = find()
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("call"))?;
+    Ok(charge_view(&done))
+}
+
+async fn release<C: ConnectionTrait>(db: &C, account: Uuid, hold: i64) -> DomainResult<()> {
+    billing_account::Entity::update_many()
+        .col_expr(
+            billing_account::Column::HeldMicros,
+            Expr::col(billing_account::Column::HeldMicros).sub(hold),
+        )
+        .filter(billing_account::Column::Id.eq(account))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// How often the hold sweep runs.
+pub const SWEEP_EVERY: Duration = Duration::seconds(60);
+
+/// Calls expired per transaction of the sweep.
+const SWEEP_BATCH: u64 = 200;
+
+/// Releases the holds of calls no switch ended within their granted duration plus the
+/// grace period, posting nothing; runs every [`SWEEP_EVERY`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExpireHolds {}
+
+impl Job for ExpireHolds {
+    const KIND: &'static str = "billing.expire_holds";
+
+    async fn run(&self, ctx: &JobContext<'_>) -> DomainResult<()> {
+        let core = ctx.core;
+        let mut expired = 0u64;
+        loop {
+            let due = call_authorization::Entity::find()
+                .filter(call_authorization::Column::Status.eq(CallStatus::Active.as_str()))
+                .filter(call_authorization::Column::ExpiresAt.lt(Utc::now()))
+                .limit(SWEEP_BATCH)
+                .all(&core.db)
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            let txn = core.db.begin().await?;
+            for call in &due {
+                let res = call_authorization::Entity::update_many()
+                    .col_expr(
+                        call_authorization::Column::Status,
+                        CallStatus::Expired.as_str().into(),
+                    )
+                    .filter(call_authorization::Column::Id.eq(call.id))
+                    .filter(call_authorization::Column::Status.eq(CallStatus::Active.as_str()))
+                    .exec(&txn)
+                    .await?;
+                if res.rows_affected == 1
+                    && let Some(account) = call.account_id
+                    && call.hold_micros > 0
+                {
+                    release(&txn, account, call.hold_micros).await?;
+                    expired += 1;
+                }
+            }
+            txn.commit().await?;
+        }
+        if expired > 0 {
+            tracing::info!(calls = expired, "released the holds of calls never ended");
+        }
+        let _next = jobs::enqueue(&core.db, self, Some(Utc::now() + SWEEP_EVERY)).await?;
+        Ok(())
+    }
+}
+
+/// Queues a sweep now unless one is pending (each worker calls this at start).
+pub async fn schedule(core: &Core) -> DomainResult<()> {
+    if !jobs::pending_exists::<ExpireHolds, _>(&core.db).await? {
+        jobs::enqueue(&core.db, &ExpireHolds {}, None)
+            .await?
+            .wake(core)
+            .await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(per_minute: i64, fee: i64, min: u32, first: u32, next: u32) -> Tariff {
+        Tariff {
+            per_minute,
+            connection_fee: fee,
+            minimum_seconds: min,
+            first_increment: first,
+            next_increment: next,
+        }
+    }
+
+    #[test]
+    fn the_grant_is_the_longest_call_the_credit_covers() {
+        // 0.06 per minute (1,000 µ per second), 1/1: 10 minutes cost 0.6.
+        let tariff = t(60_000, 0, 0, 1, 1);
+        assert_eq!(grant(&tariff, 600_000, 14_400), Some((600, 600_000)));
+        assert_eq!(grant(&tariff, 600_999, 14_400), Some((600, 600_000)));
+        assert_eq!(grant(&tariff, 999, 14_400), None, "not one second");
+        assert_eq!(
+            grant(&tariff, 10_000_000, 3_600),
+            Some((3_600, 3_600_000)),
+            "capped"
+        );
+        // 30/6 with a fee: the grant ends on an increment.
+        let tariff = t(60_000, 50_000, 0, 30, 6);
+        let (secs, hold) = grant(&tariff, 100_000, 14_400).unwrap();
+        assert_eq!((secs, hold), (48, 98_000));
+        assert!(tariff.cost(secs + 1).unwrap() > 100_000);
+        // A free destination is granted the cap, holding only its fee.
+        assert_eq!(grant(&t(0, 0, 0, 60, 60), 0, 7_200), Some((7_200, 0)));
+        assert_eq!(grant(&t(1, 0, 0, 1, 1), -5, 7_200), None, "below zero");
+    }
+}
