@@ -148,13 +148,14 @@ async fn read_limited(mut payload: Payload, limit: usize) -> Result<Bytes, ApiEr
     Ok(buf.freeze())
 }
 
-/// A JSON body, read (size and media type checked) but not yet parsed.
-pub struct Body<T> {
+/// A JSON body, read (size and media type checked) but not yet parsed. Its size limit is
+/// `max_body_bytes` of the configuration, or `FLOOR` bytes if larger (batch routes).
+pub struct Body<T, const FLOOR: usize = 0> {
     bytes: Bytes,
     _type: PhantomData<T>,
 }
 
-impl<T: DeserializeOwned> Body<T> {
+impl<T: DeserializeOwned, const FLOOR: usize> Body<T, FLOOR> {
     /// Parses the body: syntax errors are 400, wrong types and unknown fields 422 with the
     /// offending field named.
     pub fn parse(&self) -> Result<T, ApiError> {
@@ -316,12 +317,12 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) -> bool {
     }
 }
 
-impl<T: 'static> FromRequest for Body<T> {
+impl<T: 'static, const FLOOR: usize> FromRequest for Body<T, FLOOR> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = body_limit(req);
+        let limit = body_limit(req).max(FLOOR);
         let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
             m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json")
         });

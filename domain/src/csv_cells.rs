@@ -13,6 +13,10 @@
 
 use crate::error::{DomainError, DomainResult};
 
+/// A CSV document streamed a page at a time (exports of rate decks and CDRs).
+pub type CsvStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = DomainResult<bytes::Bytes>> + Send>>;
+
 /// Characters that make a spreadsheet treat a cell as a formula.
 const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 

@@ -44,7 +44,7 @@ use rustc_hash::FxHashMap;
 pub const MAX_DIGITS: usize = 15;
 
 /// How a call is billed: the numbers of the formula in the module documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tariff {
     /// Price per minute, in micro-units.
     pub per_minute: i64,

@@ -22,6 +22,7 @@ mod m20261206_000012_kamailio_provisioning;
 mod m20261206_000013_billing_ledger;
 mod m20261206_000014_rate_decks;
 mod m20261206_000015_call_authorizations;
+mod m20261206_000016_cdrs;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_billing_ledger::Migration),
             Box::new(m20261206_000014_rate_decks::Migration),
             Box::new(m20261206_000015_call_authorizations::Migration),
+            Box::new(m20261206_000016_cdrs::Migration),
         ]
     }
 }

@@ -57,6 +57,7 @@ enum CallAuthorizations {
     ChargeMicros,
     TransactionId,
     Answer,
+    Levels,
 }
 
 #[derive(DeriveIden)]
@@ -106,6 +107,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(CallAuthorizations::ChargeMicros))
                     .col(uuid_null(CallAuthorizations::TransactionId))
                     .col(text(CallAuthorizations::Answer))
+                    .col(text(CallAuthorizations::Levels))
                     .to_owned(),
             )
             .await?;

@@ -11,13 +11,13 @@ use uuid::Uuid;
 
 /// A customer with a SIP domain, an extension (101), a platform sell deck (34: 0.06/min
 /// 1/1; 3491: 0.12/min 30/6 with a 0.05 fee) assigned, a carrier trunk and a route `X.`.
-struct Setup {
-    t: String,
-    admin: String,
-    domain: String,
-    node: String,
-    deck: String,
-    trunk: String,
+pub(crate) struct Setup {
+    pub(crate) t: String,
+    pub(crate) admin: String,
+    pub(crate) domain: String,
+    pub(crate) node: String,
+    pub(crate) deck: String,
+    pub(crate) trunk: String,
 }
 
 /// Polls an import until it ends; answers its view.
@@ -68,7 +68,7 @@ pub(crate) async fn platform_deck(app: &TestApp, name: &str, csv: &str) -> Strin
 const SELL: &str = "prefix,destination,rate,connection_fee,first_increment,next_increment\n\
                     34,Spain,0.06,0,1,1\n3491,Madrid,0.12,0.05,30,6\n";
 
-async fn setup(app: &TestApp) -> Setup {
+pub(crate) async fn setup(app: &TestApp) -> Setup {
     let (t, admin) = app.tenant_with_admin("Caller Co").await;
     let domain = add_domain(app, &admin, &t).await;
     create_extension(
@@ -123,7 +123,7 @@ async fn setup(app: &TestApp) -> Setup {
     }
 }
 
-async fn top_up(app: &TestApp, t: &str, amount: &str) {
+pub(crate) async fn top_up(app: &TestApp, t: &str, amount: &str) {
     let res = app
         .req(
             Method::POST,
@@ -138,7 +138,7 @@ async fn top_up(app: &TestApp, t: &str, amount: &str) {
     expect_json(res, 201).await;
 }
 
-async fn authorize(app: &TestApp, s: &Setup, call_id: &str, destination: &str) -> Value {
+pub(crate) async fn authorize(app: &TestApp, s: &Setup, call_id: &str, destination: &str) -> Value {
     let res = app
         .post(
             "/v1/switch/calls",
@@ -149,7 +149,12 @@ async fn authorize(app: &TestApp, s: &Setup, call_id: &str, destination: &str) -
     expect_json(res, 200).await
 }
 
-async fn end(app: &TestApp, node: &str, call_id: &str, seconds: i64) -> reqwest::Response {
+pub(crate) async fn end(
+    app: &TestApp,
+    node: &str,
+    call_id: &str,
+    seconds: i64,
+) -> reqwest::Response {
     let ended = chrono::Utc::now();
     let answered = ended - chrono::Duration::seconds(seconds);
     app.post(
@@ -160,7 +165,7 @@ async fn end(app: &TestApp, node: &str, call_id: &str, seconds: i64) -> reqwest:
     .await
 }
 
-async fn balance(app: &TestApp, t: &str) -> Value {
+pub(crate) async fn balance(app: &TestApp, t: &str) -> Value {
     expect_json(
         app.get(&format!("/v1/tenants/{t}/balance"), &app.admin)
             .await,
@@ -169,7 +174,7 @@ async fn balance(app: &TestApp, t: &str) -> Value {
     .await
 }
 
-async fn call_charges(app: &TestApp, t: &str) -> Vec<Value> {
+pub(crate) async fn call_charges(app: &TestApp, t: &str) -> Vec<Value> {
     list_all(
         app,
         &format!("/v1/tenants/{t}/transactions?kind=call_charge"),

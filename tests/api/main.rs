@@ -15,6 +15,7 @@ mod auth;
 mod billing;
 mod cache_redis;
 mod calls;
+mod cdrs;
 mod compound_user;
 mod conferences;
 mod conventions;

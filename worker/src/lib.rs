@@ -16,7 +16,10 @@ use std::time::Duration;
 use centralita_domain::{
     Core, DomainResult,
     services::{
-        billing::calls::{self, ExpireHolds},
+        billing::{
+            calls::{self, ExpireHolds},
+            cdrs::RerateCdrs,
+        },
         housekeeping::{self, Housekeeping},
         jobs::{self, JobContext, Registry},
         rate_decks::imports::RateImport,
@@ -39,6 +42,7 @@ pub fn registry() -> Registry {
         .register::<KamailioReconcile>()
         .register::<RateImport>()
         .register::<ExpireHolds>()
+        .register::<RerateCdrs>()
 }
 
 /// How often [`keep_rates_warm`] looks for deck versions to build.

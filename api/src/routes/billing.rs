@@ -3,9 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use centralita_domain::{
     Core,
-    authz::Permission,
+    authz::{Permission, PlatformPermission},
     services::billing::{
         self, BillingAccountView, UpdateBillingAccount,
+        cdrs::{self, CdrListQuery, CdrPage, RerateQueued, RerateRequest},
         ledger::{
             self, BalanceView, CreateTransaction, TransactionListQuery, TransactionPage,
             TransactionView,
@@ -15,7 +16,7 @@ use centralita_domain::{
 };
 
 use crate::{
-    extract::{Body, IdempotencyHeader, IfMatch, Scope},
+    extract::{Auth, Body, IdempotencyHeader, IfMatch, Scope},
     problem::{ApiResult, CommonErrors, WriteErrors},
     respond,
 };
@@ -149,4 +150,85 @@ pub async fn explain_rate(
         &pricing::explain(&scope, &core, &query).await?,
         None,
     ))
+}
+
+/// Whether the request asks for CSV.
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/csv")))
+}
+
+fn cdr_csv(body: centralita_domain::csv_cells::CsvStream) -> HttpResponse {
+    use futures_util::StreamExt;
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"cdrs.csv\""))
+        .streaming(body.map(|chunk| chunk.map_err(crate::problem::ApiError)))
+}
+
+/// The tenant's call detail records, newest last (cursor pages), filtered by start time,
+/// extension, direction and disposition. Each shows what the tenant was charged; a partner
+/// looking at a customer's records also sees its own cost and margin, platform staff the
+/// carrier's price and the platform's margin. `Accept: text/csv` answers the CSV export.
+#[utoipa::path(
+    operation_id = "list_cdrs",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), CdrListQuery),
+    responses((status = 200, description = "A page of records (or CSV)", body = CdrPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/cdrs")]
+pub async fn list_cdrs(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<CdrListQuery>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if wants_csv(&req) {
+        return Ok(cdr_csv(cdrs::export(&scope, &core, &query).await?));
+    }
+    Ok(respond::ok(&cdrs::list(&scope, &core, &query).await?, None))
+}
+
+/// The tenant's call detail records as CSV (the list's filters), streamed.
+#[utoipa::path(
+    operation_id = "export_cdrs",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), CdrListQuery),
+    responses((status = 200, description = "The CSV", content_type = "text/csv", body = String), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/cdrs/export")]
+pub async fn export_cdrs(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<CdrListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(cdr_csv(cdrs::export(&scope, &core, &query).await?))
+}
+
+/// Re-rate the outbound calls of a period with the rate decks active now (platform admins):
+/// a job that posts only the differences, so running it twice posts nothing more.
+#[utoipa::path(
+    operation_id = "rerate_cdrs",
+    tag = "billing",
+    request_body = RerateRequest,
+    responses((status = 202, description = "The queued job", body = RerateQueued), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/cdrs/rerate")]
+pub async fn rerate(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    body: Body<RerateRequest>,
+) -> ApiResult<HttpResponse> {
+    let queued = cdrs::request_rerate(
+        &core,
+        &actor,
+        body.parse_for_platform(&actor, PlatformPermission::ManageRateDecks)?,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(queued))
 }

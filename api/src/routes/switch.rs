@@ -4,7 +4,10 @@ use actix_web::{HttpResponse, get, post, web};
 use centralita_domain::{
     Core,
     services::{
-        billing::calls::{self, AuthorizeCall, CallCharge, CallDecision, EndCall},
+        billing::{
+            calls::{self, AuthorizeCall, CallCharge, CallDecision, EndCall},
+            cdrs::{self, CdrBatch, CdrIngestReport},
+        },
         ivr_menus,
         voicemail_messages::{
             VoicemailMessageView,
@@ -182,4 +185,28 @@ pub async fn end_call(
 ) -> ApiResult<HttpResponse> {
     let charge = calls::end(&core, &node.0, &path, body.parse()?).await?;
     Ok(respond::ok(&charge, None))
+}
+
+/// Report call detail records (1-1000 per request). Idempotent on (`call_id`, `leg`): a
+/// record stored before answers `duplicate` and changes nothing, so a batch may be sent
+/// again whole. Each outbound record is rated on ingest at every level of the reseller
+/// chain and charged, unless its call was charged already (through
+/// `POST /v1/switch/calls/{call_id}/end` or another leg): a call is never charged twice. A
+/// record with no rate is stored `unrated` with the reason; one that cannot be stored
+/// (unknown domain, bad field) is `refused` with the reason, the rest of the batch going on.
+#[utoipa::path(
+    operation_id = "switch_ingest_cdrs",
+    tag = "switch",
+    request_body = CdrBatch,
+    responses((status = 200, description = "One result per record, in order", body = CdrIngestReport), CommonErrors, WriteErrors),
+    security(("switch_node" = []))
+)]
+#[post("/v1/switch/cdrs")]
+pub async fn ingest_cdrs(
+    node: SwitchNode,
+    core: web::Data<Core>,
+    body: Body<CdrBatch, { cdrs::MAX_BATCH_BYTES }>,
+) -> ApiResult<HttpResponse> {
+    let report = cdrs::ingest(&core, &node.0, body.parse()?).await?;
+    Ok(respond::ok(&report, None))
 }

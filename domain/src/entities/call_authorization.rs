@@ -45,6 +45,9 @@ pub struct Model {
     pub transaction_id: Option<Uuid>,
     /// The JSON answered to the switch, answered again to a retry of the same call id.
     pub answer: String,
+    /// JSON: each level of the reseller chain (the tenant, its partner, …) with its account,
+    /// rate and hold.
+    pub levels: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,6 +5,8 @@ pub mod api_key;
 pub mod audit_event;
 pub mod billing_account;
 pub mod call_authorization;
+pub mod call_charge;
+pub mod cdr;
 pub mod conference;
 pub mod destination_ref;
 pub mod dial_number;

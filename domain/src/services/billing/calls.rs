@@ -19,6 +19,17 @@
 //! has. A call that loses the race reads the account again and asks for less, or is denied
 //! `insufficient_credit`.
 //!
+//! # The reseller chain
+//!
+//! A customer of a partner is sold the call at its sell deck (the partner's), and the
+//! partner at the deck its own parent assigned it, up to the root tenant (a platform deck):
+//! every level of the chain is a payer. Authorization rates the number at every level,
+//! grants the duration the level with the least credit can pay for, and holds each level's
+//! cost of it, all in one transaction (accounts in id order). Each level is charged at its
+//! own rate against the platform's `revenue`; the difference between a level's charge and
+//! the level below's is that level's margin, shown to it (CDRs, reports), never to the
+//! levels below.
+//!
 //! Ending a call releases its hold and posts the charge — the same formula, at the rate the
 //! call was granted ([`crate::rating`]) — as one `call_charge` ledger transaction, in one
 //! database transaction guarded by the call's status, so an end sent twice (or raced) posts
@@ -43,11 +54,13 @@ use uuid::Uuid;
 
 use super::{
     ledger::{Posting, TransactionKind, post, system_account},
-    pricing,
+    pricing::{self, LevelRate},
 };
 use crate::{
     core::Core,
-    entities::{billing_account, call_authorization, dial_number, switch_node},
+    entities::{
+        billing_account, call_authorization, call_charge, dial_number, switch_node, tenant,
+    },
     error::{DomainError, DomainResult, ErrorCode},
     money::format_amount,
     rating::Tariff,
@@ -262,7 +275,10 @@ async fn decide(
         return Ok(done);
     }
     let (scope, _) = tenant_of_domain(core, &input.domain).await?;
-    let tenant = scope.tenant_id().0;
+    let tenant = tenant::Entity::find_by_id(scope.tenant_id().0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("SIP domain"))?;
     let destination = input.destination.trim();
     let now = Utc::now();
     let internal = scope
@@ -279,11 +295,11 @@ async fn decide(
             core,
             node,
             input,
-            tenant,
+            tenant.id,
             CallKind::Internal,
             now,
             &answer,
-            None,
+            &[],
         )?;
         return insert_free(core, row, answer).await;
     }
@@ -293,13 +309,20 @@ async fn decide(
         return Ok(CallDecision::deny(&input.call_id, "no_route"));
     };
     let digits = number.strip_prefix('+').unwrap_or(&number).to_owned();
-    let sell = match pricing::sell_rate(core, db, tenant, &digits, now).await? {
-        Ok(s) => s,
-        Err(no) => return Ok(CallDecision::deny(&input.call_id, no.reason())),
+    let chain = match pricing::chain_rates(core, db, &tenant.path, &digits, now).await? {
+        Ok(c) => c,
+        Err((no, level)) => {
+            tracing::debug!(call_id = %input.call_id, level, "no sell rate in the chain");
+            return Ok(CallDecision::deny(&input.call_id, no.reason()));
+        }
+    };
+    let (Some((sell, _)), Some((top, _))) = (chain.first(), chain.last()) else {
+        return Ok(CallDecision::deny(&input.call_id, "no_sell_deck"));
     };
     let ids = choice.map(|c| c.trunk_ids).unwrap_or_default();
-    let trunks = pricing::route_trunks(db, tenant, &ids).await?;
-    let trunks: Vec<TrunkLeg> = pricing::order_trunks(core, db, trunks, &digits, Some(&sell), now)
+    let trunks = pricing::route_trunks(db, tenant.id, &ids).await?;
+    // The platform's margin is what the top of the chain pays, less the carrier's price.
+    let trunks: Vec<TrunkLeg> = pricing::order_trunks(core, db, trunks, &digits, Some(top), now)
         .await?
         .into_iter()
         .filter(|(_, e)| e.used)
@@ -329,30 +352,46 @@ async fn decide(
         destination_name: Some(sell.destination.clone()),
         trunks,
     };
-    // A lost race for the account's credit reads it again and asks for what is left.
+    let mut levels: Vec<LevelRate> = chain.iter().map(|(_, l)| l.clone()).collect();
+    let account_ids: Vec<Uuid> = levels.iter().map(|l| l.account_id).collect();
+    // A lost race for some account's credit reads them again and asks for what is left.
     for _ in 0..5 {
-        let account = billing_account::Entity::find_by_id(sell.account.id)
-            .one(db)
-            .await?
-            .ok_or_else(|| DomainError::internal("billing account vanished"))?;
-        let available = account.balance_micros + account.credit_limit_micros - account.held_micros;
-        let Some((seconds, hold)) = grant(&tariff, available, core.config.max_call_seconds) else {
-            return Ok(CallDecision::deny(&input.call_id, "insufficient_credit"));
-        };
+        let accounts = billing_account::Entity::find()
+            .filter(billing_account::Column::Id.is_in(account_ids.clone()))
+            .all(db)
+            .await?;
+        // The call lasts as long as the level with the least credit can pay for.
+        let mut seconds = core.config.max_call_seconds;
+        for l in &levels {
+            let a = accounts
+                .iter()
+                .find(|a| a.id == l.account_id)
+                .ok_or_else(|| DomainError::internal("billing account vanished"))?;
+            let available = a.balance_micros + a.credit_limit_micros - a.held_micros;
+            match grant(&l.tariff, available, seconds) {
+                Some((s, _)) => seconds = std::cmp::min(seconds, s),
+                None => return Ok(CallDecision::deny(&input.call_id, "insufficient_credit")),
+            }
+        }
+        for l in &mut levels {
+            l.hold = l
+                .tariff
+                .cost(seconds)
+                .ok_or_else(|| DomainError::internal("a hold overflows"))?;
+        }
         answer.max_duration_seconds = Some(seconds);
-        answer.hold = Some(format_amount(hold));
-        let mut row = record(
+        answer.hold = Some(format_amount(levels[0].hold));
+        let row = record(
             core,
             node,
             input,
-            tenant,
+            tenant.id,
             CallKind::Outbound,
             now,
             &answer,
-            Some((&sell, hold, seconds)),
+            &levels,
         )?;
-        row.account_id = Set(Some(account.id));
-        match place_hold(core, row, account.id, hold).await? {
+        match place_holds(core, row, &levels).await? {
             Placed::Yes => return Ok(answer),
             Placed::Retried(earlier) => return Ok(*earlier),
             Placed::NoCredit => {}
@@ -375,7 +414,7 @@ async fn existing<C: ConnectionTrait>(db: &C, call_id: &str) -> DomainResult<Opt
         .transpose()
 }
 
-/// The row of an allowed call.
+/// The row of an allowed call; `levels` is empty for an internal call.
 #[expect(
     clippy::too_many_arguments,
     reason = "one row's worth of facts, each named"
@@ -388,32 +427,35 @@ fn record(
     kind: CallKind,
     now: DateTime<Utc>,
     answer: &CallDecision,
-    priced: Option<(&pricing::SellRate, i64, u32)>,
+    levels: &[LevelRate],
 ) -> DomainResult<call_authorization::ActiveModel> {
-    let seconds = priced.map_or(core.config.max_call_seconds, |p| p.2);
+    let seconds = answer
+        .max_duration_seconds
+        .unwrap_or(core.config.max_call_seconds);
     let as_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-    let t = priced.map(|p| p.0.tariff);
+    let own = levels.first();
+    let t = own.map(|l| l.tariff);
     Ok(call_authorization::ActiveModel {
         id: Set(Uuid::now_v7()),
         call_id: Set(input.call_id.clone()),
         node_id: Set(node.id),
         tenant_id: Set(tenant),
-        account_id: Set(None),
+        account_id: Set(own.map(|l| l.account_id)),
         kind: Set(kind.as_str().into()),
         caller: Set(input.caller.clone()),
         destination: Set(input.destination.trim().to_owned()),
         number: Set(answer.number.clone()),
-        prefix: Set(priced.map(|p| p.0.prefix.clone())),
-        destination_name: Set(priced.map(|p| p.0.destination.clone())),
-        deck_version_id: Set(priced.map(|p| p.0.version_id)),
-        currency: Set(priced.map(|p| p.0.deck.currency.clone())),
+        prefix: Set(answer.prefix.clone()),
+        destination_name: Set(answer.destination_name.clone()),
+        deck_version_id: Set(own.map(|l| l.version_id)),
+        currency: Set(own.map(|l| l.currency.clone())),
         per_minute_micros: Set(t.map_or(0, |t| t.per_minute)),
         connection_fee_micros: Set(t.map_or(0, |t| t.connection_fee)),
         minimum_seconds: Set(t.map_or(0, |t| as_i32(t.minimum_seconds))),
         first_increment: Set(t.map_or(1, |t| as_i32(t.first_increment))),
         next_increment: Set(t.map_or(1, |t| as_i32(t.next_increment))),
         max_duration_seconds: Set(as_i32(seconds)),
-        hold_micros: Set(priced.map_or(0, |p| p.1)),
+        hold_micros: Set(own.map_or(0, |l| l.hold)),
         status: Set(CallStatus::Active.as_str().into()),
         created_at: Set(now),
         expires_at: Set(now
@@ -427,6 +469,7 @@ fn record(
         charge_micros: Set(None),
         transaction_id: Set(None),
         answer: Set(serde_json::to_string(answer).map_err(DomainError::internal)?),
+        levels: Set(serde_json::to_string(levels).map_err(DomainError::internal)?),
     })
 }
 
@@ -434,7 +477,7 @@ enum Placed {
     Yes,
     /// The same call id was authorized meanwhile: its answer.
     Retried(Box<CallDecision>),
-    /// The account no longer has the credit the hold needs.
+    /// An account no longer has the credit its hold needs.
     NoCredit,
 }
 
@@ -463,12 +506,13 @@ async fn insert_free(
     }
 }
 
-/// Records the call and holds `hold` of the account's credit, in one transaction.
-async fn place_hold(
+/// Records the call and places every level's hold, in one transaction: all or none.
+/// Accounts are updated in id order, so two calls of one chain never wait on each other
+/// in opposite orders.
+async fn place_holds(
     core: &Core,
     row: call_authorization::ActiveModel,
-    account: Uuid,
-    hold: i64,
+    levels: &[LevelRate],
 ) -> DomainResult<Placed> {
     let call_id = match &row.call_id {
         sea_orm::ActiveValue::Set(c) | sea_orm::ActiveValue::Unchanged(c) => c.clone(),
@@ -488,24 +532,28 @@ async fn place_hold(
         }
         return Err(e.into());
     }
+    let mut ordered: Vec<&LevelRate> = levels.iter().collect();
+    ordered.sort_by_key(|l| l.account_id);
     let col = |c: billing_account::Column| Expr::col(c);
-    let held = billing_account::Entity::update_many()
-        .col_expr(
-            billing_account::Column::HeldMicros,
-            col(billing_account::Column::HeldMicros).add(hold),
-        )
-        .filter(billing_account::Column::Id.eq(account))
-        .filter(
-            col(billing_account::Column::BalanceMicros)
-                .add(col(billing_account::Column::CreditLimitMicros))
-                .sub(col(billing_account::Column::HeldMicros))
-                .gte(hold),
-        )
-        .exec(&txn)
-        .await?;
-    if held.rows_affected != 1 {
-        txn.rollback().await?;
-        return Ok(Placed::NoCredit);
+    for l in ordered {
+        let held = billing_account::Entity::update_many()
+            .col_expr(
+                billing_account::Column::HeldMicros,
+                col(billing_account::Column::HeldMicros).add(l.hold),
+            )
+            .filter(billing_account::Column::Id.eq(l.account_id))
+            .filter(
+                col(billing_account::Column::BalanceMicros)
+                    .add(col(billing_account::Column::CreditLimitMicros))
+                    .sub(col(billing_account::Column::HeldMicros))
+                    .gte(l.hold),
+            )
+            .exec(&txn)
+            .await?;
+        if held.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(Placed::NoCredit);
+        }
     }
     txn.commit().await?;
     Ok(Placed::Yes)
@@ -548,40 +596,55 @@ pub async fn end(
         .one(&core.db)
         .await?
         .ok_or_else(|| DomainError::not_found("call"))?;
-    if from_stored::<CallStatus>("call_authorizations.status", &call.status)? == CallStatus::Ended {
-        return Ok(charge_view(&call));
+    if from_stored::<CallStatus>("call_authorizations.status", &call.status)? != CallStatus::Ended {
+        let txn = core.db.begin().await?;
+        if finish(core, &txn, &call, &input).await? {
+            txn.commit().await?;
+        } else {
+            // Ended meanwhile by a concurrent request (or a CDR): its answer.
+            txn.rollback().await?;
+        }
     }
-    let duration = input.answered_at.map_or(0, |a| {
-        let ms = std::cmp::max((input.ended_at - a).num_milliseconds(), 0);
+    let done = find()
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("call"))?;
+    Ok(charge_view(&done))
+}
+
+/// Seconds from answer to hang-up, rounded up; 0 for a call never answered.
+pub(crate) fn duration_of(answered: Option<DateTime<Utc>>, ended: DateTime<Utc>) -> u32 {
+    answered.map_or(0, |a| {
+        let ms = std::cmp::max((ended - a).num_milliseconds(), 0);
         u32::try_from((ms + 999) / 1000).unwrap_or(u32::MAX)
-    });
-    let secs = |column: &str, v: i32| {
-        u32::try_from(v)
-            .map_err(|_| DomainError::internal(format!("call_authorizations.{column} holds {v}")))
-    };
-    let tariff = Tariff {
-        per_minute: call.per_minute_micros,
-        connection_fee: call.connection_fee_micros,
-        minimum_seconds: secs("minimum_seconds", call.minimum_seconds)?,
-        first_increment: secs("first_increment", call.first_increment)?,
-        next_increment: secs("next_increment", call.next_increment)?,
-    };
-    let internal =
-        from_stored::<CallKind>("call_authorizations.kind", &call.kind)? == CallKind::Internal;
-    let (billed, charge) = if internal {
-        (0, 0)
-    } else {
-        (
-            tariff.billed_seconds(duration),
-            tariff
+    })
+}
+
+/// Ends an authorized call inside `txn`: marks it ended (only one end wins: `false` when
+/// it was ended already), releases its holds if they were still held, and charges every
+/// level of the chain at the rates it was granted.
+pub(crate) async fn finish<C: ConnectionTrait>(
+    core: &Core,
+    txn: &C,
+    call: &call_authorization::Model,
+    input: &EndCall,
+) -> DomainResult<bool> {
+    let levels: Vec<LevelRate> = serde_json::from_str(&call.levels).map_err(|e| {
+        DomainError::internal(format!("call_authorizations.levels does not decode: {e}"))
+    })?;
+    let duration = duration_of(input.answered_at, input.ended_at);
+    let (billed, charge) = match levels.first() {
+        None => (0, 0),
+        Some(l) => (
+            l.tariff.billed_seconds(duration),
+            l.tariff
                 .cost(duration)
                 .ok_or_else(|| DomainError::internal("a call's charge overflows"))?,
-        )
+        ),
     };
     let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
-    let txn = core.db.begin().await?;
     // Whichever of active or expired the call is in, only one end moves it to ended.
-    let mut released = false;
+    let mut released = None;
     for from in [CallStatus::Active, CallStatus::Expired] {
         let res = call_authorization::Entity::update_many()
             .col_expr(
@@ -614,80 +677,154 @@ pub async fn end(
             )
             .filter(call_authorization::Column::Id.eq(call.id))
             .filter(call_authorization::Column::Status.eq(from.as_str()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if res.rows_affected == 1 {
-            released = from == CallStatus::Active;
+            released = Some(from == CallStatus::Active);
             break;
         }
-        if from == CallStatus::Expired {
-            // Ended meanwhile by a concurrent request: its answer.
-            txn.rollback().await?;
-            let done = find()
-                .one(&core.db)
-                .await?
-                .ok_or_else(|| DomainError::not_found("call"))?;
-            return Ok(charge_view(&done));
-        }
     }
-    if let Some(account_id) = call.account_id {
-        if released && call.hold_micros > 0 {
-            release(&txn, account_id, call.hold_micros).await?;
-        }
-        let mut transaction_id = None;
-        if charge > 0 {
-            let account = billing_account::Entity::find_by_id(account_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| DomainError::internal("billing account vanished"))?;
-            let revenue = system_account(&txn, "revenue", &account.currency).await?;
-            let description = format!(
-                "Call {} to {} ({}), {billed} s",
-                call.call_id,
-                call.number.as_deref().unwrap_or_default(),
-                call.destination_name.as_deref().unwrap_or_default()
-            );
-            let posted = post(
-                &txn,
-                &account,
-                Posting {
-                    kind: TransactionKind::CallCharge,
-                    delta: -charge,
-                    counter: (revenue, "revenue"),
-                    description: Some(&description),
-                    actor: None,
-                    floor: None,
-                },
-            )
-            .await?;
-            transaction_id = Some(posted.id);
-        }
-        call_authorization::Entity::update_many()
-            .col_expr(
-                call_authorization::Column::TransactionId,
-                transaction_id.into(),
-            )
-            .filter(call_authorization::Column::Id.eq(call.id))
-            .exec(&txn)
-            .await?;
+    let Some(released) = released else {
+        return Ok(false);
+    };
+    if released {
+        release_all(txn, &levels).await?;
     }
-    txn.commit().await?;
-    let done = find()
-        .one(&core.db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("call"))?;
-    Ok(charge_view(&done))
+    let description = format!(
+        "Call {} to {} ({})",
+        call.call_id,
+        call.number.as_deref().unwrap_or_default(),
+        call.destination_name.as_deref().unwrap_or_default()
+    );
+    let charged = charge_levels(core, txn, &call.call_id, &levels, duration, &description).await?;
+    let transaction_id = charged.first().and_then(|c| c.transaction_id);
+    call_authorization::Entity::update_many()
+        .col_expr(
+            call_authorization::Column::TransactionId,
+            transaction_id.into(),
+        )
+        .filter(call_authorization::Column::Id.eq(call.id))
+        .exec(txn)
+        .await?;
+    Ok(true)
 }
 
-async fn release<C: ConnectionTrait>(db: &C, account: Uuid, hold: i64) -> DomainResult<()> {
-    billing_account::Entity::update_many()
-        .col_expr(
-            billing_account::Column::HeldMicros,
-            Expr::col(billing_account::Column::HeldMicros).sub(hold),
-        )
-        .filter(billing_account::Column::Id.eq(account))
-        .exec(db)
-        .await?;
+/// Charges a call to every level of its chain, once: a level already charged for this call
+/// (by its end, or by its CDR) keeps its charge. Answers each level's charge row.
+pub(crate) async fn charge_levels<C: ConnectionTrait>(
+    _core: &Core,
+    txn: &C,
+    call_id: &str,
+    levels: &[LevelRate],
+    duration: u32,
+    description: &str,
+) -> DomainResult<Vec<call_charge::Model>> {
+    let mut out = Vec::with_capacity(levels.len());
+    let now = Utc::now();
+    for (i, l) in levels.iter().enumerate() {
+        let level = i32::try_from(i).unwrap_or(i32::MAX);
+        let charge = l
+            .tariff
+            .cost(duration)
+            .ok_or_else(|| DomainError::internal("a call's charge overflows"))?;
+        let billed = i32::try_from(l.tariff.billed_seconds(duration)).unwrap_or(i32::MAX);
+        let row = call_charge::Model {
+            call_id: call_id.to_owned(),
+            level,
+            tenant_id: l.tenant_id,
+            account_id: l.account_id,
+            currency: l.currency.clone(),
+            deck_version_id: Some(l.version_id),
+            prefix: Some(l.prefix.clone()),
+            per_minute_micros: l.tariff.per_minute,
+            billed_seconds: billed,
+            charge_micros: charge,
+            transaction_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let inserted = call_charge::Entity::insert(call_charge::ActiveModel::from(row.clone()))
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    call_charge::Column::CallId,
+                    call_charge::Column::Level,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        if inserted == 0 {
+            // Charged already: keep that charge.
+            if let Some(existing) = call_charge::Entity::find_by_id((call_id.to_owned(), level))
+                .one(txn)
+                .await?
+            {
+                out.push(existing);
+            }
+            continue;
+        }
+        let transaction_id = post_charge(txn, l.account_id, -charge, description).await?;
+        if let Some(tx) = transaction_id {
+            call_charge::Entity::update_many()
+                .col_expr(call_charge::Column::TransactionId, Some(tx).into())
+                .filter(call_charge::Column::CallId.eq(call_id))
+                .filter(call_charge::Column::Level.eq(level))
+                .exec(txn)
+                .await?;
+        }
+        out.push(call_charge::Model {
+            transaction_id,
+            ..row
+        });
+    }
+    Ok(out)
+}
+
+/// Posts a `call_charge` transaction of `delta` on an account against the platform's
+/// `revenue`; nothing for a zero amount. Each level of a chain is billed by the platform;
+/// the margins between levels are shown (CDRs, reports), not posted.
+pub(crate) async fn post_charge<C: ConnectionTrait>(
+    txn: &C,
+    account_id: Uuid,
+    delta: i64,
+    description: &str,
+) -> DomainResult<Option<Uuid>> {
+    if delta == 0 {
+        return Ok(None);
+    }
+    let account = billing_account::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| DomainError::internal("billing account vanished"))?;
+    let revenue = system_account(txn, "revenue", &account.currency).await?;
+    let posted = post(
+        txn,
+        &account,
+        Posting {
+            kind: TransactionKind::CallCharge,
+            delta,
+            counter: (revenue, "revenue"),
+            description: Some(description),
+            actor: None,
+            floor: None,
+        },
+    )
+    .await?;
+    Ok(Some(posted.id))
+}
+
+async fn release_all<C: ConnectionTrait>(db: &C, levels: &[LevelRate]) -> DomainResult<()> {
+    for l in levels.iter().filter(|l| l.hold > 0) {
+        billing_account::Entity::update_many()
+            .col_expr(
+                billing_account::Column::HeldMicros,
+                Expr::col(billing_account::Column::HeldMicros).sub(l.hold),
+            )
+            .filter(billing_account::Column::Id.eq(l.account_id))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
@@ -729,11 +866,14 @@ impl Job for ExpireHolds {
                     .filter(call_authorization::Column::Status.eq(CallStatus::Active.as_str()))
                     .exec(&txn)
                     .await?;
-                if res.rows_affected == 1
-                    && let Some(account) = call.account_id
-                    && call.hold_micros > 0
-                {
-                    release(&txn, account, call.hold_micros).await?;
+                if res.rows_affected == 1 {
+                    let levels: Vec<LevelRate> =
+                        serde_json::from_str(&call.levels).map_err(|e| {
+                            DomainError::internal(format!(
+                                "call_authorizations.levels does not decode: {e}"
+                            ))
+                        })?;
+                    release_all(&txn, &levels).await?;
                     expired += 1;
                 }
             }

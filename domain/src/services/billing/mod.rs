@@ -9,6 +9,7 @@
 //! in JSON (rule 4, [`crate::money`]); the balance lives in [`ledger`].
 
 pub mod calls;
+pub mod cdrs;
 pub mod ledger;
 pub mod pricing;
 

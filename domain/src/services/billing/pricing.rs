@@ -117,6 +117,94 @@ pub async fn sell_rate<C: ConnectionTrait>(
     }))
 }
 
+/// The tenant and the tenants above it, nearest first: `/root/partner/me/` → [me, partner,
+/// root]. Each level of the reseller chain pays the level above for the call.
+pub fn chain_of(path: &str) -> DomainResult<Vec<Uuid>> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .rev()
+        .map(|s| {
+            s.parse()
+                .map_err(|_| DomainError::internal(format!("tenants.path holds {path:?}")))
+        })
+        .collect()
+}
+
+/// One level of the reseller chain for a call: who pays, and at what rate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LevelRate {
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub currency: String,
+    pub version_id: Uuid,
+    pub prefix: String,
+    pub tariff: Tariff,
+    /// Credit held on the account while the call lasts (authorization only).
+    #[serde(default)]
+    pub hold: i64,
+}
+
+/// The sell rate of `number` at every level of the chain of the tenant at `path` (the
+/// tenant first); `Err((why, level))` names the first level without one.
+pub async fn chain_rates<C: ConnectionTrait>(
+    core: &Core,
+    db: &C,
+    path: &str,
+    number: &str,
+    at: DateTime<Utc>,
+) -> DomainResult<Result<Vec<(SellRate, LevelRate)>, (NoRate, usize)>> {
+    let mut out = Vec::new();
+    for (level, tenant) in chain_of(path)?.into_iter().enumerate() {
+        match sell_rate(core, db, tenant, number, at).await? {
+            Ok(s) => {
+                let l = LevelRate {
+                    tenant_id: tenant,
+                    account_id: s.account.id,
+                    currency: s.deck.currency.clone(),
+                    version_id: s.version_id,
+                    prefix: s.prefix.clone(),
+                    tariff: s.tariff,
+                    hold: 0,
+                };
+                out.push((s, l));
+            }
+            Err(no) => return Ok(Err((no, level))),
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// What the carrier of `trunk` charges for `number` at `at` for `duration` seconds:
+/// (currency, cost); `None` without a buy deck or a rate.
+pub async fn buy_cost<C: ConnectionTrait>(
+    core: &Core,
+    db: &C,
+    trunk: Uuid,
+    number: &str,
+    at: DateTime<Utc>,
+    duration: u32,
+) -> DomainResult<Option<(String, i64)>> {
+    let Some(deck_id) = trunk::Entity::find_by_id(trunk)
+        .one(db)
+        .await?
+        .and_then(|t| t.buy_deck_id)
+    else {
+        return Ok(None);
+    };
+    let Some(deck) = rate_deck::Entity::find_by_id(deck_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some((version, _)) = active_version(db, &deck).await? else {
+        return Ok(None);
+    };
+    let loaded = core.rate_book.index(db, version).await?;
+    Ok(loaded
+        .index
+        .lookup(number, at)
+        .and_then(|m| m.tariff.cost(duration))
+        .map(|c| (deck.currency.clone(), c)))
+}
+
 /// A trunk's place in the least-cost order, and why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LcrEntry {

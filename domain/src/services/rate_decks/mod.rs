@@ -19,7 +19,6 @@ pub mod imports;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select,
@@ -629,7 +628,7 @@ pub(crate) fn to_rate(m: rate::Model) -> DomainResult<Rate> {
 /// ever whole in memory), with the header first.
 pub struct Export {
     pub filename: String,
-    pub body: std::pin::Pin<Box<dyn Stream<Item = DomainResult<Bytes>> + Send>>,
+    pub body: crate::csv_cells::CsvStream,
 }
 
 /// `GET …/rate-decks/{deck_id}/versions/{version}/export`: the version's rates as the

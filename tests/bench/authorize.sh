@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Benchmark of real-time call authorization (`POST /v1/switch/calls`) on PostgreSQL: one
+# tenant with a SIP domain, extension 101, a platform sell deck of 1,000 prefixes, a top-up
+# of 100,000,000 (enough for every hold), a carrier trunk and an outbound route `X.`, all
+# set up through the API; then every request authorizes a new call (a unique call id: run,
+# wrk thread and counter) to a number under one of the deck's prefixes, so each one places a
+# credit hold — one conditional update of the tenant's one account row. The server runs one
+# HTTP worker pinned to core 0, wrk runs on core 1; PostgreSQL is not pinned. The baseline,
+# in the same run: pgbench on core 1 with the same connections and duration, each
+# transaction one update of a one-row table (`UPDATE bench_account SET held = held + 1
+# WHERE id = 1`) — the contended row write every hold makes, and nothing else. Not a test:
+# it prints figures (and how many calls were allowed), it asserts nothing.
+#
+#   tests/bench/authorize.sh [DURATION_SECS=10] [CONNECTIONS=8]
+#   BENCH_BIN=/path/to/centralita tests/bench/authorize.sh   # another build
+#
+# Goal: ≥ 2,000 authorizations/s per server core with p99 ≤ 5 ms.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${1:-10}
+CONNS=${2:-8}
+PORT=${BENCH_PORT:-18185}
+DB=centralita_authorize_bench
+PGB=centralita_authorize_pgbench
+WORK=$(mktemp -d)
+SERVER=0
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-contrib >/dev/null; }
+if [ -z "${BENCH_BIN:-}" ]; then
+  cargo build --release -q
+  BENCH_BIN="${CARGO_TARGET_DIR:-target}/release/centralita"
+fi
+URL="http://127.0.0.1:$PORT"
+SQL="psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1"
+export RUST_LOG=warn CENTRALITA_LISTEN="127.0.0.1:$PORT" CENTRALITA_DATA_DIR="$WORK/data"
+export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+export CENTRALITA_BOOTSTRAP_ADMIN_EMAIL=bench@example.com CENTRALITA_BOOTSTRAP_ADMIN_PASSWORD=bench-password-123
+
+post() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "${@:3}" -d "$2"; }
+get() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN"; }
+wait_up() { for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && return; sleep 0.2; done; }
+cpu_ticks() { awk '/^cpu[01] / { printf "%s %d %d ", $1, $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat; }
+busy() { # busy BEFORE AFTER: per-core busy % between two cpu_ticks samples
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "core 0 %d%% busy, core 1 %d%%", 100 * (y[2] - x[2]) / (y[3] - x[3]), 100 * (y[5] - x[5]) / (y[6] - x[6]) }'
+}
+
+# The deck: 1,000 distinct prefixes of 2-6 digits; the numbers called: 4,000 twelve-digit
+# numbers, each under one of them (fixed seed).
+python3 - "$WORK" <<'PY'
+import random, sys
+work = sys.argv[1]
+rnd = random.Random(20261206)
+prefixes = set()
+while len(prefixes) < 1000:
+    prefixes.add(str(rnd.randint(2, 9)) + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 5))))
+prefixes = sorted(prefixes)
+with open(f"{work}/deck.csv", "w") as f:
+    f.write("prefix,destination,rate,connection_fee,first_increment,next_increment\n")
+    for i, p in enumerate(prefixes):
+        f.write(f"{p},Destination {i},{rnd.randint(1000, 200000) / 1e6:.6f},0,1,1\n")
+with open(f"{work}/numbers.lua", "w") as f:
+    f.write("numbers = {\n")
+    for _ in range(4000):
+        p = rnd.choice(prefixes)
+        f.write(f'"{p}{"".join(rnd.choice("0123456789") for _ in range(12 - len(p)))}",\n')
+    f.write("}\n")
+PY
+
+$SQL -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+echo "setting up through the API (centralita serve)…"
+"$BENCH_BIN" serve >"$WORK/setup.log" 2>&1 &
+SERVER=$!
+wait_up
+TOKEN=$(curl -sf "$URL/v1/auth/token" -H 'content-type: application/json' \
+  -d "{\"email\":\"$CENTRALITA_BOOTSTRAP_ADMIN_EMAIL\",\"password\":\"$CENTRALITA_BOOTSTRAP_ADMIN_PASSWORD\"}" | jq -r .access_token)
+T=$(post /v1/tenants '{"name":"Bench Caller"}' | jq -r .id)
+DOMAIN=calls.bench.example.com
+post "/v1/tenants/$T/domains" "{\"name\":\"$DOMAIN\"}" >/dev/null
+post "/v1/tenants/$T/extensions" '{"number":"101","display_name":"Desk"}' >/dev/null
+DECK=$(post /v1/rate-decks '{"name":"Bench retail","currency":"USD"}' | jq -r .id)
+IMPORT=$(curl -sf "$URL/v1/rate-decks/$DECK/imports?activate=true" -H "authorization: Bearer $TOKEN" \
+  -H 'content-type: text/csv' --data-binary @"$WORK/deck.csv" | jq -r .id)
+for _ in $(seq 1 300); do
+  STATUS=$(get "/v1/rate-decks/$DECK/imports/$IMPORT" | jq -r .status)
+  case $STATUS in succeeded | rejected | failed) break ;; esac
+  sleep 0.1
+done
+echo "deck import: $STATUS, active version $(get "/v1/rate-decks/$DECK" | jq -r .active_version)"
+post "/v1/tenants/$T/billing-account" "{\"sell_deck_id\":\"$DECK\",\"currency\":\"USD\"}" -X PATCH >/dev/null
+post "/v1/tenants/$T/transactions" '{"kind":"top_up","amount":"100000000"}' -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" >/dev/null
+TRUNK=$(post /v1/trunks '{"name":"carrier-bench","host":"127.0.0.1"}' | jq -r .id)
+post "/v1/tenants/$T/outbound-routes" "{\"name\":\"Out\",\"patterns\":[\"X.\"],\"trunk_ids\":[\"$TRUNK\"]}" >/dev/null
+NODE=$(post /v1/switch-nodes '{"name":"edge-bench","kind":"kamailio","addresses":["127.0.0.1"]}' | jq -r .token)
+echo "balance: $(get "/v1/tenants/$T/balance" | jq -c .)"
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+
+CENTRALITA_HTTP_WORKERS=1 CENTRALITA_DATABASE_MAX_CONNECTIONS=$CONNS taskset -c 0 "$BENCH_BIN" api >"$WORK/server.log" 2>&1 &
+SERVER=$!
+wait_up
+FIRST=$(sed -n 2p "$WORK/numbers.lua" | tr -d '",')
+echo "one call: $(curl -sf "$URL/v1/switch/calls" -H "authorization: Bearer $NODE" -H 'content-type: application/json' \
+  -d "{\"call_id\":\"probe@bench\",\"domain\":\"$DOMAIN\",\"caller\":\"101\",\"destination\":\"$FIRST\"}" \
+  | jq -c '{decision, reason, max_duration_seconds, rate, hold, prefix, trunks: (.trunks | length)}')"
+
+cat "$WORK/numbers.lua" - >"$WORK/calls.lua" <<'LUA'
+-- A new call per request: call id = run, wrk thread, counter; numbers round-robin.
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+local token, domain, run = os.getenv("NODE"), os.getenv("DOMAIN"), os.getenv("RUN")
+local headers = { ["authorization"] = "Bearer " .. token, ["content-type"] = "application/json" }
+local i = 0
+allowed, denied, failed, reason = 0, 0, 0, ""
+request = function()
+  i = i + 1
+  local body = string.format('{"call_id":"%s-%d-%d@bench","domain":"%s","caller":"101","destination":"%s"}',
+    run, tid, i, domain, numbers[(i % #numbers) + 1])
+  return wrk.format("POST", "/v1/switch/calls", headers, body)
+end
+response = function(status, _, body)
+  if status ~= 200 then
+    failed = failed + 1
+  elseif body:find('"decision":"allow"', 1, true) then
+    allowed = allowed + 1
+  else
+    denied = denied + 1
+    reason = body:match('"reason":"([^"]*)"') or "?"
+  end
+end
+done = function()
+  local a, d, f, r = 0, 0, 0, ""
+  for _, t in ipairs(threads) do
+    a, d, f = a + t:get("allowed"), d + t:get("denied"), f + t:get("failed")
+    if t:get("reason") ~= "" then r = t:get("reason") end
+  end
+  io.write(string.format("DECISIONS allow %d deny %d non-200 %d last-deny-reason %s\n", a, d, f, r))
+end
+LUA
+
+printf '%s' "UPDATE bench_account SET held = held + 1 WHERE id = 1;" >"$WORK/update.sql"
+
+echo "warming up (3 s)…"
+NODE=$NODE DOMAIN=$DOMAIN RUN=warm taskset -c 1 wrk -t1 -c"$CONNS" -d3s -s "$WORK/calls.lua" "$URL" >/dev/null
+
+echo
+echo "== $(date -u +%F), $(nproc) cores, load average before $(cut -d' ' -f1-3 /proc/loadavg); binary $BENCH_BIN"
+echo "== server: 1 HTTP worker on core 0 (taskset -c 0), pool $CONNS; load on core 1; PostgreSQL unpinned; $CONNS connections, ${DURATION}s"
+before=$(cpu_ticks)
+OUT=$(NODE=$NODE DOMAIN=$DOMAIN RUN=m taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/calls.lua" "$URL")
+cpu=$(busy "$before" "$(cpu_ticks)")
+printf '%-44s %9s req/s   p50 %8s   p99 %8s   %s\n' "POST /v1/switch/calls (new call, hold)" \
+  "$(awk '/Requests\/sec/ {print $2}' <<<"$OUT")" \
+  "$(awk '$1=="50%" {print $2}' <<<"$OUT")" "$(awk '$1=="99%" {print $2}' <<<"$OUT")" "$cpu"
+echo "   answers: $(awk '/^DECISIONS/ {$1=""; print}' <<<"$OUT" | sed 's/^ //'); wrk: $(awk '/requests in/ {print $1, "requests"}' <<<"$OUT")$(awk '/Socket errors/ {print ", " $0}' <<<"$OUT")"
+echo "   in the database (this run's call ids): $($SQL -d "$DB" -Atc \
+  "SELECT string_agg(kind || '/' || status || ' ' || n, ', ') FROM (SELECT kind, status, count(*) n FROM call_authorizations WHERE call_id LIKE 'm-%' GROUP BY 1, 2) c")"
+echo "   balance after: $(get "/v1/tenants/$T/balance" | jq -c .)"
+grep -iE 'warn|error|panic' "$WORK/server.log" | sort | uniq -c | sort -rn | head -5 | sed 's/^/   server log: /' || true
+
+$SQL -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB"
+$SQL -d "$PGB" -c "CREATE TABLE bench_account (id int PRIMARY KEY, held bigint NOT NULL)" \
+  -c "INSERT INTO bench_account VALUES (1, 0)"
+before=$(cpu_ticks)
+(cd "$WORK" && taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -f update.sql -c "$CONNS" -j 1 -T "$DURATION" \
+  -l --log-prefix=pgb "$PGB" >"$WORK/pgbench.out" 2>&1)
+cpu=$(busy "$before" "$(cpu_ticks)")
+read -r P50 P99 < <(cat "$WORK"/pgb.* | awk '{print $3}' | sort -n \
+  | awk '{a[NR]=$1} END {printf "%.2fms %.2fms", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
+printf '%-44s %9s tx/s    p50 %8s   p99 %8s   %s\n' "baseline: pgbench one-row UPDATE (core 1)" \
+  "$(awk '/^tps/ {printf "%.2f", $3; exit}' "$WORK/pgbench.out")" "$P50" "$P99" "$cpu"
+echo "goal: ≥ 2,000 authorizations/s per server core, p99 ≤ 5 ms"
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+SERVER=0
+$SQL -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
