@@ -91,6 +91,9 @@ pub struct Config {
     /// Whether a carrier trunk whose buy rate for a number exceeds the tenant's sell rate
     /// may carry the call (default false: such trunks are left out).
     pub allow_negative_margin: bool,
+    /// Digit prefixes no tenant's call reaches unless its spend policy allows the prefix
+    /// (toll fraud: satellite networks, international premium and shared-cost services).
+    pub fraud_deny_prefixes: Vec<String>,
     /// AES-256-GCM key that encrypts trunk passwords at rest (they must be sent to carriers,
     /// so they cannot be hashed): 32 bytes as 64 hex digits or 44 characters of base64
     /// (`openssl rand -base64 32`). Never generated: losing it makes every stored trunk
@@ -157,6 +160,10 @@ impl Default for Config {
             max_call_seconds: 14_400,
             hold_grace_secs: 300,
             allow_negative_margin: false,
+            fraud_deny_prefixes: crate::services::billing::policy::DEFAULT_FRAUD_PREFIXES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             trunk_secret_key: None,
             smtp_host: None,
             smtp_port: None,

@@ -11,6 +11,8 @@
 //! the account row, a hold is one conditional update —
 //! `held += h WHERE balance + credit_limit - held >= h` — which the database applies
 //! atomically, so concurrent calls can never hold more than the account has.
+//! `active_calls` counts the account's outbound calls in progress the same way, for the
+//! spend policy's concurrent-call limit.
 
 use sea_orm_migration::{
     prelude::*,
@@ -65,6 +67,7 @@ enum BillingAccounts {
     Table,
     BalanceMicros,
     HeldMicros,
+    ActiveCalls,
 }
 
 #[async_trait::async_trait]
@@ -131,7 +134,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for col in [BillingAccounts::BalanceMicros, BillingAccounts::HeldMicros] {
+        for col in [
+            BillingAccounts::BalanceMicros,
+            BillingAccounts::HeldMicros,
+            BillingAccounts::ActiveCalls,
+        ] {
             manager
                 .alter_table(
                     Table::alter()
@@ -153,7 +160,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for col in [BillingAccounts::BalanceMicros, BillingAccounts::HeldMicros] {
+        for col in [
+            BillingAccounts::BalanceMicros,
+            BillingAccounts::HeldMicros,
+            BillingAccounts::ActiveCalls,
+        ] {
             manager
                 .alter_table(
                     Table::alter()

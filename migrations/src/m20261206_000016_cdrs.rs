@@ -6,14 +6,17 @@
 //! key is what makes a call charged once, whichever of `POST /v1/switch/calls/{id}/end` or
 //! a CDR rates it first.
 //!
+//! `spend_policies`: a tenant's limits on what its calls may cost and reach (absent: the
+//! defaults, which still deny toll-fraud ranges).
+//!
 //! `cdrs`: what switches report, unique on (`call_id`, `leg`) so a batch sent again changes
 //! nothing; `buy_micros` is what the carrier charges the platform (the trunk's buy deck).
 
 use sea_orm_migration::{
     prelude::*,
     schema::{
-        big_integer, big_integer_null, integer, pk_uuid, string, string_null, text_null,
-        timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
+        big_integer, big_integer_null, integer, integer_null, json, pk_uuid, string, string_null,
+        text_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
     },
 };
 
@@ -67,6 +70,23 @@ enum Cdrs {
     BuyCurrency,
     BuyMicros,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum SpendPolicies {
+    Table,
+    TenantId,
+    MaxRateMicros,
+    MaxConnectionFeeMicros,
+    DailyCapMicros,
+    MaxConcurrentCalls,
+    AllowPrefixes,
+    DenyPrefixes,
+    AllowCountries,
+    DenyCountries,
+    AllowNumberTypes,
+    UpdatedAt,
+    Version,
 }
 
 #[async_trait::async_trait]
@@ -144,6 +164,35 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .name("idx_call_charges_tenant_created")
+                    .table(CallCharges::Table)
+                    .col(CallCharges::TenantId)
+                    .col(CallCharges::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SpendPolicies::Table)
+                    .col(uuid(SpendPolicies::TenantId).primary_key())
+                    .col(big_integer_null(SpendPolicies::MaxRateMicros))
+                    .col(big_integer_null(SpendPolicies::MaxConnectionFeeMicros))
+                    .col(big_integer_null(SpendPolicies::DailyCapMicros))
+                    .col(integer_null(SpendPolicies::MaxConcurrentCalls))
+                    .col(json(SpendPolicies::AllowPrefixes))
+                    .col(json(SpendPolicies::DenyPrefixes))
+                    .col(json(SpendPolicies::AllowCountries))
+                    .col(json(SpendPolicies::DenyCountries))
+                    .col(json(SpendPolicies::AllowNumberTypes))
+                    .col(timestamp_with_time_zone(SpendPolicies::UpdatedAt))
+                    .col(big_integer(SpendPolicies::Version))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
                     .name("idx_cdrs_tenant_started")
                     .table(Cdrs::Table)
                     .col(Cdrs::TenantId)
@@ -154,6 +203,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(SpendPolicies::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(Cdrs::Table).to_owned())
             .await?;

@@ -707,3 +707,167 @@ async fn route_plans_and_explain_order_carriers_by_buy_rate() {
     )
     .await;
 }
+
+async fn put_policy(app: &TestApp, t: &str, token: &str, body: Value) -> reqwest::Response {
+    app.req(Method::PUT, &format!("/v1/tenants/{t}/spend-policy"), token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_spend_policy_limits_what_calls_cost_and_reach() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    top_up(&app, &s.t, "10").await;
+    let reason = |v: Value| v["reason"].as_str().unwrap().to_owned();
+    // Defaults: no limits, toll fraud denied. A satellite number (Inmarsat, on the
+    // platform's deny list) and a UK premium-rate one are refused before any rate applies.
+    let p = expect_json(
+        app.get(&format!("/v1/tenants/{}/spend-policy", s.t), &s.admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (p["version"].as_i64(), p["max_rate"].is_null()),
+        (Some(0), true)
+    );
+    let deck = format!("/v1/rate-decks/{}", s.deck);
+    let v = import_rates(
+        &app,
+        &deck,
+        "prefix,destination,rate,first_increment,next_increment\n34,Spain,0.06,1,1\n\
+         3491,Madrid,0.12,1,1\n870,Inmarsat,5,1,1\n44,UK,0.02,1,1\n",
+        "activate=true",
+    )
+    .await;
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(
+        reason(authorize(&app, &s, "p1", "870772001799").await),
+        "fraud_risk"
+    );
+    assert_eq!(
+        reason(authorize(&app, &s, "p2", "449098790999").await),
+        "fraud_risk"
+    );
+    // Only the level above sets the policy.
+    let mut body = json!({"max_rate": "0.10", "max_concurrent_calls": 1,
+        "deny_countries": ["GB"], "allow_prefixes": ["870"]});
+    assert_problem(
+        put_policy(&app, &s.t, &s.admin, body.clone()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let bad = json!({"max_rate": "-1", "deny_prefixes": ["3a"], "allow_countries": ["Spain"],
+        "allow_number_types": ["mobile"], "max_concurrent_calls": 0});
+    let p = assert_problem(
+        put_policy(&app, &s.t, &app.admin, bad).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for field in [
+        "max_rate",
+        "deny_prefixes[0]",
+        "allow_countries[0]",
+        "allow_number_types[0]",
+        "max_concurrent_calls",
+    ] {
+        assert!(
+            field_errors(&p).iter().any(|(f, _)| f == field),
+            "{field}: {p}"
+        );
+    }
+    let set = expect_json(put_policy(&app, &s.t, &app.admin, body.clone()).await, 200).await;
+    assert_eq!(set["version"], 1);
+    // A rate above the maximum; a denied country; an explicitly allowed satellite prefix
+    // (then refused for its rate).
+    assert_eq!(
+        reason(authorize(&app, &s, "p3", "34911234567").await),
+        "rate_too_high"
+    );
+    assert_eq!(
+        reason(authorize(&app, &s, "p4", "442079460958").await),
+        "destination_denied"
+    );
+    assert_eq!(
+        reason(authorize(&app, &s, "p5", "870772001799").await),
+        "rate_too_high"
+    );
+    // One call at a time.
+    let a = authorize(&app, &s, "p6", "34612345678").await;
+    assert_eq!(a["decision"], "allow");
+    assert_eq!(
+        reason(authorize(&app, &s, "p7", "34612345678").await),
+        "too_many_calls"
+    );
+    expect_json(end(&app, &s.node, "p6", 300).await, 200).await; // 0.30 spent today
+    // A daily cap of 0.50: what is left of it (0.20 at 0.06/min: 200 s) bounds the grant.
+    body["daily_cap"] = json!("0.50");
+    expect_json(put_policy(&app, &s.t, &app.admin, body).await, 200).await;
+    let b = authorize(&app, &s, "p8", "34612345678").await;
+    assert_eq!(b["max_duration_seconds"], 200, "{b}");
+    expect_json(end(&app, &s.node, "p8", 200).await, 200).await;
+    assert_eq!(
+        reason(authorize(&app, &s, "p9", "34612345678").await),
+        "daily_cap_reached"
+    );
+    // Stale writes are refused.
+    let res = app
+        .req(
+            Method::PUT,
+            &format!("/v1/tenants/{}/spend-policy", s.t),
+            &app.admin,
+        )
+        .header("If-Match", "\"0\"")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 412);
+    ledger_invariant_holds(&app).await;
+}
+
+#[tokio::test]
+async fn concurrent_calls_beyond_the_limit_are_refused_even_at_once() {
+    let app = TestApp::spawn_with(|c| {
+        c.database_max_connections = 10;
+        c.max_call_seconds = 60;
+    })
+    .await;
+    let s = setup(&app).await;
+    top_up(&app, &s.t, "100").await;
+    expect_json(
+        put_policy(&app, &s.t, &app.admin, json!({"max_concurrent_calls": 3})).await,
+        200,
+    )
+    .await;
+    let calls: Vec<_> = (0..30)
+        .map(|i| {
+            let (app, s) = (&app, &s);
+            async move { authorize(app, s, &format!("cc-{i}"), "34612345678").await }
+        })
+        .collect();
+    let answers = futures_util::future::join_all(calls).await;
+    let allowed: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["decision"] == "allow")
+        .collect();
+    assert_eq!(allowed.len(), 3);
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a["decision"] == "deny")
+            .all(|a| a["reason"] == "too_many_calls")
+    );
+    // Ending one frees a place.
+    let first = allowed[0]["call_id"].as_str().unwrap().to_owned();
+    expect_json(end(&app, &s.node, &first, 10).await, 200).await;
+    assert_eq!(
+        authorize(&app, &s, "cc-next", "34612345678").await["decision"],
+        "allow"
+    );
+}

@@ -1,6 +1,6 @@
 //! `/v1/tenants/{tenant_id}/billing-account`, `…/transactions` and `…/balance`.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use centralita_domain::{
     Core,
     authz::{Permission, PlatformPermission},
@@ -11,6 +11,7 @@ use centralita_domain::{
             self, BalanceView, CreateTransaction, TransactionListQuery, TransactionPage,
             TransactionView,
         },
+        policy::{self, SpendPolicy, SpendPolicyView},
         pricing::{self, ExplainQuery, RateExplanation},
     },
 };
@@ -231,4 +232,46 @@ pub async fn rerate(
     )
     .await?;
     Ok(HttpResponse::Accepted().json(queued))
+}
+
+/// The tenant's spend policy (the defaults until set: no limits, toll-fraud ranges denied).
+/// The tenant's admins, its partner and staff.
+#[utoipa::path(
+    operation_id = "get_spend_policy",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The policy", body = SpendPolicyView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/spend-policy")]
+pub async fn get_spend_policy(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+) -> ApiResult<HttpResponse> {
+    let view = policy::get(&scope, &core).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Replace the tenant's spend policy (the parent partner or platform staff): maximum rate
+/// and connection fee, daily cap, concurrent calls, allowed and denied prefixes and
+/// countries, and the toll-fraud number types allowed anyway. Checked by every call
+/// authorization. `If-Match` honoured.
+#[utoipa::path(
+    operation_id = "put_spend_policy",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = SpendPolicy,
+    responses((status = 200, description = "The policy", body = SpendPolicyView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[put("/v1/tenants/{tenant_id}/spend-policy")]
+pub async fn put_spend_policy(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    body: Body<SpendPolicy>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::BillingWrite)?;
+    let view = policy::put(&scope, &core, input, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
 }

@@ -132,6 +132,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(billing::list_cdrs)
         .service(billing::export_cdrs)
         .service(billing::rerate)
+        .service(billing::get_spend_policy)
+        .service(billing::put_spend_policy)
         .service(billing::update_account)
         .service(billing::create_transaction)
         .service(billing::list_transactions)

@@ -28,6 +28,8 @@ pub struct Model {
     pub balance_micros: i64,
     /// The sum of the credit holds of its calls in progress.
     pub held_micros: i64,
+    /// Its outbound calls in progress (authorized, not ended).
+    pub active_calls: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

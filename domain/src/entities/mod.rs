@@ -31,6 +31,7 @@ pub mod rate_import_chunk;
 pub mod rate_import_error;
 pub mod refresh_token;
 pub mod ring_group;
+pub mod spend_policy;
 pub mod switch_node;
 pub mod switch_node_applied;
 pub mod tenant;

@@ -54,6 +54,7 @@ use uuid::Uuid;
 
 use super::{
     ledger::{Posting, TransactionKind, post, system_account},
+    policy,
     pricing::{self, LevelRate},
 };
 use crate::{
@@ -106,8 +107,10 @@ pub struct CallDecision {
     pub call_id: String,
     pub decision: Decision,
     /// `outbound` or `internal` when allowed; otherwise why not: `unknown_domain`,
-    /// `no_route`, `no_trunk`, `no_sell_deck`, `no_rate`, `insufficient_credit` or
-    /// `unavailable` (the decision could not be made: the call must not be placed).
+    /// `no_route`, `no_trunk`, `no_sell_deck`, `no_rate`, `insufficient_credit`, the spend
+    /// policy's `fraud_risk`, `destination_denied`, `rate_too_high`, `daily_cap_reached` and
+    /// `too_many_calls`, or `unavailable` (the decision could not be made: the call must not
+    /// be placed).
     pub reason: String,
     /// Hang up after this many seconds of conversation.
     pub max_duration_seconds: Option<u32>,
@@ -319,6 +322,14 @@ async fn decide(
     let (Some((sell, _)), Some((top, _))) = (chain.first(), chain.last()) else {
         return Ok(CallDecision::deny(&input.call_id, "no_sell_deck"));
     };
+    // The spend policy, before anything is held.
+    let limits = policy::limits(db, tenant.id).await?;
+    if let Some(why) =
+        policy::destination_refusal(&limits, &core.config.fraud_deny_prefixes, &digits)
+            .or_else(|| policy::rate_refusal(&limits, &sell.tariff))
+    {
+        return Ok(CallDecision::deny(&input.call_id, why));
+    }
     let ids = choice.map(|c| c.trunk_ids).unwrap_or_default();
     let trunks = pricing::route_trunks(db, tenant.id, &ids).await?;
     // The platform's margin is what the top of the chain pays, less the carrier's price.
@@ -360,6 +371,15 @@ async fn decide(
             .filter(billing_account::Column::Id.is_in(account_ids.clone()))
             .all(db)
             .await?;
+        // Too many calls already says so, rather than what they hold (the count is checked
+        // again, atomically, where the hold is placed).
+        if let Some(max) = limits.max_concurrent_calls
+            && accounts
+                .iter()
+                .any(|a| a.id == levels[0].account_id && a.active_calls >= i64::from(max))
+        {
+            return Ok(CallDecision::deny(&input.call_id, "too_many_calls"));
+        }
         // The call lasts as long as the level with the least credit can pay for.
         let mut seconds = core.config.max_call_seconds;
         for l in &levels {
@@ -371,6 +391,18 @@ async fn decide(
             match grant(&l.tariff, available, seconds) {
                 Some((s, _)) => seconds = std::cmp::min(seconds, s),
                 None => return Ok(CallDecision::deny(&input.call_id, "insufficient_credit")),
+            }
+        }
+        // The daily cap: what is left of it today pays for the call too.
+        if let Some(cap) = limits.daily_cap {
+            let own = accounts
+                .iter()
+                .find(|a| a.id == levels[0].account_id)
+                .ok_or_else(|| DomainError::internal("billing account vanished"))?;
+            let left = cap - policy::spent_today(db, tenant.id).await? - own.held_micros;
+            match grant(&levels[0].tariff, left, seconds) {
+                Some((s, _)) => seconds = std::cmp::min(seconds, s),
+                None => return Ok(CallDecision::deny(&input.call_id, "daily_cap_reached")),
             }
         }
         for l in &mut levels {
@@ -391,9 +423,12 @@ async fn decide(
             &answer,
             &levels,
         )?;
-        match place_holds(core, row, &levels).await? {
+        match place_holds(core, row, &levels, limits.max_concurrent_calls).await? {
             Placed::Yes => return Ok(answer),
             Placed::Retried(earlier) => return Ok(*earlier),
+            Placed::TooManyCalls => {
+                return Ok(CallDecision::deny(&input.call_id, "too_many_calls"));
+            }
             Placed::NoCredit => {}
         }
     }
@@ -479,6 +514,8 @@ enum Placed {
     Retried(Box<CallDecision>),
     /// An account no longer has the credit its hold needs.
     NoCredit,
+    /// The tenant has as many calls in progress as its policy allows.
+    TooManyCalls,
 }
 
 /// Whether an insert failed on the unique call id.
@@ -513,6 +550,7 @@ async fn place_holds(
     core: &Core,
     row: call_authorization::ActiveModel,
     levels: &[LevelRate],
+    max_calls: Option<i32>,
 ) -> DomainResult<Placed> {
     let call_id = match &row.call_id {
         sea_orm::ActiveValue::Set(c) | sea_orm::ActiveValue::Unchanged(c) => c.clone(),
@@ -532,9 +570,25 @@ async fn place_holds(
         }
         return Err(e.into());
     }
+    let col = |c: billing_account::Column| Expr::col(c);
+    // The tenant's calls in progress, counted by the same kind of conditional update.
+    if let Some(own) = levels.first() {
+        let mut counted = billing_account::Entity::update_many()
+            .col_expr(
+                billing_account::Column::ActiveCalls,
+                col(billing_account::Column::ActiveCalls).add(1),
+            )
+            .filter(billing_account::Column::Id.eq(own.account_id));
+        if let Some(max) = max_calls {
+            counted = counted.filter(col(billing_account::Column::ActiveCalls).lt(i64::from(max)));
+        }
+        if counted.exec(&txn).await?.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(Placed::TooManyCalls);
+        }
+    }
     let mut ordered: Vec<&LevelRate> = levels.iter().collect();
     ordered.sort_by_key(|l| l.account_id);
-    let col = |c: billing_account::Column| Expr::col(c);
     for l in ordered {
         let held = billing_account::Entity::update_many()
             .col_expr(
@@ -814,7 +868,18 @@ pub(crate) async fn post_charge<C: ConnectionTrait>(
     Ok(Some(posted.id))
 }
 
+/// Releases a call's holds, and its place among the tenant's calls in progress.
 async fn release_all<C: ConnectionTrait>(db: &C, levels: &[LevelRate]) -> DomainResult<()> {
+    if let Some(own) = levels.first() {
+        billing_account::Entity::update_many()
+            .col_expr(
+                billing_account::Column::ActiveCalls,
+                Expr::col(billing_account::Column::ActiveCalls).sub(1),
+            )
+            .filter(billing_account::Column::Id.eq(own.account_id))
+            .exec(db)
+            .await?;
+    }
     for l in levels.iter().filter(|l| l.hold > 0) {
         billing_account::Entity::update_many()
             .col_expr(

@@ -170,6 +170,7 @@ pub(crate) async fn system_account<C: ConnectionTrait>(
         sell_deck_id: sea_orm::ActiveValue::Set(None),
         balance_micros: sea_orm::ActiveValue::Set(0),
         held_micros: sea_orm::ActiveValue::Set(0),
+        active_calls: sea_orm::ActiveValue::Set(0),
     })
     .on_conflict(
         sea_orm::sea_query::OnConflict::columns([

@@ -11,6 +11,7 @@
 pub mod calls;
 pub mod cdrs;
 pub mod ledger;
+pub mod policy;
 pub mod pricing;
 
 use chrono::{DateTime, Utc};
@@ -145,6 +146,7 @@ async fn default_for<C: ConnectionTrait>(
         sell_deck_id: None,
         balance_micros: 0,
         held_micros: 0,
+        active_calls: 0,
     })
 }
 
@@ -255,6 +257,7 @@ pub async fn update(
     let mut am = billing_account::ActiveModel::from(updated.clone()).reset_all();
     am.balance_micros = sea_orm::ActiveValue::NotSet;
     am.held_micros = sea_orm::ActiveValue::NotSet;
+    am.active_calls = sea_orm::ActiveValue::NotSet;
     let res = billing_account::Entity::update_many()
         .set(am)
         .filter(billing_account::Column::Id.eq(current.id))
