@@ -23,6 +23,7 @@ mod m20261206_000013_billing_ledger;
 mod m20261206_000014_rate_decks;
 mod m20261206_000015_call_authorizations;
 mod m20261206_000016_cdrs;
+mod m20261206_000017_fees_invoices;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_rate_decks::Migration),
             Box::new(m20261206_000015_call_authorizations::Migration),
             Box::new(m20261206_000016_cdrs::Migration),
+            Box::new(m20261206_000017_fees_invoices::Migration),
         ]
     }
 }

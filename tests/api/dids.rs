@@ -25,6 +25,21 @@ async fn carrier(app: &TestApp) -> String {
     t["id"].as_str().unwrap().to_owned()
 }
 
+/// Bills the tenant in euros, the currency of the test numbers' fees (a claim of a number
+/// priced in another currency than the account's is refused).
+async fn bill_in_euros(app: &TestApp, tenant: &str) {
+    expect_json(
+        app.patch(
+            &format!("/v1/tenants/{tenant}/billing-account"),
+            &app.admin,
+            json!({"currency": "EUR"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
 async fn add_did(app: &TestApp, trunk: &str, number: &str) -> Value {
     expect_json(
         app.post(
@@ -238,6 +253,7 @@ async fn who_sees_the_inventory() {
     let (_, customer_admin) = app
         .create_user(&partner_admin, &customer, "tenant_admin")
         .await;
+    bill_in_euros(&app, &customer).await;
     let claimed = expect_json(
         app.post(
             &tenant_dids(&customer),
@@ -308,6 +324,8 @@ async fn claim_route_and_release() {
     .await;
     let (tenant, token) = app.tenant_with_admin("Claimer").await;
     let (other, other_token) = app.tenant_with_admin("Rival").await;
+    bill_in_euros(&app, &tenant).await;
+    bill_in_euros(&app, &other).await;
 
     // Bad claims.
     let p = assert_problem(
@@ -529,6 +547,7 @@ async fn claim_route_and_release() {
 async fn concurrent_claims_with_one_idempotency_key_get_one_answer() {
     let app = TestApp::spawn().await;
     let (tenant, token) = app.tenant_with_admin("Racing claims").await;
+    bill_in_euros(&app, &tenant).await;
     let trunk = carrier(&app).await;
     let did = add_did(&app, &trunk, "+34911230000").await;
     let send = || {

@@ -19,6 +19,7 @@ mod cdrs;
 mod compound_user;
 mod conferences;
 mod conventions;
+mod did_fees;
 mod dids;
 mod domains;
 mod extension_csv;

@@ -19,6 +19,7 @@ use centralita_domain::{
         billing::{
             calls::{self, ExpireHolds},
             cdrs::RerateCdrs,
+            fees::{self, DidFees},
         },
         housekeeping::{self, Housekeeping},
         jobs::{self, JobContext, Registry},
@@ -43,6 +44,7 @@ pub fn registry() -> Registry {
         .register::<RateImport>()
         .register::<ExpireHolds>()
         .register::<RerateCdrs>()
+        .register::<DidFees>()
 }
 
 /// How often [`keep_rates_warm`] looks for deck versions to build.
@@ -73,6 +75,9 @@ pub async fn run(core: Core, stop: CancellationToken, concurrency: usize) {
     }
     if let Err(e) = calls::schedule(&core).await {
         tracing::warn!(error = %e, "could not schedule the credit-hold sweep");
+    }
+    if let Err(e) = fees::schedule(&core).await {
+        tracing::warn!(error = %e, "could not schedule the DID fees");
     }
     let registry = std::sync::Arc::new(registry());
     let loops: Vec<_> = (0..concurrency.max(1))

@@ -10,6 +10,7 @@
 
 pub mod calls;
 pub mod cdrs;
+pub mod fees;
 pub mod ledger;
 pub mod policy;
 pub mod pricing;
@@ -280,4 +281,51 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// The billing period that contains `day` for an account whose periods start on
+/// `billing_day` (1-28): `[start, end)`, one calendar month.
+pub fn period_containing(
+    billing_day: u32,
+    day: chrono::NaiveDate,
+) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    use chrono::{Datelike, Months, NaiveDate};
+    let d = billing_day.clamp(1, 28);
+    let this_month = NaiveDate::from_ymd_opt(day.year(), day.month(), d).unwrap_or(day);
+    let start = if day.day() >= d {
+        this_month
+    } else {
+        this_month
+            .checked_sub_months(Months::new(1))
+            .unwrap_or(this_month)
+    };
+    let end = start.checked_add_months(Months::new(1)).unwrap_or(start);
+    (start, end)
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::period_containing;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn periods_start_on_the_billing_day() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            period_containing(1, d(2026, 12, 6)),
+            (d(2026, 12, 1), d(2027, 1, 1))
+        );
+        assert_eq!(
+            period_containing(15, d(2026, 12, 6)),
+            (d(2026, 11, 15), d(2026, 12, 15))
+        );
+        assert_eq!(
+            period_containing(15, d(2026, 12, 15)),
+            (d(2026, 12, 15), d(2027, 1, 15))
+        );
+        assert_eq!(
+            period_containing(28, d(2027, 3, 1)),
+            (d(2027, 2, 28), d(2027, 3, 28))
+        );
+    }
 }

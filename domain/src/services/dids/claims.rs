@@ -140,8 +140,9 @@ pub async fn claim(
             "The number was claimed by someone else meanwhile",
         ));
     }
+    let assignment = Uuid::now_v7();
     did_assignment::Entity::insert(did_assignment::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(assignment),
         did_id: Set(current.id),
         tenant_id: Set(tenant_id),
         assigned_at: Set(now),
@@ -149,6 +150,9 @@ pub async fn claim(
     })
     .exec_without_returning(&txn)
     .await?;
+    // Its setup fee, in the same transaction: a claim that is not charged does not happen.
+    crate::services::billing::fees::on_claim(&txn, scope.tenant(), &current, assignment, now)
+        .await?;
     let updated = scope
         .find::<did::Entity, _>(&txn, current.id, "DID")
         .await?;
