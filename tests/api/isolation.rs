@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 /// Tenant-scoped operations in the spec today (identity, PBX configuration, carriers).
 /// Raise it when routes are added; it catches a broken enumeration.
-const MIN_TENANT_SCOPED_OPERATIONS: usize = 80;
+const MIN_TENANT_SCOPED_OPERATIONS: usize = 90;
 
 const TENANT_PREFIX: &str = "/v1/tenants/{tenant_id}";
 
@@ -23,6 +23,8 @@ const TENANT_PREFIX: &str = "/v1/tenants/{tenant_id}";
 struct Op {
     method: Method,
     path: String,
+    /// The operation's required query parameters, with sample values (`?number=…`), or "".
+    query: String,
 }
 
 impl Op {
@@ -33,6 +35,29 @@ impl Op {
 
     fn has_body(&self) -> bool {
         matches!(self.method, Method::POST | Method::PUT | Method::PATCH)
+    }
+}
+
+/// A value for each required query parameter of a tenant-scoped operation.
+const QUERY_SAMPLES: [(&str, &str); 1] = [("number", "34612345678")];
+
+/// `?name=value&…` for the required query parameters of `op` (a spec operation object).
+fn required_query(method: &str, path: &str, op: &Value) -> String {
+    let mut pairs = Vec::new();
+    for p in op["parameters"].as_array().into_iter().flatten() {
+        if p["in"] != "query" || p["required"] != true {
+            continue;
+        }
+        let name = p["name"].as_str().unwrap();
+        let Some((_, value)) = QUERY_SAMPLES.iter().find(|(n, _)| *n == name) else {
+            panic!("{method} {path} requires ?{name}=: add a sample value to QUERY_SAMPLES");
+        };
+        pairs.push(format!("{name}={value}"));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
     }
 }
 
@@ -52,6 +77,19 @@ struct Objects {
     user: String,
     user_email: String,
     key: String,
+    /// A rate deck of the tenant's, with version 1 made by `import`.
+    deck: String,
+    import: String,
+}
+
+/// Route families a tenant admin's role is refused in its own tenant (a 403 `forbidden`
+/// before any lookup, the same for every id; roles.rs checks the table): the rate decks a
+/// partner sells at.
+const PARTNER_ONLY: &[&str] = &["rate-decks"];
+
+/// Whether `path` is in one of the route `families`.
+fn in_family(path: &str, families: &[&str]) -> bool {
+    path.split('/').any(|seg| families.contains(&seg))
 }
 
 /// Every tenant-scoped operation of the spec served by the running app.
@@ -77,10 +115,11 @@ async fn tenant_scoped_ops(app: &TestApp) -> Vec<Op> {
             ("patch", Method::PATCH),
             ("delete", Method::DELETE),
         ] {
-            if item.get(name).is_some() {
+            if let Some(op) = item.get(name) {
                 ops.push(Op {
                     method,
                     path: path.clone(),
+                    query: required_query(name, path, op),
                 });
             }
         }
@@ -106,6 +145,10 @@ fn fill(path: &str, tenant: &str, objects: &Objects) -> String {
                 Some("domains") => objects.domain.clone(),
                 Some("users") => objects.user.clone(),
                 Some("api-keys") => objects.key.clone(),
+                Some("rate-decks") => objects.deck.clone(),
+                Some("imports") => objects.import.clone(),
+                // A deck version is a number, not an id: every deck has its version 1.
+                Some("versions") => "1".to_owned(),
                 _ => Uuid::now_v7().to_string(),
             }
         };
@@ -126,6 +169,8 @@ enum Payload {
     Raw(&'static str),
     /// An upload that is not JSON (a greeting recording).
     Audio(&'static [u8]),
+    /// A CSV upload (a rate-deck import).
+    Csv(&'static str),
 }
 
 /// Bodies to try on a write: a plausible one (it would succeed if the caller were allowed)
@@ -181,6 +226,17 @@ fn payloads(op: &Op, all: bool) -> Vec<Option<Payload>> {
         ("ivr-menus", Method::POST) => json!({"number": "7781", "name": "Intruders",
             "greeting": {"type": "text", "text": "Hello"}, "direct_dial": true}),
         ("ivr-menus", _) => json!({"name": "Hijacked", "direct_dial": true}),
+        ("payments", _) => json!({"amount": "1", "description": "Intruders"}),
+        ("rate-decks", Method::POST) => json!({"name": "Intruders", "currency": "EUR"}),
+        ("rate-decks", _) => json!({"name": "Hijacked", "description": null}),
+        ("imports", _) => {
+            let csv = Payload::Csv("prefix,destination,rate\n34,Hijacked,99\n");
+            return if all {
+                vec![Some(csv), Some(Payload::Json(json!({})))]
+            } else {
+                vec![Some(csv)]
+            };
+        }
         ("greeting", _) => {
             let audio = Payload::Audio(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00");
             return if all {
@@ -222,11 +278,12 @@ async fn send(
     token: &str,
     payload: Option<&Payload>,
 ) -> (u16, String, Value) {
-    let mut req = app.req(op.method.clone(), path, token);
+    let mut req = app.req(op.method.clone(), &format!("{path}{}", op.query), token);
     match payload {
         Some(Payload::Json(v)) => req = req.json(v),
         Some(Payload::Raw(s)) => req = req.header("content-type", "application/json").body(*s),
         Some(Payload::Audio(b)) => req = req.header("content-type", "audio/wav").body(*b),
+        Some(Payload::Csv(s)) => req = req.header("content-type", "text/csv").body(*s),
         None => {}
     }
     let res = req.send().await.unwrap();
@@ -265,6 +322,16 @@ async fn expect_all_404(
             let leaks = [&objects.domain_name, &objects.user_email]
                 .iter()
                 .any(|s| text.contains(s.as_str()));
+            // In its own tenant, a caller whose role may not use the route at all (a tenant
+            // admin and rate decks) is refused before any lookup: the same 403 as for ids of
+            // nothing, which reveals nothing of the other tenant's object.
+            if mode == Mode::Objects && status == 403 && body["code"] == "forbidden" && !leaks {
+                let twin = fill(&op.path, tenant, &nothing(tenant));
+                let (t_status, _, t_body) = send(app, op, &twin, token, payload.as_ref()).await;
+                if t_status == 403 && t_body["code"] == "forbidden" {
+                    continue;
+                }
+            }
             if status != 404
                 || ct != "application/problem+json"
                 || body["code"] != "not_found"
@@ -281,13 +348,40 @@ async fn expect_all_404(
     requests
 }
 
-/// Every GET op with `token` on `objects` answers 2xx and shows nothing of the `foreign`
-/// tenants: the positive control that proves the ids and paths used for the 404 checks are
-/// real, and that lists (present and future) are filtered by tenant.
+/// Ids of objects that exist nowhere, in `tenant`.
+fn nothing(tenant: &str) -> Objects {
+    let random = || Uuid::now_v7().to_string();
+    Objects {
+        tenant: tenant.to_owned(),
+        domain: random(),
+        domain_name: String::new(),
+        user: random(),
+        user_email: String::new(),
+        key: random(),
+        deck: random(),
+        import: random(),
+    }
+}
+
+/// Path parameters [`fill`] fills with real objects.
+const KNOWN_PARAMS: [&str; 7] = [
+    "tenant_id",
+    "domain_id",
+    "user_id",
+    "key_id",
+    "deck_id",
+    "import_id",
+    "version",
+];
+
+/// Every GET op with `token` on `objects` answers 2xx (403 `forbidden` in the route
+/// `families` the caller's role is `refused`) and shows nothing of the `foreign` tenants:
+/// the positive control that proves the ids and paths used for the 404 checks are real, and
+/// that lists (present and future) are filtered by tenant.
 async fn expect_gets_ok(
     app: &TestApp,
     ops: &[Op],
-    (who, token): (&str, &str),
+    (who, token, refused): (&str, &str, &[&str]),
     objects: &Objects,
     foreign: &[&Objects],
     failures: &mut Vec<String>,
@@ -296,14 +390,20 @@ async fn expect_gets_ok(
     for op in ops.iter().filter(|o| o.method == Method::GET) {
         let known = params(&op.path)
             .iter()
-            .all(|p| ["tenant_id", "domain_id", "user_id", "key_id"].contains(&p.as_str()));
+            .all(|p| KNOWN_PARAMS.contains(&p.as_str()));
         if !known {
             continue;
         }
         let path = fill(&op.path, &objects.tenant, objects);
         let (status, _, body) = send(app, op, &path, token, None).await;
         checked += 1;
-        if !(200..300).contains(&status) {
+        if in_family(&op.path, refused) {
+            if status != 403 || body["code"] != "forbidden" {
+                failures.push(format!(
+                    "{who}: GET {path} -> {status} {body} (expected 403 forbidden)"
+                ));
+            }
+        } else if !(200..300).contains(&status) {
             failures.push(format!(
                 "{who}: GET {path} -> {status} {body} (expected 2xx)"
             ));
@@ -317,6 +417,8 @@ async fn expect_gets_ok(
                 &f.user,
                 &f.user_email,
                 &f.key,
+                &f.deck,
+                &f.import,
             ];
             if let Some(m) = marks.iter().find(|m| text.contains(m.as_str())) {
                 failures.push(format!(
@@ -338,7 +440,9 @@ fn assert_no_failures(failures: &[String]) {
     );
 }
 
-/// Creates a domain, a tenant user and an API key in `tenant` as `token`.
+/// Creates a domain, a tenant user and an API key in `tenant` as `token`, and (as the
+/// platform admin: a tenant admin has none) a rate deck with one imported version, and the
+/// deck its calls are sold at.
 async fn populate(app: &TestApp, token: &str, tenant: &str) -> Objects {
     let name = domain_name();
     let res = app
@@ -372,6 +476,62 @@ async fn populate(app: &TestApp, token: &str, tenant: &str) -> Objects {
     assert_eq!(res.status(), 201, "create api key");
     let key: Value = res.json().await.unwrap();
 
+    let (deck, deck_view) = crate::rate_decks::create_deck(
+        app,
+        &app.admin,
+        &format!("/v1/tenants/{tenant}/rate-decks"),
+        "Resale",
+        "EUR",
+    )
+    .await;
+    let import = crate::rate_decks::import(
+        app,
+        &app.admin,
+        &deck,
+        "?activate=true",
+        "prefix,destination,rate\n34,Spain,0.01\n",
+    )
+    .await;
+    assert_eq!(import["version"], 1, "import: {import}");
+    // What the tenant's calls are sold at (a deck of its parent's, or of the platform's for a
+    // tenant with no parent), so that rating a number has an answer to show.
+    let parent = expect_json(
+        app.get(&format!("/v1/tenants/{tenant}"), &app.admin).await,
+        200,
+    )
+    .await["parent_id"]
+        .clone();
+    let sellers = parent.as_str().map_or_else(
+        || "/v1/rate-decks".to_owned(),
+        |p| format!("/v1/tenants/{p}/rate-decks"),
+    );
+    let (seller, seller_view) = crate::rate_decks::create_deck(
+        app,
+        &app.admin,
+        &sellers,
+        &format!("Sold to {tenant}"),
+        "USD",
+    )
+    .await;
+    crate::rate_decks::import(
+        app,
+        &app.admin,
+        &seller,
+        "?activate=true",
+        "prefix,destination,rate\n34,Spain,0.01\n",
+    )
+    .await;
+    expect_json(
+        app.patch(
+            &format!("/v1/tenants/{tenant}/billing-account"),
+            &app.admin,
+            json!({"sell_deck_id": seller_view["id"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
     Objects {
         tenant: tenant.to_owned(),
         domain: domain["id"].as_str().unwrap().to_owned(),
@@ -379,6 +539,8 @@ async fn populate(app: &TestApp, token: &str, tenant: &str) -> Objects {
         user: user["id"].as_str().unwrap().to_owned(),
         user_email: user["email"].as_str().unwrap().to_owned(),
         key: key["id"].as_str().unwrap().to_owned(),
+        deck: deck_view["id"].as_str().unwrap().to_owned(),
+        import: import["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -426,6 +588,9 @@ async fn snapshot(app: &TestApp, o: &Objects) -> Value {
         "domain": get_json(app, &format!("/v1/tenants/{t}/domains/{}", o.domain)).await,
         "user": get_json(app, &format!("/v1/tenants/{t}/users/{}", o.user)).await,
         "key": get_json(app, &format!("/v1/tenants/{t}/api-keys/{}", o.key)).await,
+        "deck": get_json(app, &format!("/v1/tenants/{t}/rate-decks/{}", o.deck)).await,
+        "decks": get_json(app, &format!("/v1/tenants/{t}/rate-decks?limit=200")).await,
+        "versions": get_json(app, &format!("/v1/tenants/{t}/rate-decks/{}/versions", o.deck)).await,
         "domains": get_json(app, &format!("/v1/tenants/{t}/domains?limit=200")).await,
         "users": get_json(app, &format!("/v1/tenants/{t}/users?limit=200")).await,
         "keys": get_json(app, &format!("/v1/tenants/{t}/api-keys?limit=200&include_revoked=true")).await,
@@ -442,7 +607,7 @@ fn assert_unchanged(what: &str, before: &Value, after: &Value) {
         );
     }
     assert_eq!(before["tenant"]["status"], 200, "{what}: tenant readable");
-    for k in ["domain", "user", "key"] {
+    for k in ["domain", "user", "key", "deck", "versions"] {
         assert_eq!(before[k]["status"], 200, "{what}: {k} readable");
     }
 }
@@ -454,7 +619,7 @@ async fn every_tenant_scoped_operation_is_404_across_tenants() {
     let unknown: BTreeSet<String> = ops
         .iter()
         .flat_map(|o| params(&o.path))
-        .filter(|p| !["tenant_id", "domain_id", "user_id", "key_id"].contains(&p.as_str()))
+        .filter(|p| !KNOWN_PARAMS.contains(&p.as_str()))
         .collect();
     if !unknown.is_empty() {
         println!("path parameters filled with random ids: {unknown:?}");
@@ -473,7 +638,7 @@ async fn every_tenant_scoped_operation_is_404_across_tenants() {
     let controls = expect_gets_ok(
         &app,
         &ops,
-        ("B admin on B", &b_admin),
+        ("B admin on B", &b_admin, PARTNER_ONLY),
         &b_objs,
         &[&a_objs],
         &mut failures,
@@ -482,7 +647,7 @@ async fn every_tenant_scoped_operation_is_404_across_tenants() {
         + expect_gets_ok(
             &app,
             &ops,
-            ("A admin on A", &a_admin),
+            ("A admin on A", &a_admin, PARTNER_ONLY),
             &a_objs,
             &[&b_objs],
             &mut failures,
@@ -623,7 +788,7 @@ async fn partners_reach_their_subtree_only() {
         requests += expect_gets_ok(
             &app,
             &ops,
-            (who, token),
+            (who, token, &[]),
             &c1_objs,
             &[&x_objs],
             &mut failures,
@@ -632,19 +797,26 @@ async fn partners_reach_their_subtree_only() {
         requests += expect_gets_ok(
             &app,
             &ops,
-            (who, token),
+            (who, token, &[]),
             &c2_objs,
             &[&x_objs],
             &mut failures,
         )
         .await;
-        requests +=
-            expect_gets_ok(&app, &ops, (who, token), &p_objs, &[&x_objs], &mut failures).await;
+        requests += expect_gets_ok(
+            &app,
+            &ops,
+            (who, token, &[]),
+            &p_objs,
+            &[&x_objs],
+            &mut failures,
+        )
+        .await;
     }
     requests += expect_gets_ok(
         &app,
         &ops,
-        ("C1 partner_admin", &c1_partner),
+        ("C1 partner_admin", &c1_partner, &[]),
         &c2_objs,
         &[&x_objs],
         &mut failures,

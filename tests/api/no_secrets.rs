@@ -20,14 +20,16 @@ const KAM_RPC_PASSWORD: &str = "kam-Rpc-secret-42";
 const TRUNK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// GET operations in the spec today; raise it when routes are added.
-const MIN_GET_OPERATIONS: usize = 48;
+const MIN_GET_OPERATIONS: usize = 58;
 
 /// The routes whose job is to hand digests to switch nodes (checked here only with the
 /// other tokens, which must not read them).
 const DIGEST_ROUTES: [&str; 1] = ["/v1/switch/directory/{domain}/{user}"];
 
 struct Fixture {
-    /// Path parameter name → the id of a real object of that kind.
+    /// Path parameter name → the id of a real object of that kind; `platform:` before the
+    /// name for the platform's own object where its routes (outside `/v1/tenants/`) name
+    /// another one.
     ids: BTreeMap<&'static str, String>,
     /// Every secret the fixture created, and the hashes the platform stores of them.
     secrets: Vec<String>,
@@ -275,6 +277,45 @@ async fn fixture(app: &TestApp) -> Fixture {
     )
     .await;
     ids.insert("message_id", id(&message));
+    // A rate deck of the tenant's and one of the platform's, each with an imported version.
+    for (base, deck_key, import_key) in [
+        (t("rate-decks"), "deck_id", "import_id"),
+        (
+            "/v1/rate-decks".to_owned(),
+            "platform:deck_id",
+            "platform:import_id",
+        ),
+    ] {
+        let (deck, view) = crate::rate_decks::create_deck(app, admin, &base, "Deck", "EUR").await;
+        let import = crate::rate_decks::import(
+            app,
+            admin,
+            &deck,
+            "?activate=true",
+            "prefix,destination,rate\n34,Spain,0.01\n",
+        )
+        .await;
+        assert_eq!(import["version"], 1, "{import}");
+        ids.insert(deck_key, id(&view));
+        ids.insert(import_key, id(&import));
+    }
+    ids.insert("version", "1".to_owned());
+    // An invoice: something billed in the period (a credit), then the invoice job.
+    let res = app
+        .req(
+            reqwest::Method::POST,
+            &format!("{}/transactions", t("").trim_end_matches('/')),
+            &app.admin,
+        )
+        .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
+        .json(&json!({"kind": "adjustment", "amount": "1", "description": "Credit"}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, 201).await;
+    crate::invoices::make_invoices(app).await;
+    let invoices = list_all(app, &t("invoices"), &app.admin).await;
+    ids.insert("invoice_id", id(&invoices[0]));
     // Every stored password and PIN hash is argon2.
     secrets.push("$argon2".to_owned());
     // A login's refresh token (and the hash kept of it), and the key trunk passwords are
@@ -308,10 +349,15 @@ async fn get_paths(app: &TestApp) -> Vec<String> {
 
 /// The path with real ids; `None` when the fixture has no object for a parameter.
 fn fill(path: &str, ids: &BTreeMap<&'static str, String>) -> Option<String> {
+    let platform = !path.starts_with("/v1/tenants/");
     path.split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => ids.get(name).cloned(),
+                Some(name) => platform
+                    .then(|| ids.get(format!("platform:{name}").as_str()))
+                    .flatten()
+                    .or_else(|| ids.get(name))
+                    .cloned(),
                 None => Some(seg.to_owned()),
             },
         )

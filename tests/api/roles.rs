@@ -856,6 +856,16 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
     let (_, user) = app.create_user(&admin, &t, "tenant_user").await;
     let domain = new_domain(&app, &t).await;
     let member = new_user(&app, &t).await;
+    let deck = created_id(
+        app.post(
+            &format!("/v1/tenants/{t}/rate-decks"),
+            &app.admin,
+            json!({"name": "Resale", "currency": "EUR"}),
+        )
+        .await,
+        "rate deck",
+    )
+    .await;
 
     let bodies = [
         json!({}),
@@ -870,6 +880,12 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
         (Method::POST, format!("/v1/tenants/{t}/users")),
         (Method::PATCH, format!("/v1/tenants/{t}/users/{member}")),
         (Method::POST, format!("/v1/tenants/{t}/api-keys")),
+        (Method::POST, format!("/v1/tenants/{t}/rate-decks")),
+        (Method::PATCH, format!("/v1/tenants/{t}/rate-decks/{deck}")),
+        (
+            Method::POST,
+            format!("/v1/tenants/{t}/rate-decks/{deck}/imports"),
+        ),
     ];
     let mut failures = Vec::new();
     let mut check = async |who: &str, token: &str, method: &Method, path: &str, code: &str| {
@@ -893,14 +909,13 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
         )
         .await;
     }
-    check(
-        "tenant_admin",
-        &admin,
-        &Method::PATCH,
-        &format!("/v1/tenants/{t}"),
-        "forbidden",
-    )
-    .await;
+    for (method, path) in [
+        (Method::PATCH, format!("/v1/tenants/{t}")),
+        (Method::POST, format!("/v1/tenants/{t}/rate-decks")),
+        (Method::PATCH, format!("/v1/tenants/{t}/rate-decks/{deck}")),
+    ] {
+        check("tenant_admin", &admin, &method, &path, "forbidden").await;
+    }
     assert!(
         failures.is_empty(),
         "{} write(s) parsed or validated the body before checking the permission:\n{}",
@@ -909,8 +924,9 @@ async fn forbidden_writes_are_refused_before_the_body_is_read() {
     );
 }
 
-/// Platform-level writes (switch nodes, carrier trunks, the DID inventory, tenants) check
-/// the role before the body too: a role that may not is a 403 whatever it sends.
+/// Platform-level writes (switch nodes, carrier trunks, the DID inventory, rate decks,
+/// tenants) check the role before the body too: a role that may not is a 403 whatever it
+/// sends.
 #[tokio::test]
 async fn platform_writes_are_refused_before_the_body_is_read() {
     let app = TestApp::spawn().await;
@@ -937,6 +953,14 @@ async fn platform_writes_are_refused_before_the_body_is_read() {
     let trunk = created_id(trunk, "carrier trunk").await;
     let did = json!({"number": "+12125550177", "carrier_trunk_id": trunk, "currency": "EUR"});
     let did = created_id(app.post("/v1/dids", &app.admin, did).await, "DID").await;
+    let deck = app
+        .post(
+            "/v1/rate-decks",
+            &app.admin,
+            json!({"name": "Retail", "currency": "EUR"}),
+        )
+        .await;
+    let deck = created_id(deck, "rate deck").await;
 
     let bodies = [
         json!({"name": "valid-enough", "kind": "kamailio", "addresses": ["127.0.0.1"], "host": "sip.example.com", "number": "+12125550188", "carrier_trunk_id": trunk, "currency": "EUR"}),
@@ -952,6 +976,13 @@ async fn platform_writes_are_refused_before_the_body_is_read() {
         (Method::PATCH, format!("/v1/trunks/{trunk}")),
         (Method::POST, "/v1/dids".to_owned()),
         (Method::PATCH, format!("/v1/dids/{did}")),
+        (Method::POST, "/v1/rate-decks".to_owned()),
+        (Method::PATCH, format!("/v1/rate-decks/{deck}")),
+        (Method::POST, format!("/v1/rate-decks/{deck}/imports")),
+        (
+            Method::POST,
+            format!("/v1/rate-decks/{deck}/versions/1/activate"),
+        ),
     ];
     let mut failures = Vec::new();
     let mut check = async |who: &str, token: &str, method: &Method, path: &str| {

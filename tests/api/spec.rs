@@ -49,7 +49,7 @@ async fn operation_ids_are_unique_and_every_response_is_described() {
             );
         }
     }
-    assert!(seen.len() >= 109, "{} operations", seen.len());
+    assert!(seen.len() >= 129, "{} operations", seen.len());
     assert!(seen.contains_key("list_ring_groups"));
 }
 

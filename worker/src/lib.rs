@@ -20,6 +20,7 @@ use centralita_domain::{
             calls::{self, ExpireHolds},
             cdrs::RerateCdrs,
             fees::{self, DidFees},
+            invoices::{self, Invoices},
         },
         housekeeping::{self, Housekeeping},
         jobs::{self, JobContext, Registry},
@@ -45,6 +46,7 @@ pub fn registry() -> Registry {
         .register::<ExpireHolds>()
         .register::<RerateCdrs>()
         .register::<DidFees>()
+        .register::<Invoices>()
 }
 
 /// How often [`keep_rates_warm`] looks for deck versions to build.
@@ -78,6 +80,9 @@ pub async fn run(core: Core, stop: CancellationToken, concurrency: usize) {
     }
     if let Err(e) = fees::schedule(&core).await {
         tracing::warn!(error = %e, "could not schedule the DID fees");
+    }
+    if let Err(e) = invoices::schedule(&core).await {
+        tracing::warn!(error = %e, "could not schedule the invoices");
     }
     let registry = std::sync::Arc::new(registry());
     let loops: Vec<_> = (0..concurrency.max(1))

@@ -7,6 +7,7 @@ use centralita_domain::{
     services::billing::{
         self, BillingAccountView, UpdateBillingAccount,
         cdrs::{self, CdrListQuery, CdrPage, RerateQueued, RerateRequest},
+        invoices::{self, InvoiceListQuery, InvoicePage, InvoiceView, RecordPayment},
         ledger::{
             self, BalanceView, CreateTransaction, TransactionListQuery, TransactionPage,
             TransactionView,
@@ -15,6 +16,7 @@ use centralita_domain::{
         pricing::{self, ExplainQuery, RateExplanation},
     },
 };
+use uuid::Uuid;
 
 use crate::{
     extract::{Auth, Body, IdempotencyHeader, IfMatch, Scope},
@@ -274,4 +276,129 @@ pub async fn put_spend_policy(
     let input = body.parse_for(&scope, Permission::BillingWrite)?;
     let view = policy::put(&scope, &core, input, if_match.0).await?;
     Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// The tenant's invoices (one per billing period with something to bill), without their
+/// lines; filter by status.
+#[utoipa::path(
+    operation_id = "list_invoices",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), InvoiceListQuery),
+    responses((status = 200, description = "A page of invoices", body = InvoicePage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/invoices")]
+pub async fn list_invoices(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<InvoiceListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &invoices::list(&scope, &core, &query).await?,
+        None,
+    ))
+}
+
+/// An invoice with its lines (calls by destination, DID fees, adjustments), tax and totals;
+/// `Accept: text/html` answers its printable page.
+#[utoipa::path(
+    operation_id = "get_invoice",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("invoice_id" = Uuid, Path)),
+    responses((status = 200, description = "The invoice (JSON, or HTML for Accept: text/html)", body = InvoiceView, headers(("ETag" = String))), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/invoices/{invoice_id}")]
+pub async fn get_invoice(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let wants_html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/html")));
+    if wants_html {
+        let page = invoices::html(&scope, &core, path.1).await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(page));
+    }
+    let view = invoices::get(&scope, &core, path.1).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Issue a draft invoice (the parent partner or platform staff): it takes the next number
+/// of its issuer's gap-free sequence and its tax is posted. `If-Match` honoured.
+#[utoipa::path(
+    operation_id = "issue_invoice",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("invoice_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The issued invoice", body = InvoiceView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/invoices/{invoice_id}/issue")]
+pub async fn issue_invoice(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let view = invoices::issue(&scope, &core, path.1, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Void an invoice without payments: an issued one keeps its number and its tax is
+/// reversed. `If-Match` honoured.
+#[utoipa::path(
+    operation_id = "void_invoice",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("invoice_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The void invoice", body = InvoiceView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/invoices/{invoice_id}/void")]
+pub async fn void_invoice(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let view = invoices::void(&scope, &core, path.1, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// Record a payment of an issued invoice (the parent partner or platform staff): posted to
+/// the ledger as a `payment`; the invoice is `paid` once payments cover its total.
+/// `Idempotency-Key` is required: a retry records nothing twice.
+#[utoipa::path(
+    operation_id = "pay_invoice",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), ("invoice_id" = Uuid, Path),
+        ("Idempotency-Key" = String, Header, description = "Required: makes retries safe; kept at least 24 h")),
+    request_body = RecordPayment,
+    responses((status = 200, description = "The invoice with the payment", body = InvoiceView), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/v1/tenants/{tenant_id}/invoices/{invoice_id}/payments")]
+pub async fn pay_invoice(
+    req: HttpRequest,
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Body<RecordPayment>,
+    idem: IdempotencyHeader,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse_for(&scope, Permission::BillingWrite)?;
+    let collection = format!("/v1/tenants/{}/invoices/{}", scope.tenant_id(), path.1);
+    let key = idem.key(scope.actor().principal.owner_key(), &req, &body.canonical())?;
+    let (core, scope, collection) = (&core, &scope, collection.as_str());
+    let id = path.1;
+    respond::idempotent(core, key, collection, |key| async move {
+        let view = invoices::pay(scope, core, id, input, key.as_ref()).await?;
+        Ok(respond::ok(&view, None))
+    })
+    .await
 }
