@@ -437,6 +437,98 @@ async fn the_reseller_chain_pays_at_each_level_and_sees_only_its_own_margin() {
         ),
         (Some("0.01"), Some("0.03"))
     );
+    // Margin reports: the platform's over everything, the partner's over its subtree.
+    let window = format!(
+        "from={}&to={}",
+        (Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let platform = expect_json(
+        app.get(
+            &format!("/v1/reports/margin?{window}&group_by=carrier"),
+            &app.admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let row = &platform["rows"][0];
+    assert_eq!(
+        (row["label"].as_str(), row["calls"].as_i64()),
+        (Some("carrier"), Some(1))
+    );
+    assert_eq!(
+        (
+            row["revenue"].as_str(),
+            row["cost"].as_str(),
+            row["margin"].as_str()
+        ),
+        (Some("0.04"), Some("0.01"), Some("0.03"))
+    );
+    let partner_report = expect_json(
+        app.get(
+            &format!("/v1/tenants/{partner}/reports/margin?{window}&group_by=destination"),
+            &partner_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let row = &partner_report["rows"][0];
+    assert_eq!(
+        (row["key"].as_str(), row["label"].as_str()),
+        (Some("34"), Some("Spain"))
+    );
+    assert_eq!(
+        (
+            row["revenue"].as_str(),
+            row["cost"].as_str(),
+            row["margin"].as_str()
+        ),
+        (Some("0.06"), Some("0.04"), Some("0.02"))
+    );
+    let by_tenant = expect_json(
+        app.get(
+            &format!("/v1/tenants/{partner}/reports/margin?{window}&group_by=tenant"),
+            &partner_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(by_tenant["rows"][0]["label"], "Customer");
+    assert_eq!(by_tenant["totals"][0]["margin"], "0.02");
+    // Nobody sees the level above: the customer has no margin of its own (no customers),
+    // the partner does not see the platform's.
+    let own = expect_json(
+        app.get(
+            &format!("/v1/tenants/{customer}/reports/margin?{window}&group_by=day"),
+            &customer_admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(own["rows"].as_array().unwrap().is_empty(), "{own}");
+    assert_eq!(
+        app.get(
+            &format!("/v1/reports/margin?{window}&group_by=day"),
+            &partner_token
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_problem(
+        app.get(
+            &format!("/v1/tenants/{partner}/reports/margin?{window}&group_by=carrier"),
+            &partner_token,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
     // The partner's own records are not its customer's.
     assert!(
         list_all(&app, &format!("/v1/tenants/{partner}/cdrs"), &partner_token)

@@ -39,7 +39,12 @@ impl Op {
 }
 
 /// A value for each required query parameter of a tenant-scoped operation.
-const QUERY_SAMPLES: [(&str, &str); 1] = [("number", "34612345678")];
+const QUERY_SAMPLES: [(&str, &str); 4] = [
+    ("number", "34612345678"),
+    ("from", "2026-01-01T00:00:00Z"),
+    ("to", "2027-01-01T00:00:00Z"),
+    ("group_by", "tenant"),
+];
 
 /// `?name=value&…` for the required query parameters of `op` (a spec operation object).
 fn required_query(method: &str, path: &str, op: &Value) -> String {

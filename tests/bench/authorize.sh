@@ -24,7 +24,8 @@ DB=centralita_authorize_bench
 PGB=centralita_authorize_pgbench
 WORK=$(mktemp -d)
 SERVER=0
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (Never `kill 0`: that would signal this whole process group.)
+trap '[ "$SERVER" = 0 ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-contrib >/dev/null; }
@@ -33,7 +34,7 @@ if [ -z "${BENCH_BIN:-}" ]; then
   BENCH_BIN="${CARGO_TARGET_DIR:-target}/release/centralita"
 fi
 URL="http://127.0.0.1:$PORT"
-SQL="psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1"
+sql() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 "$@"; }
 export RUST_LOG=warn CENTRALITA_LISTEN="127.0.0.1:$PORT" CENTRALITA_DATA_DIR="$WORK/data"
 export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 export CENTRALITA_BOOTSTRAP_ADMIN_EMAIL=bench@example.com CENTRALITA_BOOTSTRAP_ADMIN_PASSWORD=bench-password-123
@@ -42,34 +43,49 @@ post() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN" -H 'content-type: a
 get() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN"; }
 wait_up() { for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && return; sleep 0.2; done; }
 cpu_ticks() { awk '/^cpu[01] / { printf "%s %d %d ", $1, $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat; }
+# CPU time (clock ticks) of the server and of all PostgreSQL processes, and per-request shares.
+proc_ticks() { cat "/proc/$SERVER/stat" $(pgrep -x postgres | sed 's|.*|/proc/&/stat|') 2>/dev/null \
+  | awk -v s="$SERVER" '$1 == s { srv += $14 + $15; next } { pg += $14 + $15 } END { printf "%d %d", srv, pg }'; }
+cpu_per() { # cpu_per BEFORE AFTER COUNT: server and PostgreSQL CPU µs per request
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "CPU per request: server %d µs, PostgreSQL %d µs", (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) * 1e6 / hz / n }'
+}
 busy() { # busy BEFORE AFTER: per-core busy % between two cpu_ticks samples
   awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
     printf "core 0 %d%% busy, core 1 %d%%", 100 * (y[2] - x[2]) / (y[3] - x[3]), 100 * (y[5] - x[5]) / (y[6] - x[6]) }'
 }
 
-# The deck: 1,000 distinct prefixes of 2-6 digits; the numbers called: 4,000 twelve-digit
-# numbers, each under one of them (fixed seed).
+# The deck: 1,000 distinct prefixes (5-8 digits) inside ordinary mobile and geographic
+# ranges of seven countries; the numbers called: 4,000 full-length numbers under them
+# (fixed seed). Not premium, shared-cost or personal ranges: the spend policy's toll-fraud
+# check refuses those, and every call here should be allowed.
 python3 - "$WORK" <<'PY'
 import random, sys
 work = sys.argv[1]
 rnd = random.Random(20261206)
-prefixes = set()
+digits = lambda n: "".join(rnd.choice("0123456789") for _ in range(n))
+# (range, digits of a full number with its country code)
+ranges = [("346", 11), ("3471", 11), ("3491", 11), ("3493", 11), ("336", 11), ("337", 11),
+          ("4915", 13), ("4917", 12), ("393", 12), ("4474", 12), ("4477", 12), ("4479", 12),
+          ("1212", 11), ("1415", 11), ("1312", 11), ("5255", 12), ("5511", 13)]
+prefixes = {}
 while len(prefixes) < 1000:
-    prefixes.add(str(rnd.randint(2, 9)) + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 5))))
-prefixes = sorted(prefixes)
+    base, length = rnd.choice(ranges)
+    prefixes.setdefault(base + digits(rnd.randint(max(0, 5 - len(base)), 8 - len(base))), length)
+prefixes = sorted(prefixes.items())
 with open(f"{work}/deck.csv", "w") as f:
     f.write("prefix,destination,rate,connection_fee,first_increment,next_increment\n")
-    for i, p in enumerate(prefixes):
+    for i, (p, _) in enumerate(prefixes):
         f.write(f"{p},Destination {i},{rnd.randint(1000, 200000) / 1e6:.6f},0,1,1\n")
 with open(f"{work}/numbers.lua", "w") as f:
     f.write("numbers = {\n")
     for _ in range(4000):
-        p = rnd.choice(prefixes)
-        f.write(f'"{p}{"".join(rnd.choice("0123456789") for _ in range(12 - len(p)))}",\n')
+        p, length = rnd.choice(prefixes)
+        f.write(f'"{p}{digits(length - len(p))}",\n')
     f.write("}\n")
 PY
 
-$SQL -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+sql -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 echo "setting up through the API (centralita serve)…"
 "$BENCH_BIN" serve >"$WORK/setup.log" 2>&1 &
 SERVER=$!
@@ -116,7 +132,7 @@ end
 local token, domain, run = os.getenv("NODE"), os.getenv("DOMAIN"), os.getenv("RUN")
 local headers = { ["authorization"] = "Bearer " .. token, ["content-type"] = "application/json" }
 local i = 0
-allowed, denied, failed, reason = 0, 0, 0, ""
+allowed, denied, failed, reasons = 0, 0, 0, {}
 request = function()
   i = i + 1
   local body = string.format('{"call_id":"%s-%d-%d@bench","domain":"%s","caller":"101","destination":"%s"}',
@@ -130,16 +146,20 @@ response = function(status, _, body)
     allowed = allowed + 1
   else
     denied = denied + 1
-    reason = body:match('"reason":"([^"]*)"') or "?"
+    local why = body:match('"reason":"([^"]*)"') or "?"
+    reasons[why] = (reasons[why] or 0) + 1
   end
 end
 done = function()
-  local a, d, f, r = 0, 0, 0, ""
+  local a, d, f, r = 0, 0, 0, {}
   for _, t in ipairs(threads) do
     a, d, f = a + t:get("allowed"), d + t:get("denied"), f + t:get("failed")
-    if t:get("reason") ~= "" then r = t:get("reason") end
+    for why, n in pairs(t:get("reasons")) do r[why] = (r[why] or 0) + n end
   end
-  io.write(string.format("DECISIONS allow %d deny %d non-200 %d last-deny-reason %s\n", a, d, f, r))
+  local list = {}
+  for why, n in pairs(r) do table.insert(list, why .. " " .. n) end
+  io.write(string.format("DECISIONS allow %d, deny %d%s, non-200 %d\n", a, d,
+    #list > 0 and " (" .. table.concat(list, ", ") .. ")" or "", f))
 end
 LUA
 
@@ -151,31 +171,33 @@ NODE=$NODE DOMAIN=$DOMAIN RUN=warm taskset -c 1 wrk -t1 -c"$CONNS" -d3s -s "$WOR
 echo
 echo "== $(date -u +%F), $(nproc) cores, load average before $(cut -d' ' -f1-3 /proc/loadavg); binary $BENCH_BIN"
 echo "== server: 1 HTTP worker on core 0 (taskset -c 0), pool $CONNS; load on core 1; PostgreSQL unpinned; $CONNS connections, ${DURATION}s"
-before=$(cpu_ticks)
+before=$(cpu_ticks) ticks=$(proc_ticks)
 OUT=$(NODE=$NODE DOMAIN=$DOMAIN RUN=m taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/calls.lua" "$URL")
-cpu=$(busy "$before" "$(cpu_ticks)")
+cpu=$(busy "$before" "$(cpu_ticks)") ticks="$ticks $(proc_ticks)"
 printf '%-44s %9s req/s   p50 %8s   p99 %8s   %s\n' "POST /v1/switch/calls (new call, hold)" \
   "$(awk '/Requests\/sec/ {print $2}' <<<"$OUT")" \
   "$(awk '$1=="50%" {print $2}' <<<"$OUT")" "$(awk '$1=="99%" {print $2}' <<<"$OUT")" "$cpu"
-echo "   answers: $(awk '/^DECISIONS/ {$1=""; print}' <<<"$OUT" | sed 's/^ //'); wrk: $(awk '/requests in/ {print $1, "requests"}' <<<"$OUT")$(awk '/Socket errors/ {print ", " $0}' <<<"$OUT")"
-echo "   in the database (this run's call ids): $($SQL -d "$DB" -Atc \
+N=$(awk '/requests in/ {print $1}' <<<"$OUT")
+echo "   answers: $(awk '/^DECISIONS/ {$1=""; print}' <<<"$OUT" | sed 's/^ //'); wrk: $N requests$(awk '/Socket errors/ {print ", " $0}' <<<"$OUT")"
+echo "   $(cpu_per "${ticks% * *}" "${ticks#* * }" "$N")"
+echo "   in the database (this run's call ids): $(sql -d "$DB" -Atc \
   "SELECT string_agg(kind || '/' || status || ' ' || n, ', ') FROM (SELECT kind, status, count(*) n FROM call_authorizations WHERE call_id LIKE 'm-%' GROUP BY 1, 2) c")"
 echo "   balance after: $(get "/v1/tenants/$T/balance" | jq -c .)"
 grep -iE 'warn|error|panic' "$WORK/server.log" | sort | uniq -c | sort -rn | head -5 | sed 's/^/   server log: /' || true
 
-$SQL -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB"
-$SQL -d "$PGB" -c "CREATE TABLE bench_account (id int PRIMARY KEY, held bigint NOT NULL)" \
+sql -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB"
+sql -d "$PGB" -c "CREATE TABLE bench_account (id int PRIMARY KEY, held bigint NOT NULL)" \
   -c "INSERT INTO bench_account VALUES (1, 0)"
 before=$(cpu_ticks)
 (cd "$WORK" && taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -f update.sql -c "$CONNS" -j 1 -T "$DURATION" \
   -l --log-prefix=pgb "$PGB" >"$WORK/pgbench.out" 2>&1)
 cpu=$(busy "$before" "$(cpu_ticks)")
 read -r P50 P99 < <(cat "$WORK"/pgb.* | awk '{print $3}' | sort -n \
-  | awk '{a[NR]=$1} END {printf "%.2fms %.2fms", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
+  | awk '{a[NR]=$1} END {printf "%.2fms %.2fms\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
 printf '%-44s %9s tx/s    p50 %8s   p99 %8s   %s\n' "baseline: pgbench one-row UPDATE (core 1)" \
   "$(awk '/^tps/ {printf "%.2f", $3; exit}' "$WORK/pgbench.out")" "$P50" "$P99" "$cpu"
 echo "goal: ≥ 2,000 authorizations/s per server core, p99 ≤ 5 ms"
 kill "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 SERVER=0
-$SQL -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+sql -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true

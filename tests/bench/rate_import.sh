@@ -24,7 +24,8 @@ TIMEOUT=${IMPORT_TIMEOUT:-300}
 DB=centralita_rate_import_bench
 WORK=$(mktemp -d)
 SERVER=0
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (Never `kill 0`: that would signal this whole process group.)
+trap '[ "$SERVER" = 0 ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 if [ -z "${BENCH_BIN:-}" ]; then
   cargo build --release -q
@@ -39,6 +40,15 @@ post() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN" -H 'content-type: a
 get() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# The job's phases from its timestamps: queued → started (the wait for a worker), started →
+# finished (parsing, checking and, for an apply, writing the rates).
+job_phases() {
+  get "/v1/jobs/$1" | jq -r 'def ts: capture("^(?<s>[^.Z+]*)(\\.(?<f>[0-9]+))?")
+      | ((.s + "Z") | fromdateiso8601) + (("0." + (.f // "0")) | tonumber);
+    if .started_at and .finished_at then
+      "waited \((.started_at | ts) - (.created_at | ts) | . * 100 | round / 100) s for a worker, ran \((.finished_at | ts) - (.started_at | ts) | . * 100 | round / 100) s"
+    else "not finished: \(.status)" end' 2>/dev/null || echo "?"
+}
 
 rates_csv() { # rates_csv ROWS: ROWS distinct random prefixes of 2-9 digits (fixed seed)
   python3 - "$1" <<'PY'
@@ -88,10 +98,10 @@ import_timed() {
     printf '%-8s %7s %-8s upload HTTP %s in %s s: %s\n' "$BACKEND" "$ROWS" "$label" "$code" "$upload" "$(head -c 300 "$WORK/import.json")"
     return
   fi
-  printf '%-8s %7s %-8s upload %5s s (HTTP %s), %-9s %s s after the POST; rows %s, bad %s%s   B reads: %s\n' \
-    "$BACKEND" "$ROWS" "$label" "$upload" "$code" "$status" "$total" \
+  printf '%-8s %7s %-8s upload %5s s (HTTP %s), %-9s %5s s after the POST (job %s); rows %s, bad %s%s\n%27s B reads: %s\n' \
+    "$BACKEND" "$ROWS" "$label" "$upload" "$code" "$status" "$total" "$(job_phases "$(jq -r .job_id <<<"$view")")" \
     "$(jq -r .rows <<<"$view")" "$(jq -r .bad_rows <<<"$view")" \
-    "$(jq -r 'if .failure then ", failure: " + .failure else "" end' <<<"$view")" "$(cat "$WORK/load.json")"
+    "$(jq -r 'if .failure then ", failure: " + .failure else "" end' <<<"$view")" "" "$(cat "$WORK/load.json")"
   if [ "$status" != succeeded ]; then
     jq -c '.errors[:3]' <<<"$view" | sed 's/^/         first bad lines: /'
   fi
@@ -106,7 +116,7 @@ for BACKEND in $BACKENDS; do
   rm -rf "$WORK/data"
   export CENTRALITA_DATA_DIR="$WORK/data"
   if [ "$BACKEND" = postgres ]; then
-    psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+    PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
     export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
   else
     unset CENTRALITA_DATABASE_URL
@@ -151,4 +161,5 @@ for BACKEND in $BACKENDS; do
   wait "$SERVER" 2>/dev/null || true
   SERVER=0
 done
-psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+[[ " $BACKENDS " != *" postgres "* ]] ||
+  PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true

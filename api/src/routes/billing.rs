@@ -14,6 +14,7 @@ use centralita_domain::{
         },
         policy::{self, SpendPolicy, SpendPolicyView},
         pricing::{self, ExplainQuery, RateExplanation},
+        reports::{self, MarginQuery, MarginReport},
     },
 };
 use uuid::Uuid;
@@ -401,4 +402,48 @@ pub async fn pay_invoice(
         Ok(respond::ok(&view, None))
     })
     .await
+}
+
+/// The platform's revenue, cost and margin of calls (platform staff): revenue is what the
+/// top of each call's reseller chain paid, cost what the carrier charges; grouped by day,
+/// month, tenant, destination or carrier, per currency.
+#[utoipa::path(
+    operation_id = "platform_margin_report",
+    tag = "billing",
+    params(MarginQuery),
+    responses((status = 200, description = "The report", body = MarginReport), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/reports/margin")]
+pub async fn platform_margin(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    query: web::Query<MarginQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &reports::platform(&core, &actor, &query).await?,
+        None,
+    ))
+}
+
+/// A partner's revenue, cost and margin over its subtree: revenue is what the level just
+/// below it paid for each call, cost what it paid itself; grouped by day, month, tenant or
+/// destination, per currency. Nothing of the levels above it is shown.
+#[utoipa::path(
+    operation_id = "partner_margin_report",
+    tag = "billing",
+    params(("tenant_id" = Uuid, Path), MarginQuery),
+    responses((status = 200, description = "The report", body = MarginReport), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/reports/margin")]
+pub async fn partner_margin(
+    Scope(scope): Scope,
+    core: web::Data<Core>,
+    query: web::Query<MarginQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &reports::partner(&scope, &core, &query).await?,
+        None,
+    ))
 }

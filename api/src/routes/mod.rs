@@ -139,6 +139,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(billing::issue_invoice)
         .service(billing::void_invoice)
         .service(billing::pay_invoice)
+        .service(billing::platform_margin)
+        .service(billing::partner_margin)
         .service(billing::update_account)
         .service(billing::create_transaction)
         .service(billing::list_transactions)

@@ -15,6 +15,7 @@ pub mod invoices;
 pub mod ledger;
 pub mod policy;
 pub mod pricing;
+pub mod reports;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

@@ -253,6 +253,8 @@ where
     )
     .await?;
     txn.commit().await?;
+    // Wake a worker now rather than at its next poll.
+    queued.wake(core).await;
     Ok(v)
 }
 

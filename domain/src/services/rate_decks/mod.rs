@@ -642,6 +642,13 @@ pub async fn export(
     owner.authorize(false)?;
     let deck = owner.find(&core.db, deck_id).await?;
     let version = find_version(&core.db, deck_id, number).await?;
+    if from_stored::<VersionStatus>("rate_deck_versions.status", &version.status)?
+        != VersionStatus::Ready
+    {
+        return Err(DomainError::conflict(
+            "That version is still being imported; export it once it is ready",
+        ));
+    }
     let db = core.db.clone();
     let header = Bytes::from(format!("{}\n", crate::rate_csv::COLUMNS.join(",")));
     // State: the last line sent; `None` once the last page went out.
