@@ -45,11 +45,22 @@ rm -rf "$WORK/python"
   --output-path "$WORK/python" --overwrite >"$WORK/python-client.log" 2>&1 \
   || { cat "$WORK/python-client.log"; exit 1; }
 operations=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(len(v) for v in d["paths"].values()))' openapi/centralita.json)
+# The generator skips operations whose body is only CSV or audio (imports, greeting uploads).
+skippable=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = 0
+for item in d["paths"].values():
+    for op in item.values():
+        types = list(op.get("requestBody", {}).get("content", {}))
+        if types and all(t == "text/csv" or t.startswith("audio/") for t in types):
+            n += 1
+print(n)' openapi/centralita.json)
 generated=$(find "$WORK/python/centralita_client/api" -name '*.py' ! -name '__init__.py' | wc -l)
-echo "  $generated of $operations operations generated"
-if [ "$generated" -ne $((operations - 2)) ]; then
+echo "  $generated of $operations operations generated ($skippable take only CSV or audio)"
+if [ "$generated" -ne $((operations - skippable)) ]; then
   cat "$WORK/python-client.log"
-  echo "the generated client lost operations (only CSV import and audio upload may be missing)"
+  echo "the generated client lost operations (only CSV imports and audio uploads may be missing)"
   exit 1
 fi
 lap "python client"

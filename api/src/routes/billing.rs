@@ -141,7 +141,8 @@ pub async fn balance(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<Ht
     operation_id = "explain_rate",
     tag = "billing",
     params(("tenant_id" = Uuid, Path), ExplainQuery),
-    responses((status = 200, description = "The explanation", body = RateExplanation), CommonErrors),
+    responses((status = 200, description = "The explanation", body = RateExplanation), CommonErrors,
+        (status = 409, description = "The tenant has no sell deck", body = crate::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[get("/v1/tenants/{tenant_id}/rates/explain")]

@@ -95,13 +95,40 @@ pub struct SpendPolicy {
     pub allow_number_types: Vec<NumberType>,
 }
 
+/// A tenant's spend policy as read: [`SpendPolicy`]'s fields, its version and when it was
+/// set.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SpendPolicyView {
-    #[serde(flatten)]
-    pub policy: SpendPolicy,
+    pub max_rate: Option<String>,
+    pub max_connection_fee: Option<String>,
+    pub daily_cap: Option<String>,
+    pub max_concurrent_calls: Option<i32>,
+    pub allow_prefixes: Vec<String>,
+    pub deny_prefixes: Vec<String>,
+    pub allow_countries: Vec<String>,
+    pub deny_countries: Vec<String>,
+    pub allow_number_types: Vec<NumberType>,
     /// 0 while never set (the defaults shown).
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl SpendPolicyView {
+    fn new(p: SpendPolicy, version: i64, updated_at: Option<DateTime<Utc>>) -> Self {
+        Self {
+            max_rate: p.max_rate,
+            max_connection_fee: p.max_connection_fee,
+            daily_cap: p.daily_cap,
+            max_concurrent_calls: p.max_concurrent_calls,
+            allow_prefixes: p.allow_prefixes,
+            deny_prefixes: p.deny_prefixes,
+            allow_countries: p.allow_countries,
+            deny_countries: p.deny_countries,
+            allow_number_types: p.allow_number_types,
+            version,
+            updated_at,
+        }
+    }
 }
 
 /// A policy as enforcement uses it.
@@ -234,16 +261,8 @@ pub async fn get(scope: &TenantScope, core: &Core) -> DomainResult<SpendPolicyVi
         .one(&core.db)
         .await?;
     Ok(match stored {
-        Some(m) => SpendPolicyView {
-            policy: policy_of(&limits_of(&m)?),
-            version: m.version,
-            updated_at: Some(m.updated_at),
-        },
-        None => SpendPolicyView {
-            policy: policy_of(&Limits::default()),
-            version: 0,
-            updated_at: None,
-        },
+        Some(m) => SpendPolicyView::new(policy_of(&limits_of(&m)?), m.version, Some(m.updated_at)),
+        None => SpendPolicyView::new(policy_of(&Limits::default()), 0, None),
     })
 }
 
@@ -371,11 +390,8 @@ pub async fn put(
             .exec_without_returning(&txn)
             .await?;
     }
-    let view = SpendPolicyView {
-        policy: policy_of(&limits),
-        version: version + 1,
-        updated_at: Some(now),
-    };
+    let policy = policy_of(&limits);
+    let view = SpendPolicyView::new(policy.clone(), version + 1, Some(now));
     audit::record_change(
         &txn,
         scope,
@@ -383,7 +399,7 @@ pub async fn put(
         "spend_policy",
         scope.tenant().id,
         before.as_ref(),
-        Some(&view.policy),
+        Some(&policy),
     )
     .await?;
     txn.commit().await?;
