@@ -320,7 +320,8 @@ pub async fn create(
     };
     let txn = core.begin().await?;
     ensure_name_free(&owner, &txn, &name, None).await?;
-    let now = Utc::now();
+    // Microseconds, as both databases store it: the answer equals what a read returns.
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     let model = rate_deck::Model {
         id: Uuid::now_v7(),
         tenant_id: owner.tenant_id(),
@@ -384,7 +385,7 @@ pub async fn update(
     let updated = rate_deck::Model {
         name: name.unwrap_or_else(|| current.name.clone()),
         description: description.unwrap_or_else(|| current.description.clone()),
-        updated_at: Utc::now(),
+        updated_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
         version: current.version + 1,
         ..current.clone()
     };
