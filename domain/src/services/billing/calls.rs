@@ -652,7 +652,7 @@ pub async fn end(
         .ok_or_else(|| DomainError::not_found("call"))?;
     if from_stored::<CallStatus>("call_authorizations.status", &call.status)? != CallStatus::Ended {
         let txn = core.db.begin().await?;
-        if finish(core, &txn, &call, &input).await? {
+        if finish(&txn, &call, &input).await? {
             txn.commit().await?;
         } else {
             // Ended meanwhile by a concurrent request (or a CDR): its answer.
@@ -678,7 +678,6 @@ pub(crate) fn duration_of(answered: Option<DateTime<Utc>>, ended: DateTime<Utc>)
 /// it was ended already), releases its holds if they were still held, and charges every
 /// level of the chain at the rates it was granted.
 pub(crate) async fn finish<C: ConnectionTrait>(
-    core: &Core,
     txn: &C,
     call: &call_authorization::Model,
     input: &EndCall,
@@ -750,7 +749,7 @@ pub(crate) async fn finish<C: ConnectionTrait>(
         call.number.as_deref().unwrap_or_default(),
         call.destination_name.as_deref().unwrap_or_default()
     );
-    let charged = charge_levels(core, txn, &call.call_id, &levels, duration, &description).await?;
+    let charged = charge_levels(txn, &call.call_id, &levels, duration, &description).await?;
     let transaction_id = charged.first().and_then(|c| c.transaction_id);
     call_authorization::Entity::update_many()
         .col_expr(
@@ -766,7 +765,6 @@ pub(crate) async fn finish<C: ConnectionTrait>(
 /// Charges a call to every level of its chain, once: a level already charged for this call
 /// (by its end, or by its CDR) keeps its charge. Answers each level's charge row.
 pub(crate) async fn charge_levels<C: ConnectionTrait>(
-    _core: &Core,
     txn: &C,
     call_id: &str,
     levels: &[LevelRate],

@@ -387,7 +387,7 @@ async fn rate<C: ConnectionTrait>(
             ended_at: c.ended_at,
             hangup_cause: c.hangup_cause.clone(),
         };
-        calls::finish(core, txn, &call, &end).await?;
+        calls::finish(txn, &call, &end).await?;
         row.prefix.clone_from(&call.prefix);
         row.destination_name.clone_from(&call.destination_name);
     }
@@ -419,8 +419,7 @@ async fn rate<C: ConnectionTrait>(
         Ok(chain) => {
             let levels: Vec<_> = chain.iter().map(|(_, l)| l.clone()).collect();
             let description = format!("Call {} to {}", row.call_id, row.destination);
-            let charges =
-                charge_levels(core, txn, &row.call_id, &levels, duration, &description).await?;
+            let charges = charge_levels(txn, &row.call_id, &levels, duration, &description).await?;
             if let (Some((sell, _)), Some(own)) = (chain.first(), charges.first()) {
                 row.prefix = Some(sell.prefix.clone());
                 row.destination_name = Some(sell.destination.clone());
@@ -909,7 +908,7 @@ async fn rerate_one<C: ConnectionTrait>(
     }
     if !fresh.is_empty() {
         let levels: Vec<_> = chain.iter().map(|(_, l)| l.clone()).collect();
-        charge_levels(core, txn, &row.call_id, &levels, duration, &description).await?;
+        charge_levels(txn, &row.call_id, &levels, duration, &description).await?;
         changed = true;
     }
     if changed || row.status != "rated" {

@@ -194,7 +194,8 @@ pub async fn buy_cost<C: ConnectionTrait>(
     let Some(deck) = rate_deck::Entity::find_by_id(deck_id).one(db).await? else {
         return Ok(None);
     };
-    let Some((version, _)) = active_version(db, &deck).await? else {
+    // The index is keyed by version id: no need to read the version row on the call path.
+    let Some(version) = deck.active_version_id else {
         return Ok(None);
     };
     let loaded = core.rate_book.index(db, version).await?;
@@ -259,8 +260,8 @@ pub async fn order_trunks<C: ConnectionTrait>(
             unpriced.push((t, entry));
             continue;
         };
-        let found = match active_version(db, &deck).await? {
-            Some((version, _)) => {
+        let found = match deck.active_version_id {
+            Some(version) => {
                 let loaded = core.rate_book.index(db, version).await?;
                 loaded
                     .index
