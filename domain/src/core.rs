@@ -62,9 +62,14 @@ pub async fn connect(
     // with Retry-After (see `error::is_busy`), so a saturated pool sheds load quickly
     // instead of stacking requests up for a 500.
     let acquire = Duration::from_secs(config.database_acquire_timeout_secs.max(1));
+    // A connection is pinged before use only after it sat idle for a while (when a server,
+    // proxy or firewall may have dropped it), not on every acquire: one statement of a
+    // request costs a round trip instead of two. (sqlx still pings on release, after the
+    // request has its answer.)
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(acquire);
+        .acquire_timeout(acquire)
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("postgres") {
         opts.max_connections(config.database_max_connections)
             .min_connections(1);

@@ -871,3 +871,74 @@ async fn concurrent_calls_beyond_the_limit_are_refused_even_at_once() {
         "allow"
     );
 }
+
+/// What a call is decided from (numbers, routes, policy, sell decks and their active
+/// versions) is cached per process between calls; every change to it is seen by the next
+/// call: a version swapped in by an import, a rollback, a new extension, a spend policy.
+#[tokio::test]
+async fn the_next_call_sees_every_change_to_what_calls_are_decided_from() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    top_up(&app, &s.t, "100").await;
+    let a = authorize(&app, &s, "cache-1@test", "34600000001").await;
+    assert_eq!(
+        (a["decision"].as_str(), a["rate"].as_str()),
+        (Some("allow"), Some("0.06")),
+        "{a}"
+    );
+    // An import that activates its version, done by a job: seen by the next call.
+    let deck = format!("/v1/rate-decks/{}", s.deck);
+    let v = import_rates(
+        &app,
+        &deck,
+        "prefix,destination,rate,connection_fee,first_increment,next_increment\n34,Spain,0.09,0,1,1\n",
+        "activate=true",
+    )
+    .await;
+    assert_eq!(v["status"], "succeeded", "{v}");
+    let a = authorize(&app, &s, "cache-2@test", "34600000001").await;
+    assert_eq!(a["rate"], "0.09", "{a}");
+    // A rollback through the API.
+    expect_json(
+        app.post(
+            &format!("{deck}/versions/1/activate"),
+            &app.admin,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let a = authorize(&app, &s, "cache-3@test", "34600000001").await;
+    assert_eq!(a["rate"], "0.06", "{a}");
+    // A number that was not the tenant's becomes one: the call stays inside.
+    let a = authorize(&app, &s, "cache-4@test", "102").await;
+    assert_eq!(
+        (a["decision"].as_str(), a["reason"].as_str()),
+        (Some("deny"), Some("no_rate")),
+        "{a}"
+    );
+    create_extension(
+        &app,
+        &s.admin,
+        &s.t,
+        json!({"number": "102", "display_name": "Second desk"}),
+    )
+    .await;
+    let a = authorize(&app, &s, "cache-5@test", "102").await;
+    assert_eq!(
+        (a["decision"].as_str(), a["reason"].as_str()),
+        (Some("allow"), Some("internal")),
+        "{a}"
+    );
+    // A spend policy set after calls were allowed.
+    let res = put_policy(&app, &s.t, &app.admin, json!({"deny_prefixes": ["346"]})).await;
+    assert_eq!(res.status(), 200);
+    let a = authorize(&app, &s, "cache-6@test", "34600000001").await;
+    assert_eq!(
+        (a["decision"].as_str(), a["reason"].as_str()),
+        (Some("deny"), Some("destination_denied")),
+        "{a}"
+    );
+    ledger_invariant_holds(&app).await;
+}

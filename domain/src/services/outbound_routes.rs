@@ -577,11 +577,11 @@ pub async fn delete(
 }
 
 /// A stored route with its rule parsed, for [`choose_route`].
-struct Candidate {
+pub(crate) struct Candidate {
     model: outbound_route::Model,
     rule: OutboundRule,
     /// The route's trunks, decoded once when the route is loaded.
-    trunk_ids: Vec<Uuid>,
+    pub(crate) trunk_ids: Vec<Uuid>,
 }
 
 impl AsRef<OutboundRule> for Candidate {
@@ -608,14 +608,23 @@ pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
     caller: &str,
 ) -> DomainResult<(Option<RouteTestResult>, bool)> {
     let routes = enabled_routes_of(rows, db).await?;
+    Ok(choose_among(&routes, number, caller))
+}
+
+/// [`choose_for_switch`] over routes already loaded (call authorization keeps them cached).
+pub(crate) fn choose_among(
+    routes: &[Candidate],
+    number: &str,
+    caller: &str,
+) -> (Option<RouteTestResult>, bool) {
     let caller_dependent = routes
         .iter()
         .any(|r| r.rule.patterns().iter().any(|p| p.has_caller_id()));
-    let Some(choice) = choose_route(&routes, number, Some(caller)) else {
-        return Ok((None, caller_dependent));
+    let Some(choice) = choose_route(routes, number, Some(caller)) else {
+        return (None, caller_dependent);
     };
     let route = &choice.route.model;
-    Ok((
+    (
         Some(RouteTestResult {
             matched: true,
             route_id: Some(route.id),
@@ -631,10 +640,11 @@ pub(crate) async fn choose_for_switch<C: ConnectionTrait>(
             caller_id: route.caller_id_override.clone(),
         }),
         caller_dependent,
-    ))
+    )
 }
 
-async fn enabled_routes_of<C: ConnectionTrait>(
+/// The tenant's enabled routes, parsed, in the order calls try them.
+pub(crate) async fn enabled_routes_of<C: ConnectionTrait>(
     scope: &impl TenantRows,
     db: &C,
 ) -> DomainResult<Vec<Candidate>> {

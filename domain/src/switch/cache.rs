@@ -25,7 +25,7 @@ use std::{
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
 
-use crate::{entities::switch_node, ids::TenantId};
+use crate::{entities::switch_node, ids::TenantId, services::billing::calls::CallSetup};
 
 /// Longest an answer is served from the cache.
 pub const TTL: Duration = Duration::from_secs(300);
@@ -85,24 +85,24 @@ impl Generations {
         }
     }
 
-    fn stamp(&self, key: CacheKey) -> Stamp {
+    fn stamp(&self, keys: impl IntoIterator<Item = CacheKey>) -> Stamp {
         Stamp {
-            key,
-            at: self.get(key),
+            at: keys.into_iter().map(|k| (k, self.get(k))).collect(),
             platform_at: self.get(CacheKey::Platform),
         }
     }
 
     fn current(&self, s: &Stamp) -> bool {
-        self.get(s.key) == s.at && self.get(CacheKey::Platform) == s.platform_at
+        self.get(CacheKey::Platform) == s.platform_at
+            && s.at.iter().all(|(key, at)| self.get(*key) == *at)
     }
 }
 
 /// The generations an answer was computed at: take it *before* reading the rows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Stamp {
-    key: CacheKey,
-    at: u64,
+    /// Usually one key; the tenants of a reseller chain for what depends on all of them.
+    at: Arc<[(CacheKey, u64)]>,
     platform_at: u64,
 }
 
@@ -156,6 +156,7 @@ pub struct SwitchCache {
     generations: Arc<Generations>,
     routes: Answers<Bytes>,
     nodes: Answers<Arc<switch_node::Model>>,
+    calls: Answers<Arc<CallSetup>>,
     bridge: Option<Bridge>,
 }
 
@@ -174,6 +175,7 @@ impl SwitchCache {
             generations: Arc::default(),
             routes: Answers::new(),
             nodes: Answers::new(),
+            calls: Answers::new(),
             bridge: None,
         }
     }
@@ -199,7 +201,12 @@ impl SwitchCache {
 
     /// The generations to stamp an answer about `key` with.
     pub fn stamp(&self, key: CacheKey) -> Stamp {
-        self.generations.stamp(key)
+        self.generations.stamp([key])
+    }
+
+    /// The generations to stamp an answer that depends on all of `keys` with.
+    pub fn stamp_all(&self, keys: impl IntoIterator<Item = CacheKey>) -> Stamp {
+        self.generations.stamp(keys)
     }
 
     /// The serialized route answer for `key`, unless what it was computed from changed.
@@ -218,6 +225,16 @@ impl SwitchCache {
 
     pub fn put_node(&self, digest: String, stamp: Stamp, node: Arc<switch_node::Model>) {
         self.nodes.insert(digest, stamp, node);
+    }
+
+    /// What the outbound calls of a SIP domain's tenant are decided from, unless any tenant
+    /// of its chain (or the platform) changed since.
+    pub(crate) fn call_setup(&self, domain: &str) -> Option<Arc<CallSetup>> {
+        self.calls.get(&self.generations, domain)
+    }
+
+    pub(crate) fn put_call_setup(&self, domain: String, stamp: Stamp, setup: Arc<CallSetup>) {
+        self.calls.insert(domain, stamp, setup);
     }
 
     /// Committed changes: stale here at once, and in the other processes when Redis carries

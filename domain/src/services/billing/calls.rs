@@ -57,12 +57,18 @@ use super::{
     policy,
     pricing::{self, LevelRate},
 };
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+
 use crate::{
     core::Core,
     entities::{
         billing_account, call_authorization, call_charge, dial_number, switch_node, tenant,
     },
     error::{DomainError, DomainResult, ErrorCode},
+    ids::TenantId,
     money::format_amount,
     rating::Tariff,
     scope::TenantRows,
@@ -71,7 +77,7 @@ use crate::{
         jobs::{self, Job, JobContext},
         outbound_routes,
     },
-    switch::{directory::tenant_of_domain, plan::TrunkLeg},
+    switch::{cache::CacheKey, directory::tenant_of_domain, plan::TrunkLeg},
     validate::Errors,
 };
 
@@ -256,6 +262,13 @@ pub async fn authorize(
     visible(&mut errors, "destination", input.destination.trim(), 64);
     errors.finish()?;
     match decide(core, node, &input).await {
+        // A call id already allowed keeps its answer: a switch retrying the request must
+        // not see the credit its own hold took as missing. (Only denials look: an allowed
+        // retry finds its row when inserting.)
+        Ok(d) if d.decision == Decision::Deny => match existing(&core.db, &input.call_id).await {
+            Ok(Some(earlier)) => Ok(earlier),
+            _ => Ok(d),
+        },
         Ok(d) => Ok(d),
         Err(e) if e.code == ErrorCode::NotFound => {
             Ok(CallDecision::deny(&input.call_id, "unknown_domain"))
@@ -268,29 +281,98 @@ pub async fn authorize(
     }
 }
 
+/// What a tenant's calls are decided from, apart from balances, as read for one SIP domain:
+/// kept per process in the switch cache ([`crate::switch::cache`]), stamped with the
+/// generations of every tenant of the reseller chain and of the platform, so any change to
+/// the tenant's numbers, routes, spend policy, billing accounts or sell decks of the chain,
+/// trunks or buy decks makes it stale at once (and in other processes when Redis carries
+/// the change). Rates are still looked up per call, at the call's time, in the decks'
+/// active versions; balances and call counts are read and updated per call.
+pub(crate) struct CallSetup {
+    pub(crate) tenant: tenant::Model,
+    /// The numbers a call to which stays inside the tenant.
+    internal: HashSet<String>,
+    routes: Vec<outbound_routes::Candidate>,
+    limits: policy::Limits,
+    /// The sell deck of every level of the chain, the tenant first, or the first level
+    /// without one.
+    pub(crate) chain: Result<Vec<pricing::SellDeck>, (pricing::NoRate, usize)>,
+    /// Every trunk the tenant's routes name, with its buy deck.
+    trunks: HashMap<Uuid, pricing::BuyTrunk>,
+}
+
+impl CallSetup {
+    /// The setup of the tenant serving `domain`, from the cache or the database.
+    pub(crate) async fn of(core: &Core, domain: &str) -> DomainResult<Arc<Self>> {
+        let key = domain.trim().trim_end_matches('.').to_lowercase();
+        if let Some(hit) = core.switch_cache.call_setup(&key) {
+            return Ok(hit);
+        }
+        let (scope, _) = tenant_of_domain(core, domain).await?;
+        let db = &core.db;
+        let tenant = tenant::Entity::find_by_id(scope.tenant_id().0)
+            .one(db)
+            .await?
+            .ok_or_else(|| DomainError::not_found("SIP domain"))?;
+        // Stamped before the rest is read, so a change committed meanwhile leaves it stale.
+        let chain_ids = pricing::chain_of(&tenant.path)?;
+        let stamp = core
+            .switch_cache
+            .stamp_all(chain_ids.iter().map(|t| CacheKey::Tenant(TenantId(*t))));
+        let internal = scope
+            .select::<dial_number::Entity>()
+            .select_only()
+            .column(dial_number::Column::Number)
+            .into_tuple::<String>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let routes = outbound_routes::enabled_routes_of(&scope, db).await?;
+        let mut ids: Vec<Uuid> = routes.iter().flat_map(|r| r.trunk_ids.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let trunks = pricing::route_trunks(db, tenant.id, &ids)
+            .await?
+            .into_iter()
+            .map(|t| (t.trunk.id, t))
+            .collect();
+        let setup = Arc::new(Self {
+            limits: policy::limits(db, tenant.id).await?,
+            chain: pricing::chain_decks(db, &tenant.path).await?,
+            tenant,
+            internal,
+            routes,
+            trunks,
+        });
+        core.switch_cache.put_call_setup(key, stamp, setup.clone());
+        Ok(setup)
+    }
+
+    /// A trunk one of the tenant's routes names, with its buy deck.
+    pub(crate) fn trunk(&self, id: Uuid) -> Option<&pricing::BuyTrunk> {
+        self.trunks.get(&id)
+    }
+
+    /// The trunks of a route, in the route's order, as [`pricing::route_trunks`] reads them.
+    fn route_trunks(&self, ids: &[Uuid]) -> Vec<pricing::BuyTrunk> {
+        ids.iter()
+            .filter_map(|id| self.trunks.get(id).cloned())
+            .collect()
+    }
+}
+
 async fn decide(
     core: &Core,
     node: &switch_node::Model,
     input: &AuthorizeCall,
 ) -> DomainResult<CallDecision> {
     let db = &core.db;
-    if let Some(done) = existing(db, &input.call_id).await? {
-        return Ok(done);
-    }
-    let (scope, _) = tenant_of_domain(core, &input.domain).await?;
-    let tenant = tenant::Entity::find_by_id(scope.tenant_id().0)
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("SIP domain"))?;
+    let setup = CallSetup::of(core, &input.domain).await?;
+    let tenant = &setup.tenant;
     let destination = input.destination.trim();
     let now = Utc::now();
-    let internal = scope
-        .select::<dial_number::Entity>()
-        .filter(dial_number::Column::Number.eq(destination))
-        .one(db)
-        .await?
-        .is_some();
-    if internal {
+    if setup.internal.contains(destination) {
         let mut answer = CallDecision::new(&input.call_id, Decision::Allow, "internal");
         answer.max_duration_seconds = Some(core.config.max_call_seconds);
         answer.number = Some(destination.to_owned());
@@ -306,13 +388,19 @@ async fn decide(
         )?;
         return insert_free(core, row, answer).await;
     }
-    let (choice, _) =
-        outbound_routes::choose_for_switch(&scope, db, destination, &input.caller).await?;
+    let (choice, _) = outbound_routes::choose_among(&setup.routes, destination, &input.caller);
     let Some(number) = choice.as_ref().and_then(|c| c.number.clone()) else {
         return Ok(CallDecision::deny(&input.call_id, "no_route"));
     };
     let digits = number.strip_prefix('+').unwrap_or(&number).to_owned();
-    let chain = match pricing::chain_rates(core, db, &tenant.path, &digits, now).await? {
+    let decks = match &setup.chain {
+        Ok(decks) => decks,
+        Err((no, level)) => {
+            tracing::debug!(call_id = %input.call_id, level, "no sell deck in the chain");
+            return Ok(CallDecision::deny(&input.call_id, no.reason()));
+        }
+    };
+    let chain = match pricing::rates_of_chain(core, db, decks, &digits, now).await? {
         Ok(c) => c,
         Err((no, level)) => {
             tracing::debug!(call_id = %input.call_id, level, "no sell rate in the chain");
@@ -323,15 +411,14 @@ async fn decide(
         return Ok(CallDecision::deny(&input.call_id, "no_sell_deck"));
     };
     // The spend policy, before anything is held.
-    let limits = policy::limits(db, tenant.id).await?;
+    let limits = &setup.limits;
     if let Some(why) =
-        policy::destination_refusal(&limits, &core.config.fraud_deny_prefixes, &digits)
-            .or_else(|| policy::rate_refusal(&limits, &sell.tariff))
+        policy::destination_refusal(limits, &core.config.fraud_deny_prefixes, &digits)
+            .or_else(|| policy::rate_refusal(limits, &sell.tariff))
     {
         return Ok(CallDecision::deny(&input.call_id, why));
     }
-    let ids = choice.map(|c| c.trunk_ids).unwrap_or_default();
-    let trunks = pricing::route_trunks(db, tenant.id, &ids).await?;
+    let trunks = setup.route_trunks(choice.as_ref().map_or(&[][..], |c| &c.trunk_ids));
     // The platform's margin is what the top of the chain pays, less the carrier's price.
     let trunks: Vec<TrunkLeg> = pricing::order_trunks(core, db, trunks, &digits, Some(top), now)
         .await?
@@ -426,10 +513,7 @@ async fn decide(
         match place_holds(core, row, &levels, limits.max_concurrent_calls).await? {
             Placed::Yes => return Ok(answer),
             Placed::Retried(earlier) => return Ok(*earlier),
-            Placed::TooManyCalls => {
-                return Ok(CallDecision::deny(&input.call_id, "too_many_calls"));
-            }
-            Placed::NoCredit => {}
+            Placed::Refused => {}
         }
     }
     Ok(CallDecision::deny(&input.call_id, "insufficient_credit"))
@@ -512,10 +596,9 @@ enum Placed {
     Yes,
     /// The same call id was authorized meanwhile: its answer.
     Retried(Box<CallDecision>),
-    /// An account no longer has the credit its hold needs.
-    NoCredit,
-    /// The tenant has as many calls in progress as its policy allows.
-    TooManyCalls,
+    /// An account no longer has the credit its hold needs, or the tenant has as many calls
+    /// in progress as its policy allows.
+    Refused,
 }
 
 /// Whether an insert failed on the unique call id.
@@ -565,32 +648,17 @@ async fn place_holds(
         if is_duplicate(&e) {
             return Ok(match existing(&core.db, &call_id).await? {
                 Some(a) => Placed::Retried(Box::new(a)),
-                None => Placed::NoCredit,
+                None => Placed::Refused,
             });
         }
         return Err(e.into());
     }
     let col = |c: billing_account::Column| Expr::col(c);
-    // The tenant's calls in progress, counted by the same kind of conditional update.
-    if let Some(own) = levels.first() {
-        let mut counted = billing_account::Entity::update_many()
-            .col_expr(
-                billing_account::Column::ActiveCalls,
-                col(billing_account::Column::ActiveCalls).add(1),
-            )
-            .filter(billing_account::Column::Id.eq(own.account_id));
-        if let Some(max) = max_calls {
-            counted = counted.filter(col(billing_account::Column::ActiveCalls).lt(i64::from(max)));
-        }
-        if counted.exec(&txn).await?.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(Placed::TooManyCalls);
-        }
-    }
     let mut ordered: Vec<&LevelRate> = levels.iter().collect();
     ordered.sort_by_key(|l| l.account_id);
+    let own = levels.first().map(|l| l.account_id);
     for l in ordered {
-        let held = billing_account::Entity::update_many()
+        let mut held = billing_account::Entity::update_many()
             .col_expr(
                 billing_account::Column::HeldMicros,
                 col(billing_account::Column::HeldMicros).add(l.hold),
@@ -601,12 +669,21 @@ async fn place_holds(
                     .add(col(billing_account::Column::CreditLimitMicros))
                     .sub(col(billing_account::Column::HeldMicros))
                     .gte(l.hold),
-            )
-            .exec(&txn)
-            .await?;
-        if held.rows_affected != 1 {
+            );
+        // The tenant's calls in progress are counted by the same conditional update.
+        if own == Some(l.account_id) {
+            held = held.col_expr(
+                billing_account::Column::ActiveCalls,
+                col(billing_account::Column::ActiveCalls).add(1),
+            );
+            if let Some(max) = max_calls {
+                held = held.filter(col(billing_account::Column::ActiveCalls).lt(i64::from(max)));
+            }
+        }
+        if held.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
-            return Ok(Placed::NoCredit);
+            // Which condition failed shows when the caller reads the accounts again.
+            return Ok(Placed::Refused);
         }
     }
     txn.commit().await?;

@@ -27,20 +27,24 @@
 //! of a period with the decks active now and posts only the differences, as `call_charge`
 //! transactions; running it twice posts nothing the second time.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, TransactionTrait,
+    QuerySelect, QueryTrait, Select, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    calls::{self, EndCall, charge_levels, duration_of, post_charge},
+    calls::{self, CallSetup, EndCall, charge_levels, duration_of, post_charge},
+    ledger,
     pricing::{self, chain_of},
 };
 use crate::{
@@ -50,9 +54,8 @@ use crate::{
     error::{DomainError, DomainResult, FieldError},
     money::format_amount,
     pagination::PageRequest,
-    scope::{TenantRows, TenantScope},
+    scope::TenantScope,
     services::jobs::{self, Job, JobContext, Queued},
-    switch::directory::tenant_of_domain,
     validate::Errors,
 };
 
@@ -241,7 +244,8 @@ fn refusal(c: &CdrInput) -> Option<String> {
     })
 }
 
-/// `POST /v1/switch/cdrs`.
+/// `POST /v1/switch/cdrs`: the batch is stored and charged in one transaction, with a
+/// handful of multi-row statements rather than a few per record (see [`ingest_batch`]).
 pub async fn ingest(
     core: &Core,
     node: &switch_node::Model,
@@ -254,9 +258,10 @@ pub async fn ingest(
             format!("send 1-{MAX_BATCH} records per request"),
         ));
     }
-    let mut results = Vec::with_capacity(batch.cdrs.len());
-    for c in &batch.cdrs {
-        let mut result = CdrIngestResult {
+    let mut results: Vec<CdrIngestResult> = batch
+        .cdrs
+        .iter()
+        .map(|c| CdrIngestResult {
             call_id: c.call_id.clone(),
             leg: c.leg.clone(),
             outcome: IngestOutcome::Refused,
@@ -264,49 +269,92 @@ pub async fn ingest(
             status: None,
             charge: None,
             reason: None,
-        };
+        })
+        .collect();
+    // What each domain's tenant is, once per domain (from the call-setup cache).
+    let mut setups: HashMap<String, Option<Arc<CallSetup>>> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut pending = Vec::new();
+    for (index, c) in batch.cdrs.iter().enumerate() {
         if let Some(why) = refusal(c) {
-            result.reason = Some(why);
-            results.push(result);
+            results[index].reason = Some(why);
             continue;
         }
-        match ingest_one(core, node, c).await {
-            Ok(Some(stored)) => {
-                result.outcome = IngestOutcome::Stored;
-                result.id = Some(stored.id);
-                result.charge = stored.charge_micros.map(format_amount);
-                result.reason.clone_from(&stored.unrated_reason);
-                result.status = Some(stored.status);
+        let key = c.domain.trim().trim_end_matches('.').to_lowercase();
+        let setup = match setups.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let found = match CallSetup::of(core, &c.domain).await {
+                    Ok(s) => Some(s),
+                    Err(e) if e.code == crate::error::ErrorCode::NotFound => None,
+                    Err(e) => return Err(e),
+                };
+                setups.insert(key, found.clone());
+                found
             }
-            Ok(None) => result.outcome = IngestOutcome::Duplicate,
-            Err(e) if e.code == crate::error::ErrorCode::NotFound => {
-                result.reason = Some("unknown_domain".into());
-            }
-            Err(e) => return Err(e),
+        };
+        let Some(setup) = setup else {
+            results[index].reason = Some("unknown_domain".into());
+            continue;
+        };
+        let row = new_row(node, setup.tenant.id, c);
+        // The same record twice in one batch is stored once.
+        if !seen.insert((row.call_id.clone(), row.leg.clone())) {
+            results[index].outcome = IngestOutcome::Duplicate;
+            continue;
         }
-        results.push(result);
+        pending.push(Pending {
+            index,
+            input: c,
+            setup,
+            row,
+            charges: Vec::new(),
+        });
+    }
+    let pending = ingest_batch(core, pending).await?;
+    for p in pending {
+        let r = &mut results[p.index];
+        match p.stored {
+            true => {
+                r.outcome = IngestOutcome::Stored;
+                r.id = Some(p.row.id);
+                r.charge = p.row.charge_micros.map(format_amount);
+                r.reason = p.row.unrated_reason;
+                r.status = Some(p.row.status);
+            }
+            false => r.outcome = IngestOutcome::Duplicate,
+        }
     }
     Ok(CdrIngestReport { results })
 }
 
-/// Stores and rates one record in one transaction; `None` when it was stored before.
-async fn ingest_one(
-    core: &Core,
-    node: &switch_node::Model,
-    c: &CdrInput,
-) -> DomainResult<Option<cdr::Model>> {
-    let (scope, _) = tenant_of_domain(core, &c.domain).await?;
-    let tenant = tenant::Entity::find_by_id(scope.tenant_id().0)
-        .one(&core.db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("SIP domain"))?;
+/// A valid record of a batch, on its way in.
+struct Pending<'a> {
+    index: usize,
+    input: &'a CdrInput,
+    setup: Arc<CallSetup>,
+    row: cdr::Model,
+    /// The call's charges this record makes (one per level of the chain), when it is the
+    /// batch's first record of a call nothing charged yet.
+    charges: Vec<call_charge::Model>,
+}
+
+/// What [`ingest_batch`] answers per record: whether it was stored (or was a duplicate).
+struct Ingested {
+    index: usize,
+    row: cdr::Model,
+    stored: bool,
+}
+
+/// A record as stored, before rating.
+fn new_row(node: &switch_node::Model, tenant: Uuid, c: &CdrInput) -> cdr::Model {
     let duration = duration_of(c.answered_at, c.ended_at);
     let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
-    let mut row = cdr::Model {
+    cdr::Model {
         id: Uuid::now_v7(),
         call_id: c.call_id.trim().to_owned(),
         leg: c.leg.trim().to_owned(),
-        tenant_id: tenant.id,
+        tenant_id: tenant,
         node_id: node.id,
         direction: c.direction.as_str().into(),
         caller: c.caller.clone(),
@@ -333,70 +381,198 @@ async fn ingest_one(
         buy_currency: None,
         buy_micros: None,
         created_at: Utc::now(),
-    };
-    let txn = core.db.begin().await?;
-    // The record first: a record stored before is a duplicate, and nothing else happens.
-    let inserted = cdr::Entity::insert(cdr::ActiveModel::from(row.clone()))
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::columns([cdr::Column::CallId, cdr::Column::Leg])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    if inserted == 0 {
-        txn.rollback().await?;
-        return Ok(None);
     }
-    if c.direction == Direction::Outbound {
-        rate(core, &txn, &tenant, c, duration, &mut row).await?;
-        cdr::Entity::update(cdr::ActiveModel::from(row.clone()).reset_all())
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(Some(row))
 }
 
-/// Rates an outbound record (see the module documentation), writing into `row`.
-async fn rate<C: ConnectionTrait>(
+/// Stores and rates a batch in one transaction (see the module documentation for what a
+/// record is charged):
+///
+/// 1. records stored before are duplicates, and change nothing;
+/// 2. authorized calls still open are ended by their record (the only per-record writes,
+///    and the exception: a switch normally ends its calls through `/calls/{id}/end`);
+/// 3. calls charged already keep their charge; the others are rated in memory at every
+///    level of the chain, the first record of a call making its charges;
+/// 4. the records go in with one multi-row insert (a record a concurrent batch stored
+///    meanwhile is skipped, and answered `duplicate`), then the charges of calls with a
+///    stored record (a charge a concurrent batch made meanwhile is skipped: the call's
+///    charge rows are unique per level), then their ledger transactions, with one balance
+///    update per account.
+async fn ingest_batch<'a>(
+    core: &Core,
+    mut pending: Vec<Pending<'a>>,
+) -> DomainResult<Vec<Ingested>> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = core.db.begin().await?;
+    let call_ids: Vec<String> = {
+        let mut ids: Vec<String> = pending.iter().map(|p| p.row.call_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    // 1. Stored before.
+    let mut known: HashSet<(String, String)> = HashSet::new();
+    for chunk in call_ids.chunks(crate::bulk::READ_CHUNK) {
+        let rows: Vec<(String, String)> = cdr::Entity::find()
+            .select_only()
+            .column(cdr::Column::CallId)
+            .column(cdr::Column::Leg)
+            .filter(cdr::Column::CallId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        known.extend(rows);
+    }
+    let (mut fresh, old): (Vec<Pending<'a>>, Vec<Pending<'a>>) = pending
+        .drain(..)
+        .partition(|p| !known.contains(&(p.row.call_id.clone(), p.row.leg.clone())));
+    // 2 and 3, for outbound records.
+    let outbound: Vec<String> = {
+        let mut ids: Vec<String> = fresh
+            .iter()
+            .filter(|p| p.input.direction == Direction::Outbound)
+            .map(|p| p.row.call_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut authorized: HashMap<String, call_authorization::Model> = HashMap::new();
+    let mut charged: HashMap<String, call_charge::Model> = HashMap::new();
+    for chunk in outbound.chunks(crate::bulk::READ_CHUNK) {
+        for call in call_authorization::Entity::find()
+            .filter(call_authorization::Column::CallId.is_in(chunk.iter().cloned()))
+            .all(&txn)
+            .await?
+        {
+            authorized.insert(call.call_id.clone(), call);
+        }
+    }
+    for p in fresh
+        .iter()
+        .filter(|p| p.input.direction == Direction::Outbound)
+    {
+        if let Some(call) = authorized.get(&p.row.call_id)
+            && call.tenant_id == p.row.tenant_id
+            && matches!(call.status.as_str(), "active" | "expired")
+        {
+            let end = EndCall {
+                answered_at: p.input.answered_at,
+                ended_at: p.input.ended_at,
+                hangup_cause: p.input.hangup_cause.clone(),
+            };
+            calls::finish(&txn, call, &end).await?;
+        }
+    }
+    for chunk in outbound.chunks(crate::bulk::READ_CHUNK) {
+        for c in call_charge::Entity::find()
+            .filter(call_charge::Column::CallId.is_in(chunk.iter().cloned()))
+            .filter(call_charge::Column::Level.eq(0))
+            .all(&txn)
+            .await?
+        {
+            charged.insert(c.call_id.clone(), c);
+        }
+    }
+    for p in fresh
+        .iter_mut()
+        .filter(|p| p.input.direction == Direction::Outbound)
+    {
+        let call = authorized
+            .get(&p.row.call_id)
+            .filter(|c| c.tenant_id == p.row.tenant_id);
+        rate_fresh(core, &txn, p, call, &mut charged).await?;
+    }
+    // 4. The records, then the charges of calls a stored record belongs to.
+    let stored = insert_new(&txn, fresh.iter().map(|p| p.row.clone()).collect()).await?;
+    let with_record: HashSet<&str> = fresh
+        .iter()
+        .filter(|p| stored.contains(&p.row.id))
+        .map(|p| p.row.call_id.as_str())
+        .collect();
+    let charges: Vec<call_charge::Model> = fresh
+        .iter()
+        .filter(|p| with_record.contains(p.row.call_id.as_str()))
+        .flat_map(|p| p.charges.iter().cloned())
+        .collect();
+    let made = insert_charges(&txn, charges.clone()).await?;
+    let postings = charges
+        .into_iter()
+        .filter(|c| made.contains(&(c.call_id.clone(), c.level)))
+        .filter_map(|c| {
+            let id = c.transaction_id?;
+            let dest = fresh
+                .iter()
+                .find(|p| p.row.call_id == c.call_id)
+                .map_or("", |p| p.row.destination.as_str());
+            Some(ledger::ChargePosting {
+                id,
+                tenant_id: c.tenant_id,
+                account_id: c.account_id,
+                currency: c.currency,
+                delta: -c.charge_micros,
+                description: format!("Call {} to {}", c.call_id, dest),
+            })
+        })
+        .collect();
+    ledger::post_charges(&txn, postings).await?;
+    txn.commit().await?;
+    let mut out: Vec<Ingested> = fresh
+        .into_iter()
+        .map(|p| Ingested {
+            index: p.index,
+            stored: stored.contains(&p.row.id),
+            row: p.row,
+        })
+        .collect();
+    out.extend(old.into_iter().map(|p| Ingested {
+        index: p.index,
+        stored: false,
+        row: p.row,
+    }));
+    Ok(out)
+}
+
+/// Rates a fresh outbound record into its row: the carrier's price; the call's charge if it
+/// has one (made by its end, an earlier record, or an earlier record of this batch);
+/// otherwise the charges this record makes, at every level of the chain.
+async fn rate_fresh<C: ConnectionTrait>(
     core: &Core,
     txn: &C,
-    tenant: &tenant::Model,
-    c: &CdrInput,
-    duration: u32,
-    row: &mut cdr::Model,
+    p: &mut Pending<'_>,
+    call: Option<&call_authorization::Model>,
+    charged: &mut HashMap<String, call_charge::Model>,
 ) -> DomainResult<()> {
+    let c = p.input;
+    let row = &mut p.row;
+    let duration = duration_of(c.answered_at, c.ended_at);
     let number = row.destination.trim_start_matches('+').to_owned();
-    if let Some(trunk) = c.trunk_id
-        && let Some((currency, cost)) =
-            pricing::buy_cost(core, txn, trunk, &number, c.started_at, duration).await?
-    {
-        row.buy_currency = Some(currency);
-        row.buy_micros = Some(cost);
-    }
-    // An authorized call still open: its record ends it.
-    if let Some(call) = call_authorization::Entity::find()
-        .filter(call_authorization::Column::CallId.eq(row.call_id.as_str()))
-        .filter(call_authorization::Column::TenantId.eq(tenant.id))
-        .one(txn)
-        .await?
-    {
-        let end = EndCall {
-            answered_at: c.answered_at,
-            ended_at: c.ended_at,
-            hangup_cause: c.hangup_cause.clone(),
+    if let Some(trunk) = c.trunk_id {
+        let priced = match p.setup.trunk(trunk) {
+            Some(t) => match (&t.deck, t.deck.as_ref().and_then(|d| d.active_version_id)) {
+                (Some(deck), Some(version)) => core
+                    .rate_book
+                    .index(txn, version)
+                    .await?
+                    .index
+                    .lookup(&number, c.started_at)
+                    .and_then(|m| m.tariff.cost(duration))
+                    .map(|cost| (deck.currency.clone(), cost)),
+                _ => None,
+            },
+            None => pricing::buy_cost(core, txn, trunk, &number, c.started_at, duration).await?,
         };
-        calls::finish(txn, &call, &end).await?;
+        if let Some((currency, cost)) = priced {
+            row.buy_currency = Some(currency);
+            row.buy_micros = Some(cost);
+        }
+    }
+    if let Some(call) = call {
         row.prefix.clone_from(&call.prefix);
         row.destination_name.clone_from(&call.destination_name);
     }
-    let charged = call_charge::Entity::find()
-        .filter(call_charge::Column::CallId.eq(row.call_id.as_str()))
-        .order_by_asc(call_charge::Column::Level)
-        .all(txn)
-        .await?;
-    if let Some(own) = charged.first() {
+    if let Some(own) = charged.get(&row.call_id) {
         // Charged already (its end, or another leg): that charge stands.
         row.currency = Some(own.currency.clone());
         row.charge_micros = Some(own.charge_micros);
@@ -406,30 +582,118 @@ async fn rate<C: ConnectionTrait>(
         }
         return Ok(());
     }
-    match pricing::chain_rates(core, txn, &tenant.path, &number, c.started_at).await? {
+    let decks = match &p.setup.chain {
+        Ok(decks) => decks,
         Err((no, level)) => {
-            row.status = "unrated".into();
-            row.charge_micros = None;
-            row.unrated_reason = Some(if level == 0 {
-                no.reason().to_owned()
-            } else {
-                format!("{} at level {level} of the reseller chain", no.reason())
-            });
+            unrated(row, *no, *level);
+            return Ok(());
         }
+    };
+    match pricing::rates_of_chain(core, txn, decks, &number, c.started_at).await? {
+        Err((no, level)) => unrated(row, no, level),
         Ok(chain) => {
-            let levels: Vec<_> = chain.iter().map(|(_, l)| l.clone()).collect();
-            let description = format!("Call {} to {}", row.call_id, row.destination);
-            let charges = charge_levels(txn, &row.call_id, &levels, duration, &description).await?;
-            if let (Some((sell, _)), Some(own)) = (chain.first(), charges.first()) {
+            let now = Utc::now();
+            for (i, (_, l)) in chain.iter().enumerate() {
+                let charge = l
+                    .tariff
+                    .cost(duration)
+                    .ok_or_else(|| DomainError::internal("a call's charge overflows"))?;
+                p.charges.push(call_charge::Model {
+                    call_id: row.call_id.clone(),
+                    level: i32::try_from(i).unwrap_or(i32::MAX),
+                    tenant_id: l.tenant_id,
+                    account_id: l.account_id,
+                    currency: l.currency.clone(),
+                    deck_version_id: Some(l.version_id),
+                    prefix: Some(l.prefix.clone()),
+                    per_minute_micros: l.tariff.per_minute,
+                    billed_seconds: i32::try_from(l.tariff.billed_seconds(duration))
+                        .unwrap_or(i32::MAX),
+                    charge_micros: charge,
+                    transaction_id: (charge != 0).then(Uuid::now_v7),
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+            if let (Some((sell, _)), Some(own)) = (chain.first(), p.charges.first()) {
                 row.prefix = Some(sell.prefix.clone());
                 row.destination_name = Some(sell.destination.clone());
                 row.currency = Some(own.currency.clone());
                 row.charge_micros = Some(own.charge_micros);
                 row.billed_seconds = own.billed_seconds;
+                charged.insert(row.call_id.clone(), own.clone());
             }
         }
     }
     Ok(())
+}
+
+/// Marks a record `unrated`: no level `level` of the chain has a rate.
+fn unrated(row: &mut cdr::Model, no: pricing::NoRate, level: usize) {
+    row.status = "unrated".into();
+    row.charge_micros = None;
+    row.unrated_reason = Some(if level == 0 {
+        no.reason().to_owned()
+    } else {
+        format!("{} at level {level} of the reseller chain", no.reason())
+    });
+}
+
+/// Inserts records, skipping any (call id, leg) stored meanwhile; answers the ids stored.
+async fn insert_new<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<cdr::Model>,
+) -> DomainResult<HashSet<Uuid>> {
+    let mut stored = HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(crate::bulk::BATCH_ROWS) {
+        let mut q = cdr::Entity::insert_many(chunk.iter().cloned().map(cdr::ActiveModel::from))
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([cdr::Column::CallId, cdr::Column::Leg])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .into_query();
+        q.returning_col(cdr::Column::Id);
+        let stmt = db.get_database_backend().build(&q);
+        for r in db.query_all_raw(stmt).await? {
+            stored.insert(r.try_get_by_index::<Uuid>(0)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Inserts charges, skipping any (call id, level) made meanwhile; answers the ones made.
+async fn insert_charges<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<call_charge::Model>,
+) -> DomainResult<HashSet<(String, i32)>> {
+    let mut made = HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(crate::bulk::BATCH_ROWS) {
+        let mut q = call_charge::Entity::insert_many(
+            chunk.iter().cloned().map(call_charge::ActiveModel::from),
+        )
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                call_charge::Column::CallId,
+                call_charge::Column::Level,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .into_query();
+        q.returning(
+            sea_orm::sea_query::Query::returning()
+                .columns([call_charge::Column::CallId, call_charge::Column::Level]),
+        );
+        let stmt = db.get_database_backend().build(&q);
+        for r in db.query_all_raw(stmt).await? {
+            made.insert((
+                r.try_get_by_index::<String>(0)?,
+                r.try_get_by_index::<i32>(1)?,
+            ));
+        }
+    }
+    Ok(made)
 }
 
 /// A record as a viewer may see it.

@@ -390,6 +390,77 @@ pub(crate) async fn post<C: ConnectionTrait>(
     })
 }
 
+/// One charge of [`post_charges`]: a `call_charge` transaction of `delta` (negative) on a
+/// tenant's account against the platform's `revenue`, under an id chosen beforehand (the
+/// call's charge row names it).
+pub(crate) struct ChargePosting {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub currency: String,
+    pub delta: i64,
+    pub description: String,
+}
+
+/// Writes many charges as [`post`] writes one (no floor: a call already made is charged
+/// whatever the balance), with multi-row inserts and one balance update per account: what
+/// CDR ingest posts for a batch of records.
+pub(crate) async fn post_charges<C: ConnectionTrait>(
+    db: &C,
+    charges: Vec<ChargePosting>,
+) -> DomainResult<()> {
+    let now = Utc::now();
+    let mut revenue: HashMap<String, Uuid> = HashMap::new();
+    let mut per_account: HashMap<Uuid, i64> = HashMap::new();
+    let mut transactions = Vec::with_capacity(charges.len());
+    let mut postings = Vec::with_capacity(charges.len() * 2);
+    for c in charges {
+        let counter = match revenue.get(&c.currency) {
+            Some(id) => *id,
+            None => {
+                let id = system_account(db, "revenue", &c.currency).await?;
+                revenue.insert(c.currency.clone(), id);
+                id
+            }
+        };
+        let total = per_account.entry(c.account_id).or_insert(0);
+        *total = total
+            .checked_add(c.delta)
+            .ok_or_else(|| DomainError::internal("a batch of charges overflows"))?;
+        for (account, amount) in [(c.account_id, c.delta), (counter, -c.delta)] {
+            postings.push(ledger_posting::ActiveModel {
+                id: sea_orm::ActiveValue::Set(Uuid::now_v7()),
+                transaction_id: sea_orm::ActiveValue::Set(c.id),
+                account_id: sea_orm::ActiveValue::Set(account),
+                amount_micros: sea_orm::ActiveValue::Set(amount),
+                created_at: sea_orm::ActiveValue::Set(now),
+            });
+        }
+        transactions.push(ledger_transaction::ActiveModel {
+            id: sea_orm::ActiveValue::Set(c.id),
+            tenant_id: sea_orm::ActiveValue::Set(c.tenant_id),
+            kind: sea_orm::ActiveValue::Set(TransactionKind::CallCharge.as_str().into()),
+            amount_micros: sea_orm::ActiveValue::Set(c.delta),
+            currency: sea_orm::ActiveValue::Set(c.currency),
+            description: sea_orm::ActiveValue::Set(Some(c.description)),
+            actor_id: sea_orm::ActiveValue::Set(None),
+            created_at: sea_orm::ActiveValue::Set(now),
+        });
+    }
+    crate::bulk::insert_all(db, transactions).await?;
+    crate::bulk::insert_all(db, postings).await?;
+    // In id order, like the holds of call authorization: two batches never wait on each
+    // other's accounts in opposite orders.
+    let mut accounts: Vec<(Uuid, i64)> = per_account.into_iter().collect();
+    accounts.sort_unstable();
+    for (account, delta) in accounts {
+        if !apply_balance(db, account, delta, None).await? {
+            return Err(DomainError::internal("billing account vanished"));
+        }
+    }
+    Ok(())
+}
+
 /// `platform:<name>` of the platform accounts among `ids`.
 async fn account_names<C: ConnectionTrait>(
     db: &C,

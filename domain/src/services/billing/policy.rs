@@ -37,7 +37,7 @@ use crate::{
     entities::{call_charge, spend_policy},
     error::{DomainError, DomainResult, FieldError},
     money::{format_amount, parse_amount},
-    numbering::{E164, NumberType},
+    numbering::{NumberType, classify_digits},
     rating::Tariff,
     scope::TenantScope,
     services::{audit, check_version, from_json},
@@ -202,14 +202,14 @@ pub fn destination_refusal(
     if beats(longest(fraud_prefixes)) {
         return Some("fraud_risk");
     }
-    if let Ok(n) = E164::parse("destination", &format!("+{digits}")) {
-        if RISKY_TYPES.contains(&n.number_type())
-            && !l.allow_number_types.contains(&n.number_type())
+    if let Some((country, number_type)) = classify_digits(digits) {
+        if RISKY_TYPES.contains(&number_type)
+            && !l.allow_number_types.contains(&number_type)
             && allowed.is_none()
         {
             return Some("fraud_risk");
         }
-        if let Some(country) = n.country() {
+        if let Some(country) = country {
             let listed = |list: &[String]| list.iter().any(|c| c.eq_ignore_ascii_case(country));
             if allowed.is_none()
                 && (listed(&l.deny_countries)

@@ -78,6 +78,74 @@ async fn active_version<C: ConnectionTrait>(
         .map(|v| (v.id, v.number)))
 }
 
+/// What a tenant's calls are sold at: its account, its sell deck and the deck's active
+/// version. Read from the database; the rate of a number is then an index lookup
+/// ([`SellDeck::rate`]), so call authorization can keep these between calls.
+#[derive(Debug, Clone)]
+pub struct SellDeck {
+    /// The account as read: its ids, currency and settings. Balances move with every call,
+    /// so whoever decides on money reads them again.
+    pub account: billing_account::Model,
+    pub deck: rate_deck::Model,
+    /// The active version: (id, number); `None` while the deck has none.
+    pub version: Option<(Uuid, i32)>,
+}
+
+impl SellDeck {
+    /// The tenant's sell deck, or why it has none.
+    pub async fn of<C: ConnectionTrait>(
+        db: &C,
+        tenant: Uuid,
+    ) -> DomainResult<Result<Self, NoRate>> {
+        let Some(account) = billing_account::Entity::find()
+            .filter(billing_account::Column::TenantId.eq(tenant))
+            .one(db)
+            .await?
+        else {
+            return Ok(Err(NoRate::NoSellDeck));
+        };
+        let Some(deck_id) = account.sell_deck_id else {
+            return Ok(Err(NoRate::NoSellDeck));
+        };
+        let Some(deck) = rate_deck::Entity::find_by_id(deck_id).one(db).await? else {
+            return Ok(Err(NoRate::NoSellDeck));
+        };
+        let version = active_version(db, &deck).await?;
+        Ok(Ok(Self {
+            account,
+            deck,
+            version,
+        }))
+    }
+
+    /// The rate of `number` at `at` in the active version (`db` only builds the version's
+    /// index if no one has yet).
+    pub async fn rate<C: ConnectionTrait>(
+        &self,
+        core: &Core,
+        db: &C,
+        number: &str,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Result<SellRate, NoRate>> {
+        let Some((version_id, version_number)) = self.version else {
+            return Ok(Err(NoRate::NoRate));
+        };
+        let loaded = core.rate_book.index(db, version_id).await?;
+        let Some(m) = loaded.index.lookup(number, at) else {
+            return Ok(Err(NoRate::NoRate));
+        };
+        Ok(Ok(SellRate {
+            prefix: m.prefix.as_str().to_owned(),
+            destination: m.destination.to_owned(),
+            tariff: m.tariff,
+            account: self.account.clone(),
+            deck: self.deck.clone(),
+            version_id,
+            version_number,
+        }))
+    }
+}
+
 /// The sell rate of `number` for `tenant` at `at`, with the account it was read from.
 pub async fn sell_rate<C: ConnectionTrait>(
     core: &Core,
@@ -86,35 +154,10 @@ pub async fn sell_rate<C: ConnectionTrait>(
     number: &str,
     at: DateTime<Utc>,
 ) -> DomainResult<Result<SellRate, NoRate>> {
-    let Some(account) = billing_account::Entity::find()
-        .filter(billing_account::Column::TenantId.eq(tenant))
-        .one(db)
-        .await?
-    else {
-        return Ok(Err(NoRate::NoSellDeck));
-    };
-    let Some(deck_id) = account.sell_deck_id else {
-        return Ok(Err(NoRate::NoSellDeck));
-    };
-    let Some(deck) = rate_deck::Entity::find_by_id(deck_id).one(db).await? else {
-        return Ok(Err(NoRate::NoSellDeck));
-    };
-    let Some((version_id, version_number)) = active_version(db, &deck).await? else {
-        return Ok(Err(NoRate::NoRate));
-    };
-    let loaded = core.rate_book.index(db, version_id).await?;
-    let Some(m) = loaded.index.lookup(number, at) else {
-        return Ok(Err(NoRate::NoRate));
-    };
-    Ok(Ok(SellRate {
-        prefix: m.prefix.as_str().to_owned(),
-        destination: m.destination.to_owned(),
-        tariff: m.tariff,
-        account,
-        deck,
-        version_id,
-        version_number,
-    }))
+    match SellDeck::of(db, tenant).await? {
+        Ok(deck) => deck.rate(core, db, number, at).await,
+        Err(no) => Ok(Err(no)),
+    }
 }
 
 /// The tenant and the tenants above it, nearest first: `/root/partner/me/` → [me, partner,
@@ -144,6 +187,22 @@ pub struct LevelRate {
     pub hold: i64,
 }
 
+/// The sell deck of every level of the chain of the tenant at `path` (the tenant first);
+/// `Err((why, level))` names the first level without one.
+pub async fn chain_decks<C: ConnectionTrait>(
+    db: &C,
+    path: &str,
+) -> DomainResult<Result<Vec<SellDeck>, (NoRate, usize)>> {
+    let mut out = Vec::new();
+    for (level, tenant) in chain_of(path)?.into_iter().enumerate() {
+        match SellDeck::of(db, tenant).await? {
+            Ok(d) => out.push(d),
+            Err(no) => return Ok(Err((no, level))),
+        }
+    }
+    Ok(Ok(out))
+}
+
 /// The sell rate of `number` at every level of the chain of the tenant at `path` (the
 /// tenant first); `Err((why, level))` names the first level without one.
 pub async fn chain_rates<C: ConnectionTrait>(
@@ -153,12 +212,28 @@ pub async fn chain_rates<C: ConnectionTrait>(
     number: &str,
     at: DateTime<Utc>,
 ) -> DomainResult<Result<Vec<(SellRate, LevelRate)>, (NoRate, usize)>> {
-    let mut out = Vec::new();
-    for (level, tenant) in chain_of(path)?.into_iter().enumerate() {
-        match sell_rate(core, db, tenant, number, at).await? {
+    match chain_decks(db, path).await? {
+        Ok(decks) => rates_of_chain(core, db, &decks, number, at).await,
+        Err(no) => Ok(Err(no)),
+    }
+}
+
+/// [`chain_rates`] over decks already read ([`chain_decks`]).
+pub async fn rates_of_chain<C: ConnectionTrait>(
+    core: &Core,
+    db: &C,
+    decks: &[SellDeck],
+    number: &str,
+    at: DateTime<Utc>,
+) -> DomainResult<Result<Vec<(SellRate, LevelRate)>, (NoRate, usize)>> {
+    let mut out = Vec::with_capacity(decks.len());
+    for (level, d) in decks.iter().enumerate() {
+        match d.rate(core, db, number, at).await? {
             Ok(s) => {
                 let l = LevelRate {
-                    tenant_id: tenant,
+                    tenant_id: d.account.tenant_id.ok_or_else(|| {
+                        DomainError::internal("a tenant's billing account without its tenant")
+                    })?,
                     account_id: s.account.id,
                     currency: s.deck.currency.clone(),
                     version_id: s.version_id,
@@ -227,7 +302,7 @@ pub struct LcrEntry {
 pub async fn order_trunks<C: ConnectionTrait>(
     core: &Core,
     db: &C,
-    trunks: Vec<trunk::Model>,
+    trunks: Vec<BuyTrunk>,
     number: &str,
     sell: Option<&SellRate>,
     at: DateTime<Utc>,
@@ -235,7 +310,7 @@ pub async fn order_trunks<C: ConnectionTrait>(
     let mut priced = Vec::new();
     let mut unpriced = Vec::new();
     let mut unused = Vec::new();
-    for t in trunks {
+    for BuyTrunk { trunk: t, deck } in trunks {
         let mut entry = LcrEntry {
             trunk_id: t.id,
             name: t.name.clone(),
@@ -250,10 +325,6 @@ pub async fn order_trunks<C: ConnectionTrait>(
             unused.push((t, entry));
             continue;
         }
-        let deck = match t.buy_deck_id {
-            Some(id) => rate_deck::Entity::find_by_id(id).one(db).await?,
-            None => None,
-        };
         let Some(deck) = deck else {
             entry.used = true;
             entry.reason = "unpriced".into();
@@ -299,21 +370,34 @@ pub async fn order_trunks<C: ConnectionTrait>(
         .collect())
 }
 
-/// The trunks a tenant's route may use, in the route's order (its own and carriers').
+/// A trunk a route may use, with the deck its carrier sells at (when it has one).
+#[derive(Debug, Clone)]
+pub struct BuyTrunk {
+    pub trunk: trunk::Model,
+    pub deck: Option<rate_deck::Model>,
+}
+
+/// The trunks a tenant's route may use, in the route's order (its own and carriers'), with
+/// their buy decks.
 pub(crate) async fn route_trunks<C: ConnectionTrait>(
     db: &C,
     tenant: Uuid,
     ids: &[Uuid],
-) -> DomainResult<Vec<trunk::Model>> {
+) -> DomainResult<Vec<BuyTrunk>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(t) = trunk::Entity::find_by_id(*id)
+        let Some(trunk) = trunk::Entity::find_by_id(*id)
             .one(db)
             .await?
             .filter(|t| t.tenant_id.is_none_or(|owner| owner == tenant))
-        {
-            out.push(t);
-        }
+        else {
+            continue;
+        };
+        let deck = match trunk.buy_deck_id {
+            Some(id) => rate_deck::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        out.push(BuyTrunk { trunk, deck });
     }
     Ok(out)
 }

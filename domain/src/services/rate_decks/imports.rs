@@ -55,6 +55,7 @@ use crate::{
         job_admin::JobProgress,
         jobs::{self, Job, JobContext},
     },
+    switch::cache::CacheKey,
 };
 
 /// Largest CSV an import takes: 256 MiB, about four million rows.
@@ -646,6 +647,9 @@ async fn finish(
     }
     let now = Utc::now();
     let txn = core.db.begin().await?;
+    // The owner of a deck this import activates: what the swap makes stale in the switch
+    // cache (call setups and route plans hold which version is active).
+    let mut swapped = None;
     let status = if bad_rows > 0 {
         if version.is_some() {
             clear_versions(&txn, import.id).await?;
@@ -669,6 +673,9 @@ async fn finish(
                     .await?
                     .ok_or_else(|| DomainError::not_found("rate deck"))?;
                 switch_to(&txn, &deck, v, now).await?;
+                swapped = Some(deck.tenant_id.map_or(CacheKey::Platform, |t| {
+                    CacheKey::Tenant(crate::ids::TenantId(t))
+                }));
             }
         }
         ImportStatus::Succeeded
@@ -695,6 +702,9 @@ async fn finish(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    if let Some(key) = swapped {
+        core.switch_cache.changed(&[key]).await;
+    }
     Ok(())
 }
 
