@@ -36,7 +36,8 @@ fi
 URL="http://127.0.0.1:$PORT"
 sql() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 "$@"; }
 export RUST_LOG=warn CENTRALITA_LISTEN="127.0.0.1:$PORT" CENTRALITA_DATA_DIR="$WORK/data"
-export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+# BENCH_DB_PARAMS: connection parameters, e.g. `?sslmode=disable` (TLS off on loopback).
+export CENTRALITA_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB${BENCH_DB_PARAMS:-}"
 export CENTRALITA_BOOTSTRAP_ADMIN_EMAIL=bench@example.com CENTRALITA_BOOTSTRAP_ADMIN_PASSWORD=bench-password-123
 
 post() { curl -sf "$URL$1" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "${@:3}" -d "$2"; }
@@ -114,7 +115,7 @@ echo "balance: $(get "/v1/tenants/$T/balance" | jq -c .)"
 kill "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 
-CENTRALITA_HTTP_WORKERS=1 CENTRALITA_DATABASE_MAX_CONNECTIONS=$CONNS taskset -c 0 "$BENCH_BIN" api >"$WORK/server.log" 2>&1 &
+CENTRALITA_HTTP_WORKERS=1 CENTRALITA_DATABASE_MAX_CONNECTIONS=${BENCH_POOL:-$CONNS} taskset -c 0 "$BENCH_BIN" api >"$WORK/server.log" 2>&1 &
 SERVER=$!
 wait_up
 FIRST=$(sed -n 2p "$WORK/numbers.lua" | tr -d '",')
