@@ -265,6 +265,38 @@ async fn a_call_holds_what_its_grant_costs_and_ending_it_charges_once() {
 }
 
 #[tokio::test]
+async fn a_retried_call_keeps_its_answer_and_holds_once_while_credit_remains() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    top_up(&app, &s.t, "100.00").await;
+    let first = authorize(&app, &s, "retry@edge", "34612345678").await;
+    assert_eq!(first["decision"], "allow", "{first}");
+    let held = balance(&app, &s.t).await["held"].clone();
+    assert_eq!(held, first["hold"]);
+    // The switch retries (its answer was lost), several times at once, while the account
+    // could pay for another hold: each retry tries to hold and record the call again,
+    // finds the call id taken, undoes its hold and answers the first answer.
+    let retries: Vec<_> = (0..5)
+        .map(|_| authorize(&app, &s, "retry@edge", "34612345678"))
+        .collect();
+    for again in futures_util::future::join_all(retries).await {
+        assert_eq!(again, first);
+    }
+    let b = balance(&app, &s.t).await;
+    assert_eq!((&b["held"], &b["balance"]), (&held, &json!("100.00")));
+    // One call ends once, charged once, and its hold is gone.
+    let charge = expect_json(end(&app, &s.node, "retry@edge", 60).await, 200).await;
+    assert_eq!(charge["charge"], "0.06");
+    let b = balance(&app, &s.t).await;
+    assert_eq!(
+        (b["held"].as_str(), b["balance"].as_str()),
+        (Some("0.00"), Some("99.94"))
+    );
+    assert_eq!(call_charges(&app, &s.t).await.len(), 1);
+    ledger_invariant_holds(&app).await;
+}
+
+#[tokio::test]
 async fn internal_calls_hold_nothing_and_cost_nothing() {
     let app = TestApp::spawn().await;
     let s = setup(&app).await;
