@@ -14,6 +14,13 @@ use centralita_domain::{
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc rather than glibc's allocator: a request allocates and frees many small
+/// objects (JSON, rows, futures) across threads, and with glibc malloc and free were the
+/// largest single cost of a call authorization after the kernel's (see the README's
+/// authorization benchmark for the figures before and after).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "centralita",

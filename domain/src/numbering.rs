@@ -29,6 +29,11 @@ use crate::error::FieldError;
 /// E.164 allows at most 15 digits, country code included.
 const MAX_DIGITS: usize = 15;
 
+/// Room for every regular expression of the numbering metadata (about 2,300 number
+/// patterns, 1,200 leading-digit patterns and 800 format patterns, fewer once shared
+/// sources are counted once); see [`hold_every_pattern`].
+const PATTERN_CACHE_CAPACITY: usize = 8_192;
+
 /// Longest raw input considered at all: generous for formatting characters, and it keeps
 /// absurd inputs away from the parser.
 const MAX_INPUT_CHARS: usize = 40;
@@ -73,6 +78,26 @@ pub fn classify_digits(digits: &str) -> Option<Classified> {
     found
 }
 
+/// Gives `phonenumber`'s cache of compiled patterns room for the whole metadata, once per
+/// process.
+///
+/// The crate compiles its metadata's regular expressions lazily into one LRU cache that it
+/// creates with room for 100; classifying a number consults a dozen patterns of each region
+/// its calling code may belong to, so numbers of a handful of countries (and +1 alone has
+/// 25 regions) evict each other's patterns and every parse recompiles dozens of them: in
+/// the authorization benchmark that compilation was most of a call's CPU whenever a number
+/// had not been classified before, and the p99. The cache sits behind an
+/// `Arc<Mutex<…>>` the crate hands out (`Database::cache`), so it is swapped for a larger
+/// one before the first parse; patterns are still compiled only when first used.
+fn hold_every_pattern() {
+    static ENLARGED: std::sync::Once = std::sync::Once::new();
+    ENLARGED.call_once(|| match DATABASE.cache().lock() {
+        Ok(mut cache) => *cache = regex_cache::RegexCache::new(PATTERN_CACHE_CAPACITY),
+        // Poisoned: a panic inside the crate while matching. The small cache still works.
+        Err(_) => tracing::error!("the numbering pattern cache is poisoned; left at its size"),
+    });
+}
+
 impl E164 {
     /// Parses a number written in international form: a leading `+`, the country calling code
     /// and the national number, optionally formatted with spaces, dashes, dots and parentheses
@@ -84,6 +109,7 @@ impl E164 {
     /// would translate vanity spellings (`1-800-FLOWERS`), because in a stored number they are
     /// far more likely to be a mistake than intent; so are extensions (`ext. 5`).
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        hold_every_pattern();
         let err = |code: &str, msg: &str| FieldError::new(field, code, msg);
         let trimmed = raw.trim();
         let Some(rest) = trimmed.strip_prefix('+') else {
@@ -378,6 +404,58 @@ mod tests {
                 e.code
             }
         }
+    }
+
+    /// Numbers of many countries (and several regions of +1 and +44) leave more patterns
+    /// compiled than the crate's own cache of 100 could hold, so classifying them again
+    /// compiles nothing. (Other tests of this process parse numbers concurrently, so only
+    /// the lower bound is asserted.)
+    #[test]
+    fn the_pattern_cache_keeps_the_patterns_of_many_countries() {
+        let numbers = [
+            "+12125550123",
+            "+14165550123",
+            "+18765550123",
+            "+16045550123",
+            "+34911234567",
+            "+34612345678",
+            "+33142685300",
+            "+33612345678",
+            "+4930123456",
+            "+4915123456789",
+            "+390612345678",
+            "+393123456789",
+            "+442079460958",
+            "+447400123456",
+            "+441534123456",
+            "+5511987654321",
+            "+525512345678",
+            "+81312345678",
+            "+61212345678",
+            "+27211234567",
+            "+31201234567",
+            "+32212345678",
+            "+41441234567",
+            "+46812345678",
+            "+4721234567",
+            "+358912345678",
+            "+48221234567",
+            "+351211234567",
+            "+302101234567",
+            "+35312345678",
+        ];
+        let classify = || {
+            numbers
+                .iter()
+                .filter(|n| E164::parse("n", n).is_ok())
+                .count()
+        };
+        let valid = classify();
+        assert!(valid >= 25, "only {valid} of the sample are valid numbers");
+        let compiled = || DATABASE.cache().lock().map(|c| c.len()).unwrap_or(0);
+        assert_eq!(classify(), valid);
+        let held = compiled();
+        assert!(held > 100, "only {held} patterns held");
     }
 
     #[test]
