@@ -8,12 +8,40 @@ use centralita_api::{AppState, build_app};
 use centralita_domain::{Core, config::Config, core as dcore};
 use tokio_util::sync::CancellationToken;
 
-/// Applies every pending migration. Lives here, not in the domain crate: the schema is owned
-/// by `centralita-migrations`, and only the binary decides when to apply it.
+/// Applies every pending migration, once, even when several processes start at once. Lives
+/// here, not in the domain crate: the schema is owned by `centralita-migrations`, and only
+/// the binary decides when to apply it.
+///
+/// On PostgreSQL the migrations run in one transaction that first takes an advisory lock
+/// keyed by the schema: a second `centralita migrate` (another host booting, a Kubernetes
+/// Job retried) waits for the first to commit, then finds nothing pending. Without the lock
+/// both would see the same migrations pending and the loser would fail on a table the
+/// winner had just created. One transaction also makes an upgrade all or nothing: a failed
+/// migration leaves the schema as it was. (SQLite is one process's embedded database.)
 pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     use centralita_migrations::MigratorTrait;
-    centralita_migrations::Migrator::up(db, None).await?;
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    if db.get_database_backend() != DbBackend::Postgres {
+        centralita_migrations::Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(
+        "SELECT pg_advisory_xact_lock(hashtextextended('centralita.migrate.' || current_schema(), 0))",
+    )
+    .await?;
+    centralita_migrations::Migrator::up(&txn, None).await?;
+    txn.commit().await?;
     Ok(())
+}
+
+/// The newest migration this binary carries: what readiness waits for.
+pub fn newest_migration() -> String {
+    use centralita_migrations::MigratorTrait;
+    centralita_migrations::Migrator::migrations()
+        .last()
+        .map(|m| m.name().to_owned())
+        .unwrap_or_default()
 }
 
 /// What a process runs.
@@ -51,6 +79,7 @@ impl Application {
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
         let core = Core::build(config, db).await?;
+        core.expect_migration(&newest_migration());
         if mode == Mode::Serve
             && let Some((email, generated)) =
                 centralita_domain::services::auth::bootstrap_admin(&core).await?
@@ -112,6 +141,21 @@ impl Application {
 pub async fn run_worker(config: Config, concurrency: usize) -> anyhow::Result<()> {
     let db = dcore::connect(&config, None).await?;
     let core = Core::build(config, db).await?;
+    core.expect_migration(&newest_migration());
+    let probes = match core.config.worker_probe_listen {
+        Some(addr) => {
+            let probe_core = core.clone();
+            let server =
+                HttpServer::new(move || centralita_api::build_probe_app(probe_core.clone()))
+                    .workers(1)
+                    .disable_signals()
+                    .bind(addr)?
+                    .run();
+            tracing::info!(%addr, "worker probes listening");
+            Some((server.handle(), tokio::spawn(server)))
+        }
+        None => None,
+    };
     let stop = CancellationToken::new();
     let warm = tokio::spawn(centralita_worker::keep_rates_warm(
         core.clone(),
@@ -122,6 +166,10 @@ pub async fn run_worker(config: Config, concurrency: usize) -> anyhow::Result<()
     stop.cancel();
     handle.await?;
     warm.await?;
+    if let Some((server, task)) = probes {
+        server.stop(true).await;
+        task.await??;
+    }
     Ok(())
 }
 

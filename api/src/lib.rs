@@ -380,3 +380,25 @@ pub fn build_app(
     .default_service(web::to(fallback))
     .wrap(from_fn(middleware::observe))
 }
+
+/// The HTTP of a standalone worker: `/livez` and `/readyz` only, for its supervisor's
+/// probes (see `worker_probe_listen`). Everything else answers 404.
+pub fn build_probe_app(
+    core: Core,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(core))
+        .service(routes::ops::livez)
+        .service(routes::ops::readyz)
+        .default_service(web::to(|| async {
+            actix_web::ResponseError::error_response(&ApiError(DomainError::not_found("route")))
+        }))
+}

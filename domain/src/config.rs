@@ -79,6 +79,9 @@ pub struct Config {
     pub http_workers: Option<usize>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
+    /// Where a standalone worker (`centralita worker`) answers `/livez` and `/readyz`, for
+    /// its supervisor (Kubernetes probes, a load balancer's checks); none: no HTTP at all.
+    pub worker_probe_listen: Option<SocketAddr>,
     /// Seconds a worker holds a job without renewing it (it renews three times per lease):
     /// also how long the job of a worker that died waits before another worker takes it.
     pub job_lease_secs: u64,
@@ -155,6 +158,7 @@ impl Default for Config {
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             http_workers: None,
+            worker_probe_listen: None,
             embedded_worker: true,
             job_lease_secs: crate::services::jobs::DEFAULT_LEASE_SECS,
             max_call_seconds: 14_400,

@@ -34,6 +34,16 @@ pub struct CoreInner {
     pub local_wake: Arc<tokio::sync::Notify>,
     /// Rate-deck indexes by version (see [`crate::services::rate_decks::book`]).
     pub rate_book: Arc<crate::services::rate_decks::book::RateBook>,
+    /// The schema this binary needs, for readiness (see [`Core::expect_migration`]).
+    schema: SchemaGate,
+}
+
+/// The newest migration this binary knows, and whether the database has been seen to have
+/// it. Once seen it stays so: migrations only move forward while a process runs.
+#[derive(Default)]
+struct SchemaGate {
+    newest: std::sync::OnceLock<String>,
+    applied: std::sync::atomic::AtomicBool,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -121,6 +131,7 @@ impl Core {
             mailer,
             local_wake: Arc::new(tokio::sync::Notify::new()),
             rate_book: Arc::default(),
+            schema: SchemaGate::default(),
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             config,
             keys,
@@ -135,16 +146,76 @@ impl Core {
         Ok(Tx::new(self.db.begin().await?, self.clone()))
     }
 
-    /// Readiness: the database answers, and Redis too when configured.
-    pub async fn ready(&self) -> Result<(), String> {
+    /// Makes readiness wait for the migration named `newest` (the binary's last one; the
+    /// domain crate does not know the migrations, the binary does). Set once; later calls
+    /// change nothing.
+    pub fn expect_migration(&self, newest: &str) {
+        let _ = self.schema.newest.set(newest.to_owned());
+    }
+
+    /// Readiness: the database answers and its schema has the migration set by
+    /// [`Core::expect_migration`] (a process of a new version is not ready before its
+    /// migrations ran); `Err` says which is missing. Redis, when configured, does not decide
+    /// it: Redis only accelerates (rate limits and cache invalidation fall back, workers
+    /// poll), so an outage of it must not take every replica out of its load balancer; it
+    /// is reported as [`Readiness::Degraded`].
+    pub async fn ready(&self) -> Result<Readiness, String> {
+        use std::sync::atomic::Ordering;
         self.db.ping().await.map_err(|e| format!("database: {e}"))?;
+        if let Some(newest) = self.schema.newest.get()
+            && !self.schema.applied.load(Ordering::Relaxed)
+        {
+            use sea_orm::{ConnectionTrait, Statement};
+            let backend = self.db.get_database_backend();
+            let sql = match backend {
+                sea_orm::DbBackend::Postgres => "SELECT 1 FROM seaql_migrations WHERE version = $1",
+                _ => "SELECT 1 FROM seaql_migrations WHERE version = ?",
+            };
+            let found = self
+                .db
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [newest.as_str().into()],
+                ))
+                .await
+                // No migrations table yet: nothing applied.
+                .is_ok_and(|row| row.is_some());
+            if !found {
+                return Err(format!(
+                    "database schema: migration {newest} not applied yet"
+                ));
+            }
+            self.schema.applied.store(true, Ordering::Relaxed);
+        }
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
-            let _: String = redis::cmd("PING")
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| format!("redis: {e}"))?;
+            // Bounded: a Redis that is down can keep a command waiting on reconnects, and a
+            // readiness answer slower than the load balancer's check timeout would take the
+            // replica out after all.
+            let ping = tokio::time::timeout(
+                READY_REDIS_TIMEOUT,
+                redis::cmd("PING").query_async::<String>(&mut conn),
+            )
+            .await;
+            match ping {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Ok(Readiness::Degraded(format!("redis: {e}"))),
+                Err(_) => return Ok(Readiness::Degraded("redis: no answer in time".into())),
+            }
         }
-        Ok(())
+        Ok(Readiness::Ready)
     }
+}
+
+/// How long readiness waits for Redis's PING before calling the process degraded.
+const READY_REDIS_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// What [`Core::ready`] found when the process can take traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Everything configured answers.
+    Ready,
+    /// Serving, without an accelerator (Redis): the reason.
+    Degraded(String),
 }

@@ -1,6 +1,9 @@
-//! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`.
+//! Operations endpoints: `/livez` (and `/healthz`), `/readyz`, `/metrics`, `/openapi.json`,
+//! `/docs`; and what makes several processes safe on one database: migrations applied by
+//! two at once, readiness that waits for the schema.
 
 use crate::common::*;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -11,7 +14,7 @@ async fn get_plain(app: &TestApp, path: &str) -> reqwest::Response {
 #[tokio::test]
 async fn health_and_readiness_need_no_token() {
     let app = TestApp::spawn().await;
-    for path in ["/healthz", "/readyz"] {
+    for path in ["/livez", "/healthz", "/readyz"] {
         let res = get_plain(&app, path).await;
         assert_eq!(res.status(), 200, "{path}");
         assert!(header(&res, "content-type").starts_with("application/json"));
@@ -19,6 +22,75 @@ async fn health_and_readiness_need_no_token() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body, serde_json::json!({"status": "ok"}));
     }
+}
+
+/// An API process started on a database whose migrations have not run is alive but not
+/// ready (a load balancer or Kubernetes sends it nothing), and becomes ready once they have.
+#[tokio::test]
+async fn readiness_waits_for_the_migrations_liveness_does_not() {
+    let (config, opts, _dir) = fresh_database().await;
+    let search_path = opts.search_path.clone();
+    let db_config = config.clone();
+    let app = centralita::Application::build(config, centralita::Mode::Api, opts)
+        .await
+        .expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+
+    assert_eq!(get("/livez").await.unwrap().status(), 200);
+    let res = get("/readyz").await.unwrap();
+    let body = assert_problem(res, 503, "unavailable").await;
+    assert!(
+        !body.to_string().contains("seaql") && !body.to_string().contains("migration"),
+        "the problem names no internals: {body}"
+    );
+
+    let db = centralita_domain::core::connect(&db_config, search_path.as_deref())
+        .await
+        .unwrap();
+    centralita::migrate(&db).await.unwrap();
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    assert_eq!(get("/livez").await.unwrap().status(), 200);
+}
+
+/// `centralita migrate` started twice at once on an empty PostgreSQL schema (two hosts
+/// booting, a Job retried): both succeed and each migration is applied once. Without the
+/// advisory lock one of them fails on a table the other has just created. SQLite is one
+/// process's database, so this runs on PostgreSQL only.
+#[tokio::test]
+async fn two_concurrent_migrations_apply_each_migration_once() {
+    let (config, opts, _dir) = fresh_database().await;
+    let Some(schema) = opts.search_path.as_deref() else {
+        println!(
+            "SKIPPED: concurrent migrations are a PostgreSQL matter (CENTRALITA_TEST_DATABASE_URL unset)"
+        );
+        return;
+    };
+    let connect = || centralita_domain::core::connect(&config, Some(schema));
+    let (a, b) = (connect().await.unwrap(), connect().await.unwrap());
+    let (ra, rb) = tokio::join!(centralita::migrate(&a), centralita::migrate(&b));
+    ra.expect("first migrate");
+    rb.expect("second migrate");
+    let rows = a
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT version, count(*) FROM seaql_migrations GROUP BY version",
+        ))
+        .await
+        .unwrap();
+    use centralita_migrations::MigratorTrait;
+    assert_eq!(
+        rows.len(),
+        centralita_migrations::Migrator::migrations().len()
+    );
+    for row in rows {
+        let n: i64 = row.try_get_by_index(1).unwrap();
+        assert_eq!(n, 1);
+    }
+    // And a third run later finds nothing to do.
+    centralita::migrate(&a).await.unwrap();
 }
 
 #[tokio::test]
@@ -130,6 +202,7 @@ async fn the_openapi_document_is_served() {
         ),
         ("/v1/audit-events", &["get"]),
         ("/v1/tenants/{tenant_id}/audit-events", &["get"]),
+        ("/livez", &["get"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),

@@ -36,7 +36,17 @@ pub struct Binary(pub Vec<u8>);
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(auth::token)
+    // The switch surface first: actix tries routes in order, each templated path a regular
+    // expression, and a switch's calls are the traffic that waits (its paths overlap no
+    // other route's, so the order changes nothing else).
+    cfg.service(switch::authorize_call)
+        .service(switch::end_call)
+        .service(switch::route)
+        .service(switch::directory)
+        .service(switch::ingest_cdrs)
+        .service(switch::ivr_greeting)
+        .service(switch::voicemail)
+        .service(auth::token)
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
@@ -120,13 +130,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(jobs::retry)
         .service(jobs::cancel)
         .service(jobs::list_tenant)
-        .service(switch::directory)
-        .service(switch::route)
-        .service(switch::ivr_greeting)
-        .service(switch::voicemail)
-        .service(switch::authorize_call)
-        .service(switch::end_call)
-        .service(switch::ingest_cdrs)
         .service(billing::get_account)
         .service(billing::explain_rate)
         .service(billing::list_cdrs)
@@ -145,6 +148,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(billing::create_transaction)
         .service(billing::list_transactions)
         .service(billing::balance)
+        .service(ops::livez)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)

@@ -2,7 +2,7 @@
 //! and Prometheus expects; `/metrics` takes a bearer token when `metrics_token` is set.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use centralita_domain::{Core, ErrorCode};
+use centralita_domain::{Core, ErrorCode, core::Readiness};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -15,32 +15,56 @@ use crate::{
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`
+    /// `ok`; from `/readyz` also `degraded`: serving, but Redis (configured) does not answer,
+    /// so login limits and cache invalidation run on their fallbacks and workers poll.
     pub status: String,
 }
 
-/// Liveness: the process answers.
-#[utoipa::path(operation_id = "healthz", tag = "operations", responses((status = 200, description = "The process is alive", body = Health)))]
-#[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
+fn alive() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok".into(),
     })
 }
 
-/// Readiness: the database answers, and Redis too when configured.
+/// Liveness: the process runs and answers HTTP. Consults no dependency, so an outage of the
+/// database never gets every replica restarted at once; a supervisor restarts a process
+/// only when this fails. (Readiness is `/readyz`.)
+#[utoipa::path(operation_id = "livez", tag = "operations", responses((status = 200, description = "The process is alive", body = Health)))]
+#[get("/livez")]
+pub async fn livez() -> HttpResponse {
+    alive()
+}
+
+/// The same as `/livez`, under the older name monitors already poll.
+#[utoipa::path(operation_id = "healthz", tag = "operations", responses((status = 200, description = "The process is alive", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    alive()
+}
+
+/// Readiness: this process should be sent traffic. The database answers and its schema has
+/// every migration this binary knows (a new version's process waits for `centralita
+/// migrate`); 503 otherwise, and a load balancer takes the process out until it passes
+/// again. Redis down is `degraded`, still 200: the API serves without it.
 #[utoipa::path(operation_id = "readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Health),
-    (status = 503, description = "A dependency (database, Redis) is not reachable", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Not ready: the database is not reachable, or lacks migrations this version needs", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(core: web::Data<Core>) -> ApiResult<HttpResponse> {
-    core.ready().await.map_err(|e| {
+    let readiness = core.ready().await.map_err(|e| {
         tracing::warn!(error = %e, "not ready");
-        ApiError::new(ErrorCode::Unavailable, "A dependency is not reachable")
+        ApiError::new(ErrorCode::Unavailable, "Not ready to serve")
     })?;
+    let status = match readiness {
+        Readiness::Ready => "ok",
+        Readiness::Degraded(why) => {
+            tracing::warn!(reason = %why, "serving degraded");
+            "degraded"
+        }
+    };
     Ok(HttpResponse::Ok().json(Health {
-        status: "ok".into(),
+        status: status.into(),
     }))
 }
 

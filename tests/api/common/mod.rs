@@ -42,40 +42,48 @@ pub fn backend() -> String {
     format!("{db}+{redis}")
 }
 
+/// A configuration of the test kind on a database of its own that nothing has touched: a
+/// new SQLite file in a new data directory, or a new empty schema of the PostgreSQL test
+/// database (named in the options' `search_path`), and its own Redis key prefix.
+pub async fn fresh_database() -> (Config, BuildOptions, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = Uuid::now_v7().simple().to_string();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        bootstrap_admin_email: Some(ADMIN_EMAIL.into()),
+        bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
+        redis_prefix: format!("centralita-test:{run}:"),
+        database_max_connections: 5,
+        ..Config::default()
+    };
+    let mut opts = BuildOptions::default();
+    if let Ok(url) = std::env::var("CENTRALITA_TEST_DATABASE_URL") {
+        let schema = format!("t_{run}");
+        let admin = sea_orm::Database::connect(url.as_str())
+            .await
+            .expect("connect postgres");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("create schema");
+        admin.close().await.ok();
+        config.database_url = Some(url);
+        opts.search_path = Some(schema);
+    }
+    if let Ok(url) = std::env::var("CENTRALITA_TEST_REDIS_URL") {
+        config.redis_url = Some(url);
+    }
+    (config, opts, dir)
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let run = Uuid::now_v7().simple().to_string();
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
-            bootstrap_admin_email: Some(ADMIN_EMAIL.into()),
-            bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
-            redis_prefix: format!("centralita-test:{run}:"),
-            database_max_connections: 5,
-            ..Config::default()
-        };
-        let mut opts = BuildOptions::default();
-        if let Ok(url) = std::env::var("CENTRALITA_TEST_DATABASE_URL") {
-            let schema = format!("t_{run}");
-            let admin = sea_orm::Database::connect(url.as_str())
-                .await
-                .expect("connect postgres");
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                .await
-                .expect("create schema");
-            admin.close().await.ok();
-            config.database_url = Some(url);
-            opts.search_path = Some(schema);
-        }
-        if let Ok(url) = std::env::var("CENTRALITA_TEST_REDIS_URL") {
-            config.redis_url = Some(url);
-        }
+        let (mut config, opts, dir) = fresh_database().await;
         adjust(&mut config);
         let search_path = opts.search_path.clone();
         let app = Application::build(config, Mode::Serve, opts)

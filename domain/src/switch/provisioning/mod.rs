@@ -166,8 +166,11 @@ pub struct Changes {
     pub remove: Vec<String>,
 }
 
-/// What a reconcile of a node would do now (`GET /v1/switch-nodes/{id}/plan`).
+/// What a reconcile of a node would do now (`GET /v1/switch-nodes/{id}/plan`). Named
+/// `ReconcilePlan` in the OpenAPI document: `Plan` is the call plan of the switch surface,
+/// and two schemas of one name silently replace each other.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
+#[schema(as = ReconcilePlan)]
 pub struct Plan {
     /// SIP domains (rows of the node's `domain` table).
     pub domains: Changes,
