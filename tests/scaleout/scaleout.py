@@ -18,7 +18,9 @@ the database); every process listens on loopback only. It shows, failing otherwi
    every keyed top-up is posted exactly once, every rate-deck import job (one deck version
    each) is done exactly once, the dead worker's lease taken over after it expired;
 7. with Redis stopped: both APIs still ready (`degraded`) and serving through HAProxy, a
-   keyed top-up still posts once, and the workers finish new jobs by polling the database.
+   change through one API visible through the other at once (no process serves a cached
+   switch answer it can no longer invalidate), a keyed top-up still posts once, and the
+   workers finish new jobs by polling the database.
 """
 
 import json
@@ -381,6 +383,15 @@ def run(procs):
         check(status == 200 and body == {"status": "degraded"}, f"api{i + 1} ready but degraded without Redis ({status} {body})")
     answers = [http("GET", LB + read, token=token)[0] for _ in range(50)]
     check(answers == [200] * 50, "reads through HAProxy without Redis")
+    # Not hearing the others' changes, each API stops serving its cached switch answers.
+    http("GET", API[1] + directory, token=node["token"])
+    started = time.time()
+    status, _ = http("PATCH", f"{API[0]}/v1/tenants/{t}/extensions/{ext['id']}", {"dnd": False}, token)
+    write_secs = time.time() - started
+    check(status == 200 and write_secs < 1.0, f"a write without Redis is not held up ({write_secs:.3f} s)")
+    status, now = http("GET", API[1] + directory, token=node["token"])
+    check(status == 200 and now["dnd"] is False,
+          "a change through api1 is visible through api2 at once without Redis (no stale cached answer)")
     check(all(http("GET", API[i] + read, token=token)[0] == 200 for i in range(2)), "both APIs serve reads without Redis")
     key = str(uuid.uuid4())
     first = [http("POST", f"{LB}/v1/tenants/{t}/transactions", {"kind": "top_up", "amount": "1"}, token,

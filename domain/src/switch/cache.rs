@@ -15,10 +15,19 @@
 //! `<prefix>pbx-changed` through the core's one connection, and each process's subscriber
 //! bumps its own generations; the subscriber stops when its cache (its `Core`) is dropped.
 //! The time-to-live bounds what a lost Redis message can leave to [`TTL`].
+//!
+//! A process with Redis configured serves cached answers only while its subscription
+//! stands: when Redis goes away it cannot hear the others' changes, so it answers from the
+//! database every time (slower, never stale) until it has resubscribed, which stales
+//! everything cached before. Its own commits still try to publish, but briefly
+//! ([`PUBLISH_TIMEOUT_UNHEARD`]), so an outage does not add seconds to every write.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -35,6 +44,9 @@ pub const CAPACITY: usize = 200_000;
 
 /// Longest a commit waits to publish its change on Redis before logging and going on.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The same while this process's own subscription is down: Redis is most likely down too.
+const PUBLISH_TIMEOUT_UNHEARD: Duration = Duration::from_millis(200);
 
 /// What a change makes stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,7 +138,10 @@ impl<V: Clone + Send + Sync + 'static> Answers<V> {
         Self(quick_cache::sync::Cache::new(CAPACITY))
     }
 
-    fn get(&self, generations: &Generations, key: &str) -> Option<V> {
+    fn get(&self, generations: &Generations, heard: bool, key: &str) -> Option<V> {
+        if !heard {
+            return None;
+        }
         let e = self.0.get(key)?;
         (generations.current(&e.stamp) && e.at.elapsed() < TTL).then_some(e.value)
     }
@@ -148,6 +163,8 @@ struct Bridge {
     conn: ConnectionManager,
     channel: String,
     subscriber: tokio::task::AbortHandle,
+    /// Whether the subscription stands, so that the other processes' changes are heard.
+    listening: Arc<AtomicBool>,
 }
 
 /// The cache of one [`crate::Core`]: route answers, node authentications, the generations
@@ -185,18 +202,29 @@ impl SwitchCache {
     pub fn with_redis(client: redis::Client, conn: ConnectionManager, prefix: &str) -> Self {
         let mut cache = Self::local();
         let channel = format!("{prefix}pbx-changed");
+        let listening = Arc::new(AtomicBool::new(false));
         let subscriber = tokio::spawn(subscribe(
             client,
             channel.clone(),
             cache.generations.clone(),
+            listening.clone(),
         ))
         .abort_handle();
         cache.bridge = Some(Bridge {
             conn,
             channel,
             subscriber,
+            listening,
         });
         cache
+    }
+
+    /// Whether cached answers may be served: always for a process of its own, and with
+    /// Redis only while the subscription to the other processes' changes stands.
+    fn heard(&self) -> bool {
+        self.bridge
+            .as_ref()
+            .is_none_or(|b| b.listening.load(Ordering::Acquire))
     }
 
     /// The generations to stamp an answer about `key` with.
@@ -211,7 +239,7 @@ impl SwitchCache {
 
     /// The serialized route answer for `key`, unless what it was computed from changed.
     pub fn route(&self, key: &str) -> Option<Bytes> {
-        self.routes.get(&self.generations, key)
+        self.routes.get(&self.generations, self.heard(), key)
     }
 
     pub fn put_route(&self, key: String, stamp: Stamp, answer: Bytes) {
@@ -220,7 +248,7 @@ impl SwitchCache {
 
     /// The node authenticated by a token digest, unless the registry changed since.
     pub fn node(&self, digest: &str) -> Option<Arc<switch_node::Model>> {
-        self.nodes.get(&self.generations, digest)
+        self.nodes.get(&self.generations, self.heard(), digest)
     }
 
     pub fn put_node(&self, digest: String, stamp: Stamp, node: Arc<switch_node::Model>) {
@@ -230,7 +258,7 @@ impl SwitchCache {
     /// What the outbound calls of a SIP domain's tenant are decided from, unless any tenant
     /// of its chain (or the platform) changed since.
     pub(crate) fn call_setup(&self, domain: &str) -> Option<Arc<CallSetup>> {
-        self.calls.get(&self.generations, domain)
+        self.calls.get(&self.generations, self.heard(), domain)
     }
 
     pub(crate) fn put_call_setup(&self, domain: String, stamp: Stamp, setup: Arc<CallSetup>) {
@@ -257,7 +285,12 @@ impl SwitchCache {
         let mut conn = bridge.conn.clone();
         let mut publish = redis::cmd("PUBLISH");
         publish.arg(&bridge.channel).arg(message);
-        match tokio::time::timeout(PUBLISH_TIMEOUT, publish.query_async::<i64>(&mut conn)).await {
+        let timeout = if bridge.listening.load(Ordering::Acquire) {
+            PUBLISH_TIMEOUT
+        } else {
+            PUBLISH_TIMEOUT_UNHEARD
+        };
+        match tokio::time::timeout(timeout, publish.query_async::<i64>(&mut conn)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not publish a configuration change"),
             Err(_) => tracing::warn!("publishing a configuration change timed out"),
@@ -266,7 +299,12 @@ impl SwitchCache {
 }
 
 /// Applies the changes other processes publish, until aborted; resubscribes after errors.
-async fn subscribe(client: redis::Client, channel: String, generations: Arc<Generations>) {
+async fn subscribe(
+    client: redis::Client,
+    channel: String,
+    generations: Arc<Generations>,
+    listening: Arc<AtomicBool>,
+) {
     use futures_util::StreamExt;
     loop {
         match client.get_async_pubsub().await {
@@ -276,6 +314,7 @@ async fn subscribe(client: redis::Client, channel: String, generations: Arc<Gene
                     // subscription was down) were not heard: whatever was cached meanwhile
                     // may be stale, so it all goes once the subscription stands.
                     generations.bump(CacheKey::Platform);
+                    listening.store(true, Ordering::Release);
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         let text = msg.get_payload::<String>().unwrap_or_default();
@@ -291,6 +330,9 @@ async fn subscribe(client: redis::Client, channel: String, generations: Arc<Gene
                             }
                         }
                     }
+                    // The connection ended: nothing is heard until the next subscription.
+                    listening.store(false, Ordering::Release);
+                    tracing::warn!("configuration-change subscription lost; serving uncached");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "configuration-change subscription failed"),
@@ -367,8 +409,16 @@ mod tests {
             return;
         };
         let a = CacheKey::Tenant(TenantId(uuid::Uuid::now_v7()));
-        // The subscriber may not be listening yet: publish until the change arrives.
+        // Nothing is served from `two` until its subscription stands.
+        for _ in 0..200 {
+            if two.heard() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         two.put_route("a".into(), two.stamp(a), Bytes::from_static(b"A"));
+        assert_eq!(two.route("a"), Some(Bytes::from_static(b"A")));
+        // `one` may not be connected yet: publish until the change arrives.
         let mut tries = 0;
         while two.route("a").is_some() {
             tries += 1;
@@ -389,5 +439,37 @@ mod tests {
             subscriber.is_finished(),
             "the subscriber outlived its cache"
         );
+    }
+
+    /// A process whose subscription does not stand (Redis down, or not reached yet) cannot
+    /// hear the others' changes, so it serves nothing from its cache; a write of its own
+    /// does not wait the full publish timeout either.
+    #[tokio::test]
+    async fn a_cache_that_hears_nothing_serves_nothing() {
+        let Ok(url) = std::env::var("CENTRALITA_TEST_REDIS_URL") else {
+            println!("skipped: CENTRALITA_TEST_REDIS_URL is not set");
+            return;
+        };
+        let live = redis::Client::open(url).unwrap();
+        let conn = ConnectionManager::new(live).await.unwrap();
+        // The subscriber's server: a loopback port nothing listens on.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let deaf = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+        let prefix = format!("centralita-test:{}:", uuid::Uuid::now_v7().simple());
+        let cache = SwitchCache::with_redis(deaf, conn, &prefix);
+        let a = CacheKey::Tenant(TenantId(uuid::Uuid::now_v7()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!cache.heard());
+        cache.put_route("a".into(), cache.stamp(a), Bytes::from_static(b"A"));
+        assert_eq!(cache.route("a"), None);
+        let started = std::time::Instant::now();
+        cache.changed(&[a]).await;
+        assert!(started.elapsed() < PUBLISH_TIMEOUT);
+        // A cache of one process alone always serves.
+        let local = SwitchCache::local();
+        local.put_route("a".into(), local.stamp(a), Bytes::from_static(b"A"));
+        assert_eq!(local.route("a"), Some(Bytes::from_static(b"A")));
     }
 }
