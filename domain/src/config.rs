@@ -79,6 +79,17 @@ pub struct Config {
     pub http_workers: Option<usize>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
+    /// Where stored files (voicemail audio, IVR greetings) live: none, the data directory;
+    /// `s3://bucket[/prefix]`, an S3-compatible object store shared by every process.
+    pub storage_url: Option<String>,
+    /// The S3-compatible server (MinIO, Ceph, …): `https://host:port`; none, AWS itself.
+    pub storage_s3_endpoint: Option<String>,
+    /// The bucket's region (default `us-east-1`).
+    pub storage_s3_region: Option<String>,
+    /// Access key; none, the `AWS_*` variables or the instance's role.
+    pub storage_s3_access_key_id: Option<String>,
+    /// Secret key (never logged).
+    pub storage_s3_secret_access_key: Option<String>,
     /// Where a standalone worker (`centralita worker`) answers `/livez` and `/readyz`, for
     /// its supervisor (Kubernetes probes, a load balancer's checks); none: no HTTP at all.
     pub worker_probe_listen: Option<SocketAddr>,
@@ -159,6 +170,11 @@ impl Default for Config {
             bootstrap_admin_password: None,
             http_workers: None,
             worker_probe_listen: None,
+            storage_url: None,
+            storage_s3_endpoint: None,
+            storage_s3_region: None,
+            storage_s3_access_key_id: None,
+            storage_s3_secret_access_key: None,
             embedded_worker: true,
             job_lease_secs: crate::services::jobs::DEFAULT_LEASE_SECS,
             max_call_seconds: 14_400,

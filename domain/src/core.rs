@@ -36,6 +36,8 @@ pub struct CoreInner {
     pub rate_book: Arc<crate::services::rate_decks::book::RateBook>,
     /// The schema this binary needs, for readiness (see [`Core::expect_migration`]).
     schema: SchemaGate,
+    /// Stored files: the data directory or an object store (see [`crate::storage`]).
+    pub files: crate::storage::Files,
 }
 
 /// The newest migration this binary knows, and whether the database has been seen to have
@@ -126,12 +128,14 @@ impl Core {
             None => Limiter::memory(),
         };
         let mailer = Mailer::from_config(&config)?;
+        let files = crate::storage::Files::from_config(&config)?;
         Ok(Self(Arc::new(CoreInner {
             db,
             mailer,
             local_wake: Arc::new(tokio::sync::Notify::new()),
             rate_book: Arc::default(),
             schema: SchemaGate::default(),
+            files,
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             config,
             keys,

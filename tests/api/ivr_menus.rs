@@ -12,7 +12,7 @@ fn menus(tenant: &str) -> String {
 }
 
 /// A small valid WAV file: RIFF header, `fmt ` chunk (8 kHz mono 16-bit), 0.1 s of silence.
-fn wav() -> Vec<u8> {
+pub(crate) fn wav() -> Vec<u8> {
     let samples = 800u32;
     let data_len = samples * 2;
     let mut v = Vec::new();
@@ -723,9 +723,7 @@ async fn housekeeping_sweeps_orphan_files_only() {
         .set_modified(two_hours_ago)
         .unwrap();
 
-    let removed = storage::sweep_orphans(&app.core.db, &data_dir)
-        .await
-        .unwrap();
+    let removed = app.core.files.sweep_orphans(&app.core.db).await.unwrap();
     assert_eq!(removed, 2);
     let mut expected = vec![in_use.clone(), fresh_orphan];
     expected.sort();
@@ -734,9 +732,7 @@ async fn housekeeping_sweeps_orphan_files_only() {
     // The recording in use still plays.
     assert_eq!(app.get(&path, &token).await.status(), 200);
     assert_eq!(
-        storage::sweep_orphans(&app.core.db, &data_dir)
-            .await
-            .unwrap(),
+        app.core.files.sweep_orphans(&app.core.db).await.unwrap(),
         0,
         "a second sweep finds nothing"
     );

@@ -14,7 +14,6 @@ use crate::{
         auth, idempotency,
         jobs::{self, Job, JobContext},
     },
-    storage,
 };
 
 /// How long between two runs.
@@ -33,7 +32,7 @@ impl Job for Housekeeping {
         let keys = idempotency::purge(&core.db).await?;
         let done = jobs::purge_done(&core.db).await?;
         let tokens = auth::purge_expired_refresh_tokens(&core.db).await?;
-        let files = storage::sweep_orphans(&core.db, &core.config.data_dir).await?;
+        let files = core.files.sweep_orphans(&core.db).await?;
         // Every provisioned node is compared with the desired state at least hourly, so
         // drift nobody asked about is found and repaired.
         let reconciles = crate::switch::provisioning::job::enqueue_all(&core.db, &[None]).await?;

@@ -377,18 +377,17 @@ pub async fn delete(scope: &TenantScope, core: &Core, if_match: Option<i64>) -> 
     )
     .await?;
     txn.commit().await?;
-    let data_dir = &core.config.data_dir;
-    storage::remove(
-        data_dir,
-        storage::Area::Voicemail,
-        voicemail.iter().map(String::as_str),
-    )
-    .await;
-    storage::remove(
-        data_dir,
-        storage::Area::Greetings,
-        greetings.iter().map(String::as_str),
-    )
-    .await;
+    core.files
+        .remove(
+            storage::Area::Voicemail,
+            voicemail.iter().map(String::as_str),
+        )
+        .await;
+    core.files
+        .remove(
+            storage::Area::Greetings,
+            greetings.iter().map(String::as_str),
+        )
+        .await;
     Ok(())
 }

@@ -64,7 +64,7 @@ pub async fn put_greeting(
     }
 
     let key = storage::new_key(ext);
-    storage::write(&core.config.data_dir, AREA, &key, upload.bytes).await?;
+    core.files.write(AREA, &key, upload.bytes).await?;
     let greeting = Greeting::Recording {
         content_type: content_type.to_owned(),
         size_bytes: i64::try_from(upload.bytes.len()).map_err(DomainError::internal)?,
@@ -162,13 +162,13 @@ async fn read_recording(core: &Core, m: ivr_menu::Model) -> DomainResult<(String
     else {
         return Err(DomainError::not_found("greeting recording"));
     };
-    let bytes = storage::read(&core.config.data_dir, AREA, &key, "greeting recording").await?;
+    let bytes = core.files.read(AREA, &key, "greeting recording").await?;
     Ok((content_type, bytes))
 }
 
 /// Removes a recording no row points at any more (logged, not returned, on failure).
 pub(super) async fn remove_recording(core: &Core, key: &str) {
-    storage::remove(&core.config.data_dir, AREA, [key]).await;
+    core.files.remove(AREA, [key]).await;
 }
 
 /// The recordings of a tenant's menus, to remove once the tenant is gone.

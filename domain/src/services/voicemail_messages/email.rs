@@ -144,13 +144,13 @@ impl Job for VoicemailEmail {
         }
         let audio = if mailbox.attach_audio {
             Some(
-                storage::read(
-                    &core.config.data_dir,
-                    storage::Area::Voicemail,
-                    &message.storage_key,
-                    "voicemail audio",
-                )
-                .await?,
+                core.files
+                    .read(
+                        storage::Area::Voicemail,
+                        &message.storage_key,
+                        "voicemail audio",
+                    )
+                    .await?,
             )
         } else {
             None
@@ -254,12 +254,9 @@ async fn delete_after_email(
         .filter(voicemail_message::Column::TenantId.eq(message.tenant_id))
         .exec(&core.db)
         .await?;
-    storage::remove(
-        &core.config.data_dir,
-        storage::Area::Voicemail,
-        [message.storage_key.as_str()],
-    )
-    .await;
+    core.files
+        .remove(storage::Area::Voicemail, [message.storage_key.as_str()])
+        .await;
     Ok(())
 }
 

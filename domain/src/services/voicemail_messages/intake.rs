@@ -174,13 +174,9 @@ pub async fn intake(
     };
 
     let key = storage::new_key(format.ext);
-    storage::write(
-        &core.config.data_dir,
-        storage::Area::Voicemail,
-        &key,
-        upload.bytes,
-    )
-    .await?;
+    core.files
+        .write(storage::Area::Voicemail, &key, upload.bytes)
+        .await?;
     let now = Utc::now();
     let row = voicemail_message::Model {
         id: Uuid::now_v7(),
@@ -215,12 +211,9 @@ pub async fn intake(
             Ok((TenantId(row.tenant_id), VoicemailMessageView::new(&row)?))
         }
         Err(e) => {
-            storage::remove(
-                &core.config.data_dir,
-                storage::Area::Voicemail,
-                [key.as_str()],
-            )
-            .await;
+            core.files
+                .remove(storage::Area::Voicemail, [key.as_str()])
+                .await;
             Err(e)
         }
     }

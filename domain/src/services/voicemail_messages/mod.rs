@@ -172,13 +172,10 @@ pub async fn audio(
 ) -> DomainResult<(String, Vec<u8>)> {
     scope.authorize(Permission::PbxRead)?;
     let m = find_message(scope, core, box_id, id).await?;
-    let bytes = storage::read(
-        &core.config.data_dir,
-        storage::Area::Voicemail,
-        &m.storage_key,
-        "voicemail audio",
-    )
-    .await?;
+    let bytes = core
+        .files
+        .read(storage::Area::Voicemail, &m.storage_key, "voicemail audio")
+        .await?;
     Ok((m.content_type, bytes))
 }
 
@@ -247,11 +244,8 @@ pub async fn delete(scope: &TenantScope, core: &Core, box_id: Uuid, id: Uuid) ->
     )
     .await?;
     txn.commit().await?;
-    storage::remove(
-        &core.config.data_dir,
-        storage::Area::Voicemail,
-        [current.storage_key.as_str()],
-    )
-    .await;
+    core.files
+        .remove(storage::Area::Voicemail, [current.storage_key.as_str()])
+        .await;
     Ok(())
 }
