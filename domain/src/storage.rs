@@ -33,10 +33,7 @@ pub enum Area {
 impl Area {
     /// The folder of this kind of file.
     pub fn dir(self, data_dir: &Path) -> PathBuf {
-        data_dir.join(match self {
-            Area::Voicemail => "voicemail",
-            Area::Greetings => "ivr-greetings",
-        })
+        data_dir.join(self.prefix())
     }
 }
 
