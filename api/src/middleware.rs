@@ -12,8 +12,8 @@ use actix_web::{
     web,
 };
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tracing::Instrument;
 use uuid::Uuid;
@@ -29,6 +29,8 @@ pub struct Metrics {
     latency: HistogramVec,
     jobs: IntGaugeVec,
     oldest_due: Gauge,
+    hold_statements: IntCounter,
+    holds_placed: IntCounterVec,
 }
 
 impl Metrics {
@@ -57,6 +59,19 @@ impl Metrics {
             "jobs_oldest_due_age_seconds",
             "How long the oldest due job (queued or failed, not yet claimed) has waited",
         )?;
+        let hold_statements = IntCounter::new(
+            "call_hold_statements_total",
+            "Statements that placed (or tried to place) call authorizations' credit holds",
+        )?;
+        let holds_placed = IntCounterVec::new(
+            Opts::new(
+                "call_holds_placed_total",
+                "Credit holds placed, by whether their statement held one call or several",
+            ),
+            &["statement"],
+        )?;
+        registry.register(Box::new(hold_statements.clone()))?;
+        registry.register(Box::new(holds_placed.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
@@ -67,6 +82,8 @@ impl Metrics {
             latency,
             jobs,
             oldest_due,
+            hold_statements,
+            holds_placed,
         })
     }
 
@@ -80,6 +97,20 @@ impl Metrics {
                 .set(*n);
         }
         self.oldest_due.set(stats.oldest_due_age_seconds);
+    }
+
+    /// Brings the hold counters up to the combiner's (which only ever grow).
+    pub fn set_holds(&self, stats: centralita_domain::services::billing::holds::HoldStats) {
+        let raise = |c: &IntCounter, to: u64| c.inc_by(to.saturating_sub(c.get()));
+        raise(&self.hold_statements, stats.statements);
+        raise(
+            &self.holds_placed.with_label_values(&["single"]),
+            stats.placed_alone,
+        );
+        raise(
+            &self.holds_placed.with_label_values(&["batch"]),
+            stats.placed_batched,
+        );
     }
 
     /// The Prometheus text exposition of every metric.

@@ -34,6 +34,9 @@ pub struct CoreInner {
     pub local_wake: Arc<tokio::sync::Notify>,
     /// Rate-deck indexes by version (see [`crate::services::rate_decks::book`]).
     pub rate_book: Arc<crate::services::rate_decks::book::RateBook>,
+    /// Credit holds on one account, placed together (see
+    /// [`crate::services::billing::holds`]).
+    pub holds: crate::services::billing::holds::HoldCombiner,
     /// The schema this binary needs, for readiness (see [`Core::expect_migration`]).
     schema: SchemaGate,
     /// Stored files: the data directory or an object store (see [`crate::storage`]).
@@ -134,6 +137,7 @@ impl Core {
             mailer,
             local_wake: Arc::new(tokio::sync::Notify::new()),
             rate_book: Arc::default(),
+            holds: Default::default(),
             schema: SchemaGate::default(),
             files,
             hasher: PasswordHasher::new(config.password_hash_concurrency),

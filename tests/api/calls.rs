@@ -293,6 +293,61 @@ async fn a_retried_call_keeps_its_answer_and_holds_once_while_credit_remains() {
         (Some("0.00"), Some("99.94"))
     );
     assert_eq!(call_charges(&app, &s.t).await.len(), 1);
+    // A new call id asked for several times at once (on PostgreSQL the copies may share one
+    // statement, which then fails on the duplicate id and places them one by one): one
+    // answer, one hold.
+    let twins: Vec<_> = (0..5)
+        .map(|_| authorize(&app, &s, "twins@edge", "34612345678"))
+        .collect();
+    let twins = futures_util::future::join_all(twins).await;
+    assert_eq!(twins[0]["decision"], "allow", "{}", twins[0]);
+    assert!(twins.iter().all(|t| *t == twins[0]), "{twins:?}");
+    assert_eq!(balance(&app, &s.t).await["held"], twins[0]["hold"]);
+    ledger_invariant_holds(&app).await;
+}
+
+/// Calls of one account arriving together: every one is held and recorded, the account
+/// holds exactly their sum, and on PostgreSQL they share statements (see
+/// `domain/src/services/billing/holds.rs`), which `/metrics` counts.
+#[tokio::test]
+async fn calls_arriving_together_on_one_account_are_each_held_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    top_up(&app, &s.t, "1000.00").await;
+    let calls: Vec<_> = (0..60)
+        .map(|i| {
+            let (app, s) = (&app, &s);
+            async move { authorize(app, s, &format!("burst-{i}"), "34612345678").await }
+        })
+        .collect();
+    let answers = futures_util::future::join_all(calls).await;
+    let micros = |v: &Value| -> i64 {
+        let d: rust_decimal::Decimal = v.as_str().unwrap().parse().unwrap();
+        (d * rust_decimal::Decimal::from(1_000_000))
+            .try_into()
+            .unwrap()
+    };
+    let mut held = 0;
+    for a in &answers {
+        assert_eq!(a["decision"], "allow", "{a}");
+        held += micros(&a["hold"]);
+    }
+    assert_eq!(micros(&balance(&app, &s.t).await["held"]), held);
+    if app.core.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let stats = app.core.holds.stats();
+        assert_eq!(stats.placed_alone + stats.placed_batched, 60, "{stats:?}");
+        assert!(
+            stats.placed_batched > 0,
+            "no statement held several calls: {stats:?}"
+        );
+        assert!(stats.statements < 60, "{stats:?}");
+        let metrics = scrape_metrics(&app).await;
+        let line = format!(
+            "call_holds_placed_total{{statement=\"batch\"}} {}",
+            stats.placed_batched
+        );
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
     ledger_invariant_holds(&app).await;
 }
 

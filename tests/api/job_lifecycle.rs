@@ -468,16 +468,7 @@ async fn metrics_show_jobs_by_kind_and_status_and_the_oldest_due_age() {
         .exec(&app.core.db)
         .await
         .unwrap();
-    let scrape = || async {
-        app.client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let scrape = || scrape_metrics(&app);
     let body = scrape().await;
     assert!(
         body.contains(r#"jobs{kind="test.work",status="queued"} 1"#),

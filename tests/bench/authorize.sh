@@ -33,6 +33,11 @@ if [ -z "${BENCH_BIN:-}" ]; then
   cargo build --release -q
   BENCH_BIN="${CARGO_TARGET_DIR:-target}/release/centralita"
 fi
+# The constant-rate load generator (examples/loadgen.rs) for the latency-at-a-rate runs.
+cargo build --release -q --example loadgen
+LOADGEN="${CARGO_TARGET_DIR:-target}/release/examples/loadgen"
+# Offered rates of the constant-rate runs (requests/s), each for DURATION seconds.
+RATES=${BENCH_RATES:-1000 1500 2000}
 URL="http://127.0.0.1:$PORT"
 sql() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 "$@"; }
 export RUST_LOG=warn CENTRALITA_LISTEN="127.0.0.1:$PORT" CENTRALITA_DATA_DIR="$WORK/data"
@@ -78,12 +83,14 @@ with open(f"{work}/deck.csv", "w") as f:
     f.write("prefix,destination,rate,connection_fee,first_increment,next_increment\n")
     for i, (p, _) in enumerate(prefixes):
         f.write(f"{p},Destination {i},{rnd.randint(1000, 200000) / 1e6:.6f},0,1,1\n")
+numbers = []
+for _ in range(4000):
+    p, length = rnd.choice(prefixes)
+    numbers.append(p + digits(length - len(p)))
 with open(f"{work}/numbers.lua", "w") as f:
-    f.write("numbers = {\n")
-    for _ in range(4000):
-        p, length = rnd.choice(prefixes)
-        f.write(f'"{p}{digits(length - len(p))}",\n')
-    f.write("}\n")
+    f.write("numbers = {\n" + "".join(f'"{n}",\n' for n in numbers) + "}\n")
+with open(f"{work}/numbers.txt", "w") as f:
+    f.write("".join(n + "\n" for n in numbers))
 PY
 
 sql -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -186,17 +193,47 @@ echo "   in the database (this run's call ids): $(sql -d "$DB" -Atc \
 echo "   balance after: $(get "/v1/tenants/$T/balance" | jq -c .)"
 grep -iE 'warn|error|panic' "$WORK/server.log" | sort | uniq -c | sort -rn | head -5 | sed 's/^/   server log: /' || true
 
-sql -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB"
-sql -d "$PGB" -c "CREATE TABLE bench_account (id int PRIMARY KEY, held bigint NOT NULL)" \
-  -c "INSERT INTO bench_account VALUES (1, 0)"
-before=$(cpu_ticks)
-(cd "$WORK" && taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -f update.sql -c "$CONNS" -j 1 -T "$DURATION" \
-  -l --log-prefix=pgb "$PGB" >"$WORK/pgbench.out" 2>&1)
-cpu=$(busy "$before" "$(cpu_ticks)")
-read -r P50 P99 < <(cat "$WORK"/pgb.* | awk '{print $3}' | sort -n \
-  | awk '{a[NR]=$1} END {printf "%.2fms %.2fms\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
-printf '%-44s %9s tx/s    p50 %8s   p99 %8s   %s\n' "baseline: pgbench one-row UPDATE (core 1)" \
-  "$(awk '/^tps/ {printf "%.2f", $3; exit}' "$WORK/pgbench.out")" "$P50" "$P99" "$cpu"
+echo
+echo "== constant rates: each offered for ${DURATION}s over at most $CONNS connections (open model, as wrk2 and"
+echo "   pgbench --rate: a request's latency counts from when it was due, so a stall is not hidden)"
+for RATE in $RATES; do
+  before=$(cpu_ticks) ticks=$(proc_ticks)
+  LG=$(taskset -c 1 "$LOADGEN" --url "$URL/v1/switch/calls" --rate "$RATE" --duration "$DURATION" \
+    --connections "$CONNS" --header "authorization: Bearer $NODE" --lines "$WORK/numbers.txt" \
+    --body "{\"call_id\":\"r$RATE-{i}@bench\",\"domain\":\"$DOMAIN\",\"caller\":\"101\",\"destination\":\"{line}\"}" \
+    --count '"decision":"allow"')
+  cpu=$(busy "$before" "$(cpu_ticks)") ticks="$ticks $(proc_ticks)"
+  kv() { tr ' ' '\n' <<<"$LG" | sed -n "s/^$1=//p"; }
+  printf '%-44s %9s req/s   p50 %6sms   p99 %6sms   %s\n' "POST /v1/switch/calls at ${RATE}/s" \
+    "$(kv rate)" "$(kv p50)" "$(kv p99)" "$cpu"
+  echo "   p90 $(kv p90) ms, p99.9 $(kv p999) ms, max $(kv max) ms; $(kv requests) requests, $(kv ok) answered 200 ($(kv matched) allowed), $(kv other) not"
+  echo "   $(cpu_per "${ticks% * *}" "${ticks#* * }" "$(kv requests)"); in the database: $(sql -d "$DB" -Atc \
+    "SELECT string_agg(kind || '/' || status || ' ' || n, ', ') FROM (SELECT kind, status, count(*) n FROM call_authorizations WHERE call_id LIKE 'r$RATE-%' GROUP BY 1, 2) c")"
+done
+
+# pgbench RUN-LABEL [ARGS…]: the baseline with the same connections and duration; latency
+# per transaction from its log (with --rate, plus the schedule lag: from when it was due).
+pgbench_line() {
+  local label=$1 before cpu p50 p99
+  shift
+  sql -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB"
+  sql -d "$PGB" -c "CREATE TABLE bench_account (id int PRIMARY KEY, held bigint NOT NULL)" \
+    -c "INSERT INTO bench_account VALUES (1, 0)"
+  rm -f "$WORK"/pgb.*
+  before=$(cpu_ticks)
+  (cd "$WORK" && taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -f update.sql -c "$CONNS" -j 1 -T "$DURATION" \
+    -l --log-prefix=pgb "$@" "$PGB" >"$WORK/pgbench.out" 2>&1)
+  cpu=$(busy "$before" "$(cpu_ticks)")
+  read -r p50 p99 < <(cat "$WORK"/pgb.* | awk '{print $3 + (NF >= 7 ? $7 : 0)}' | sort -n \
+    | awk '{a[NR]=$1} END {printf "%.2fms %.2fms\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
+  printf '%-44s %9s tx/s    p50 %8s   p99 %8s   %s\n' "$label" \
+    "$(awk '/^tps/ {printf "%.2f", $3; exit}' "$WORK/pgbench.out")" "$p50" "$p99" "$cpu"
+}
+echo
+pgbench_line "baseline: pgbench one-row UPDATE (core 1)"
+for RATE in $RATES; do
+  pgbench_line "baseline: the same at ${RATE}/s (--rate)" --rate "$RATE"
+done
 echo "goal: ≥ 2,000 authorizations/s per server core, p99 ≤ 5 ms"
 kill "$SERVER"
 wait "$SERVER" 2>/dev/null || true

@@ -222,6 +222,18 @@ pub fn domain_name() -> String {
 }
 
 /// Asserts a problem+json answer with `status` and `code`, returning the body.
+/// The `/metrics` exposition (open: no metrics token in tests).
+pub async fn scrape_metrics(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     let got = res.status().as_u16();
     let ct = res

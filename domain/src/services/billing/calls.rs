@@ -19,6 +19,14 @@
 //! has. A call that loses the race reads the account again and asks for less, or is denied
 //! `insufficient_credit`.
 //!
+//! The first try does not read the account at all: it asks for the longest call,
+//! `max_call_seconds`, which most accounts (postpaid ones, funded prepaid ones) can pay
+//! for, so the conditional update alone decides — one round trip. Only a refusal reads the
+//! account and computes the grant above. On PostgreSQL, holds on one account arriving
+//! together are placed by one statement per batch ([`super::holds`]): calls of a busy
+//! account queue on its row however they are sent, and one statement for many of them
+//! costs the database far less than many statements waiting on one row lock.
+//!
 //! # The reseller chain
 //!
 //! A customer of a partner is sold the call at its sell deck (the partner's), and the
@@ -453,6 +461,29 @@ async fn decide(
     };
     let mut levels: Vec<LevelRate> = chain.iter().map(|(_, l)| l.clone()).collect();
     let account_ids: Vec<Uuid> = levels.iter().map(|l| l.account_id).collect();
+    let attempt = Attempt {
+        core,
+        node,
+        input,
+        tenant: tenant.id,
+        now,
+        max_calls: limits.max_concurrent_calls,
+    };
+    // First, without reading the accounts: the longest call the platform allows. Where every
+    // level has the credit for it (postpaid accounts, funded prepaid ones) the conditional
+    // hold alone decides, one round trip; a refusal (too little credit, too many calls)
+    // falls through to reading the accounts and asking for what is left. A daily cap needs
+    // today's spending read first, so it never takes this path.
+    if limits.daily_cap.is_none() {
+        match attempt
+            .hold(&mut answer, &mut levels, core.config.max_call_seconds)
+            .await?
+        {
+            Placed::Yes => return Ok(answer),
+            Placed::Retried(earlier) => return Ok(*earlier),
+            Placed::Refused => {}
+        }
+    }
     // A lost race for some account's credit reads them again and asks for what is left.
     for _ in 0..5 {
         let accounts = billing_account::Entity::find()
@@ -493,31 +524,54 @@ async fn decide(
                 None => return Ok(CallDecision::deny(&input.call_id, "daily_cap_reached")),
             }
         }
-        for l in &mut levels {
-            l.hold = l
-                .tariff
-                .cost(seconds)
-                .ok_or_else(|| DomainError::internal("a hold overflows"))?;
-        }
-        answer.max_duration_seconds = Some(seconds);
-        answer.hold = Some(format_amount(levels[0].hold));
-        let row = record(
-            core,
-            node,
-            input,
-            tenant.id,
-            CallKind::Outbound,
-            now,
-            &answer,
-            &levels,
-        )?;
-        match place_holds(core, row, &levels, limits.max_concurrent_calls).await? {
+        match attempt.hold(&mut answer, &mut levels, seconds).await? {
             Placed::Yes => return Ok(answer),
             Placed::Retried(earlier) => return Ok(*earlier),
             Placed::Refused => {}
         }
     }
     Ok(CallDecision::deny(&input.call_id, "insufficient_credit"))
+}
+
+/// One try at holding an outbound call's credit at every level of its chain.
+struct Attempt<'a> {
+    core: &'a Core,
+    node: &'a switch_node::Model,
+    input: &'a AuthorizeCall,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+    max_calls: Option<i32>,
+}
+
+impl Attempt<'_> {
+    /// Records the call as allowed for `seconds` and places each level's hold for that
+    /// long (the answer and the levels say so afterwards, whatever the outcome).
+    async fn hold(
+        &self,
+        answer: &mut CallDecision,
+        levels: &mut [LevelRate],
+        seconds: u32,
+    ) -> DomainResult<Placed> {
+        for l in levels.iter_mut() {
+            l.hold = l
+                .tariff
+                .cost(seconds)
+                .ok_or_else(|| DomainError::internal("a hold overflows"))?;
+        }
+        answer.max_duration_seconds = Some(seconds);
+        answer.hold = levels.first().map(|l| format_amount(l.hold));
+        let row = record(
+            self.core,
+            self.node,
+            self.input,
+            self.tenant,
+            CallKind::Outbound,
+            self.now,
+            answer,
+            levels,
+        )?;
+        place_holds(self.core, row, levels, self.max_calls).await
+    }
 }
 
 /// The stored answer to an earlier request with this call id.
@@ -655,11 +709,9 @@ async fn place_holds(
     let backend = core.db.get_database_backend();
     let placed = match levels {
         [only] if backend == DbBackend::Postgres => {
-            let stmt = backend.build(&hold_and_record(row, only, max_calls)?);
-            core.db
-                .execute_raw(stmt)
-                .await
-                .map(|done| done.rows_affected() == 1)
+            core.holds
+                .place(core, row, only.account_id, only.hold, max_calls)
+                .await?
         }
         _ => hold_in_transaction(core, row, levels, max_calls).await?,
     };
@@ -675,58 +727,76 @@ async fn place_holds(
     }
 }
 
-/// The conditional update placing level `l`'s hold; on the tenant's own account (`own`) it
-/// also counts the call, refusing one past `max_calls`.
+/// The conditional update placing `hold` on `account`; counting `calls` calls on it (the
+/// tenant's own account; 0 on a reseller's), refusing to pass `max_calls` in progress.
 fn hold_update(
-    l: &LevelRate,
-    own: bool,
+    account: Uuid,
+    hold: i64,
+    calls: i64,
     max_calls: Option<i32>,
 ) -> sea_orm::UpdateMany<billing_account::Entity> {
     let col = |c: billing_account::Column| Expr::col(c);
     let mut held = billing_account::Entity::update_many()
         .col_expr(
             billing_account::Column::HeldMicros,
-            col(billing_account::Column::HeldMicros).add(l.hold),
+            col(billing_account::Column::HeldMicros).add(hold),
         )
-        .filter(billing_account::Column::Id.eq(l.account_id))
+        .filter(billing_account::Column::Id.eq(account))
         .filter(
             col(billing_account::Column::BalanceMicros)
                 .add(col(billing_account::Column::CreditLimitMicros))
                 .sub(col(billing_account::Column::HeldMicros))
-                .gte(l.hold),
+                .gte(hold),
         );
-    if own {
+    if calls > 0 {
         held = held.col_expr(
             billing_account::Column::ActiveCalls,
-            col(billing_account::Column::ActiveCalls).add(1),
+            col(billing_account::Column::ActiveCalls).add(calls),
         );
         if let Some(max) = max_calls {
-            held = held.filter(col(billing_account::Column::ActiveCalls).lt(i64::from(max)));
+            held =
+                held.filter(col(billing_account::Column::ActiveCalls).lte(i64::from(max) - calls));
         }
     }
     held
 }
 
 /// `WITH held AS (<hold_update> RETURNING id) INSERT INTO call_authorizations … SELECT
-/// <row> FROM held` (PostgreSQL; see [`place_holds`]).
-fn hold_and_record(
-    row: call_authorization::ActiveModel,
-    l: &LevelRate,
+/// <row 1> FROM held UNION ALL SELECT <row 2> FROM held …` (PostgreSQL; see
+/// [`place_holds`] and [`super::holds`]): `hold` in total for the calls of `rows`.
+pub(super) fn hold_and_record(
+    rows: Vec<call_authorization::ActiveModel>,
+    account: Uuid,
+    hold: i64,
+    calls: i64,
     max_calls: Option<i32>,
 ) -> DomainResult<sea_orm::sea_query::WithQuery> {
     use sea_orm::{
         ActiveModelTrait, Iterable, QueryTrait,
-        sea_query::{CommonTableExpression, Query, WithClause},
+        sea_query::{CommonTableExpression, Query, SelectStatement, UnionType, WithClause},
     };
     let mut columns = Vec::new();
-    let mut values = Vec::new();
-    for c in call_authorization::Column::iter() {
-        if let sea_orm::ActiveValue::Set(v) = row.get(c) {
-            columns.push(c);
-            values.push(Expr::val(v));
+    let mut selects: Vec<SelectStatement> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let mut values = Vec::new();
+        for c in call_authorization::Column::iter() {
+            if let sea_orm::ActiveValue::Set(v) = row.get(c) {
+                if i == 0 {
+                    columns.push(c);
+                }
+                values.push(Expr::val(v));
+            }
         }
+        selects.push(Query::select().exprs(values).from("held").to_owned());
     }
-    let mut update = hold_update(l, true, max_calls).into_query();
+    let mut selects = selects.into_iter();
+    let mut rows_select = selects
+        .next()
+        .ok_or_else(|| DomainError::internal("a hold without a call"))?;
+    for more in selects {
+        rows_select.union(UnionType::All, more);
+    }
+    let mut update = hold_update(account, hold, calls, max_calls).into_query();
     update.returning_col(billing_account::Column::Id);
     let held = CommonTableExpression::new()
         .query(update)
@@ -736,7 +806,7 @@ fn hold_and_record(
     insert
         .into_table(call_authorization::Entity)
         .columns(columns)
-        .select_from(Query::select().exprs(values).from("held").to_owned())
+        .select_from(rows_select)
         .map_err(DomainError::internal)?;
     Ok(WithClause::new().cte(held).to_owned().query(insert))
 }
@@ -760,7 +830,8 @@ async fn hold_in_transaction(
     ordered.sort_by_key(|l| l.account_id);
     let own = levels.first().map(|l| l.account_id);
     for l in ordered {
-        let held = hold_update(l, own == Some(l.account_id), max_calls);
+        let calls = i64::from(own == Some(l.account_id));
+        let held = hold_update(l.account_id, l.hold, calls, max_calls);
         if held.exec(&txn).await?.rows_affected != 1 {
             txn.rollback().await?;
             return Ok(Ok(false));

@@ -11,6 +11,7 @@
 pub mod calls;
 pub mod cdrs;
 pub mod fees;
+pub mod holds;
 pub mod invoices;
 pub mod ledger;
 pub mod policy;

@@ -935,7 +935,11 @@ fn parse(reader: impl Read, out: &mpsc::Sender<Parsed>) -> Summary {
 mod tests {
     use super::*;
 
-    fn run(text: &str) -> (Vec<(i32, Rate)>, Vec<(i64, String)>, u64) {
+    /// The rates parsed (with their line numbers), the bad lines with their reasons, and
+    /// the summary's row count.
+    type Parsed3 = (Vec<(i32, Rate)>, Vec<(i64, String)>, u64);
+
+    fn run(text: &str) -> Parsed3 {
         let (tx, mut rx) = mpsc::channel(1024);
         let summary = parse(text.as_bytes(), &tx);
         drop(tx);
