@@ -15,6 +15,8 @@
 //! - [`numbering`]: E.164 telephone numbers validated against real numbering plans;
 //! - [`sip`]: SIP passwords, the HA1/HA1B digests Kamailio stores, SIP usernames and
 //!   voicemail PINs;
+//! - [`ssh`]: SSH to a customer's host for managed installs (install keys, host-key
+//!   pinning, one command with bounded output);
 //! - [`storage`]: the files kept for tenants (voicemail audio, greeting recordings);
 //! - [`secretbox`]: AES-256-GCM encryption at rest for the secrets that must be read back
 //!   (trunk passwords);
@@ -54,6 +56,7 @@ pub mod scope;
 pub mod secretbox;
 pub mod services;
 pub mod sip;
+pub mod ssh;
 pub mod storage;
 pub mod switch;
 pub mod tokens;

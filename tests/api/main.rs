@@ -43,6 +43,7 @@ mod roles;
 mod routing;
 mod smoke;
 mod spec;
+mod ssh;
 mod storage_s3;
 mod stored_values;
 mod switch;

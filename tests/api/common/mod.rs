@@ -5,6 +5,8 @@
 //! at PostgreSQL, each app gets its own schema in that database; when
 //! `CENTRALITA_TEST_REDIS_URL` is set, each app gets its own Redis key prefix.
 
+pub mod sshd;
+
 use centralita::{Application, BuildOptions, Mode};
 use centralita_domain::config::Config;
 use reqwest::{Method, RequestBuilder, Response};
