@@ -28,12 +28,7 @@ impl OwnS3 {
             .stderr(Stdio::null())
             .spawn();
         let Ok(child) = spawned else {
-            assert!(
-                std::env::var_os("CENTRALITA_TEST_REQUIRE_PEERS").is_none(),
-                "moto_server is required (pip install 'moto[server]')"
-            );
-            eprintln!("SKIPPED: moto_server is not installed");
-            return None;
+            return peer_missing("moto_server", "pip install 'moto[server]'");
         };
         let this = Self { child, port };
         let client = reqwest::Client::new();

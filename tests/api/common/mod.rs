@@ -224,6 +224,32 @@ pub fn domain_name() -> String {
 }
 
 /// Asserts a problem+json answer with `status` and `code`, returning the body.
+/// A peer a test needs (a program, a server) is missing: the test skips, saying so, except
+/// under `CENTRALITA_TEST_REQUIRE_PEERS` (as `.ci/run` sets), where it fails with `how` to
+/// install it. Always answers `None`, for `let Some(..) = .. else { return missing(..) }`.
+pub fn peer_missing<T>(what: &str, how: &str) -> Option<T> {
+    assert!(
+        std::env::var_os("CENTRALITA_TEST_REQUIRE_PEERS").is_none(),
+        "{what} is required ({how})"
+    );
+    eprintln!("SKIPPED: {what} is missing ({how})");
+    None
+}
+
+/// Waits until something accepts TCP connections on the loopback `port` (at most 5 s).
+pub async fn listening(port: u16) -> bool {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// The `/metrics` exposition (open: no metrics token in tests).
 pub async fn scrape_metrics(app: &TestApp) -> String {
     app.client

@@ -5,10 +5,9 @@
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::Duration,
 };
 
-use super::free_port;
+use super::{free_port, listening, peer_missing};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -25,12 +24,7 @@ impl Sshd {
     /// sshd is not installed, unless `CENTRALITA_TEST_REQUIRE_PEERS` is set.
     pub async fn start(authorized_keys: &[&str]) -> Option<Self> {
         if !Path::new(SSHD).exists() {
-            assert!(
-                std::env::var_os("CENTRALITA_TEST_REQUIRE_PEERS").is_none(),
-                "{SSHD} is required (apt-get install openssh-server)"
-            );
-            eprintln!("SKIPPED: {SSHD} is not installed (apt-get install openssh-server)");
-            return None;
+            return peer_missing(SSHD, "apt-get install openssh-server");
         }
         // sshd refuses to start without its privilege-separation directory.
         std::fs::create_dir_all("/run/sshd").unwrap();
@@ -86,14 +80,8 @@ impl Sshd {
             dir,
             host_key,
         };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(this);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        if listening(port).await {
+            return Some(this);
         }
         panic!("sshd did not start on {port}: {}", this.log());
     }
