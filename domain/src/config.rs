@@ -12,7 +12,7 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::ratelimit::TrustedProxies;
+use crate::ratelimit::{IpNets, TrustedProxies};
 
 /// Output format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -129,6 +129,10 @@ pub struct Config {
     pub smtp_from: String,
     /// How long one SMTP conversation may take, in seconds.
     pub smtp_timeout_secs: u64,
+    /// Addresses and CIDR blocks a managed install may reach although they are loopback,
+    /// link-local, cloud-metadata, private or otherwise reserved (see
+    /// [`crate::ssh::target`]); empty: only public addresses.
+    pub install_allowed_targets: IpNets,
 }
 
 /// How the SMTP connection is protected.
@@ -192,6 +196,7 @@ impl Default for Config {
             smtp_password: None,
             smtp_from: "Centralita Voicemail <voicemail@centralita.invalid>".into(),
             smtp_timeout_secs: 30,
+            install_allowed_targets: IpNets::default(),
         }
     }
 }

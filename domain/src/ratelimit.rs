@@ -296,18 +296,21 @@ impl fmt::Display for IpNet {
     }
 }
 
-/// The reverse proxies whose `X-Forwarded-For` is believed (`trusted_proxies`): a list of
-/// addresses and CIDR blocks, in TOML an array or one string, in the environment one string
-/// separated by commas or spaces. Empty by default: the TCP peer is the client.
+/// A list of addresses and CIDR blocks as configured: in TOML an array or one string, in
+/// the environment one string separated by commas or spaces. Empty by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct IpNets(Vec<IpNet>);
 
-impl TrustedProxies {
+/// The reverse proxies whose `X-Forwarded-For` is believed (`trusted_proxies`); empty, the
+/// TCP peer is the client.
+pub type TrustedProxies = IpNets;
+
+impl IpNets {
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(ip))
     }
 
-    /// The client behind a request from `peer` carrying the `X-Forwarded-For` header lines
+    /// (As `trusted_proxies`.) The client behind a request from `peer` carrying the `X-Forwarded-For` header lines
     /// `forwarded_for` (in order; `None` for a line that is not text). Walking from the
     /// right, every hop that is a trusted proxy hands over to the address it reports; the
     /// first hop that is not trusted is the client. A hop that reports something that is
@@ -347,7 +350,7 @@ fn parse_hop(entry: &str) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
-impl FromStr for TrustedProxies {
+impl FromStr for IpNets {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
@@ -359,7 +362,7 @@ impl FromStr for TrustedProxies {
     }
 }
 
-impl<'de> Deserialize<'de> for TrustedProxies {
+impl<'de> Deserialize<'de> for IpNets {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -375,7 +378,7 @@ impl<'de> Deserialize<'de> for TrustedProxies {
     }
 }
 
-impl Serialize for TrustedProxies {
+impl Serialize for IpNets {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(ToString::to_string))
     }

@@ -20,6 +20,10 @@
 //! command has a deadline. russh has no deadline of its own for connecting, logging in or
 //! running, so each is wrapped here; a command that outlives its deadline is abandoned by
 //! closing its channel (the remote side should bound itself too, e.g. with `timeout`).
+//!
+//! [`target`] decides which hosts may be reached at all.
+
+pub mod target;
 
 use std::{
     sync::{Arc, Mutex},
