@@ -279,6 +279,24 @@ fn walk_strings(value: &serde_json::Value, path: String, found: &mut Vec<FieldEr
 }
 
 /// Checks a whole-number setting against an inclusive range.
+/// A host to reach: an IP address (as written back by the standard library) or a
+/// [`Hostname`]; otherwise an `invalid_host` error on `field`.
+pub fn host_or_address(errors: &mut Errors, field: &str, raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    if let Ok(ip) = trimmed.parse::<std::net::IpAddr>() {
+        return Some(ip.to_string());
+    }
+    errors
+        .check(Hostname::parse(field, trimmed).map_err(|e| {
+            FieldError::new(
+                field,
+                "invalid_host",
+                format!("must be a hostname or an IP address: {}", e.message),
+            )
+        }))
+        .map(Hostname::into_inner)
+}
+
 pub fn check_range(errors: &mut Errors, field: &str, v: i32, min: i32, max: i32) {
     if !(min..=max).contains(&v) {
         errors.push(FieldError::new(

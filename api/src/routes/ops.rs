@@ -90,9 +90,9 @@ pub async fn metrics(
             ));
         }
     }
+    metrics.set_holds(core.holds.stats());
     // The job gauges are read from the database at scrape time; if it cannot be read, the
     // HTTP metrics are still served and the job gauges keep their last values.
-    metrics.set_holds(core.holds.stats());
     match centralita_domain::services::job_admin::queue_stats(&core).await {
         Ok(stats) => metrics.set_jobs(&stats),
         Err(e) => tracing::warn!(error = %e, "job metrics not refreshed"),

@@ -10,8 +10,6 @@
 //! `unavailable`**: the request is fine, the platform is not set up to keep it safely; the
 //! operator must configure the key (a trunk without a password can be created meanwhile).
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -31,7 +29,7 @@ use crate::{
     secretbox::SecretBox,
     services::{audit, check_version, from_stored, versioned},
     validate::double_option,
-    validate::{Errors, Hostname, display_text},
+    validate::{Errors, Hostname, display_text, host_or_address},
 };
 
 /// SIP transport towards the gateway.
@@ -271,22 +269,6 @@ fn secret_box(core: &Core) -> DomainResult<SecretBox> {
     )
 }
 
-fn check_host(errors: &mut Errors, raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
-    if let Ok(ip) = trimmed.parse::<IpAddr>() {
-        return Some(ip.to_string());
-    }
-    errors
-        .check(Hostname::parse("host", trimmed).map_err(|e| {
-            FieldError::new(
-                "host",
-                "invalid_host",
-                format!("must be a hostname or an IP address: {}", e.message),
-            )
-        }))
-        .map(Hostname::into_inner)
-}
-
 fn check_port(errors: &mut Errors, port: i32) {
     if !(1..=65535).contains(&port) {
         errors.push(FieldError::new("port", "out_of_range", "must be 1-65535"));
@@ -421,7 +403,7 @@ async fn create_for(owner: Owner<'_>, core: &Core, input: CreateTrunk) -> Domain
     owner.authorize(true)?;
     let mut errors = Errors::default();
     let name = errors.check(display_text("name", &input.name));
-    let host = check_host(&mut errors, &input.host);
+    let host = host_or_address(&mut errors, "host", &input.host);
     let port = input.port.unwrap_or(5060);
     check_port(&mut errors, port);
     let username = input
@@ -509,7 +491,7 @@ async fn update_for(
     let host = input
         .host
         .as_deref()
-        .and_then(|h| check_host(&mut errors, h));
+        .and_then(|h| host_or_address(&mut errors, "host", h));
     if let Some(p) = input.port {
         check_port(&mut errors, p);
     }

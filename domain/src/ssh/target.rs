@@ -18,7 +18,7 @@ use std::{net::IpAddr, str::FromStr, sync::LazyLock};
 use crate::{
     error::{DomainError, DomainResult, FieldError},
     ratelimit::{IpNet, IpNets},
-    validate::{Errors, Hostname},
+    validate::{Errors, host_or_address},
 };
 
 /// Blocks that are not a customer's host, most specific first, with what they are.
@@ -87,36 +87,25 @@ pub async fn check(host: &str, port: u16, allowed: &IpNets) -> DomainResult<Chec
             "must be 1-65535",
         ));
     }
-    let trimmed = host.trim();
-    let parsed = if let Ok(ip) = trimmed.parse::<IpAddr>() {
-        Some((ip.to_canonical().to_string(), vec![ip.to_canonical()]))
-    } else {
-        match Hostname::parse("host", trimmed) {
-            Ok(name) => {
-                let name = name.into_inner();
-                let resolved: Vec<IpAddr> =
-                    match tokio::net::lookup_host((name.as_str(), port)).await {
-                        Ok(found) => found.map(|a| a.ip().to_canonical()).collect(),
-                        Err(_) => Vec::new(),
-                    };
-                if resolved.is_empty() {
-                    errors.push(FieldError::new(
-                        "host",
-                        "unresolvable_host",
-                        format!("`{name}` does not resolve to an address"),
-                    ));
-                }
-                Some((name, resolved))
-            }
-            Err(e) => {
+    let given = host_or_address(&mut errors, "host", host);
+    let parsed = match given.as_deref().map(str::parse::<IpAddr>) {
+        Some(Ok(ip)) => Some((ip.to_canonical().to_string(), vec![ip.to_canonical()])),
+        Some(Err(_)) => {
+            let name = given.unwrap_or_default();
+            let resolved: Vec<IpAddr> = match tokio::net::lookup_host((name.as_str(), port)).await {
+                Ok(found) => found.map(|a| a.ip().to_canonical()).collect(),
+                Err(_) => Vec::new(),
+            };
+            if resolved.is_empty() {
                 errors.push(FieldError::new(
                     "host",
-                    "invalid_host",
-                    format!("must be a hostname or an IP address: {}", e.message),
+                    "unresolvable_host",
+                    format!("`{name}` does not resolve to an address"),
                 ));
-                None
             }
+            Some((name, resolved))
         }
+        None => None,
     };
     let (name, addresses) = parsed.unwrap_or_default();
     for ip in &addresses {
