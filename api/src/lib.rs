@@ -90,6 +90,7 @@ impl Modify for BearerAuth {
         (name = "dids", description = "DIDs: the platform's number inventory and the numbers tenants hold"),
         (name = "billing", description = "Billing accounts, the double-entry ledger and balances"),
         (name = "rate-decks", description = "Rate decks: versions, CSV import and export, activation and rollback"),
+        (name = "installs", description = "Managed installs: Kamailio nodes installed, enrolled and upgraded on customers' hosts over SSH"),
     )
 )]
 struct ApiDoc;

@@ -332,6 +332,11 @@ pub enum PlatformPermission {
     ManageRateDecks,
     /// Read the platform's rate decks.
     ReadRateDecks,
+    /// Start, cancel, retry and upgrade managed installs (partners: for their own tenants,
+    /// which the installs service checks per tenant).
+    ManageInstalls,
+    /// Read managed installs (partners: their own).
+    ReadInstalls,
 }
 
 /// What a platform permission is about.
@@ -345,13 +350,14 @@ enum PlatformObject {
     SwitchNodes,
     Jobs,
     RateDecks,
+    Installs,
 }
 
 impl PlatformPermission {
     const fn parts(self) -> (PlatformObject, Access) {
         use Access::{Change, Read};
         use PlatformObject::{
-            Audit, Carriers, HeldDids, Jobs, RateDecks, RootTenants, SwitchNodes,
+            Audit, Carriers, HeldDids, Installs, Jobs, RateDecks, RootTenants, SwitchNodes,
         };
         match self {
             Self::CreateRootTenant => (RootTenants, Change),
@@ -365,6 +371,8 @@ impl PlatformPermission {
             Self::ManageJobs => (Jobs, Change),
             Self::ManageRateDecks => (RateDecks, Change),
             Self::ReadRateDecks => (RateDecks, Read),
+            Self::ManageInstalls => (Installs, Change),
+            Self::ReadInstalls => (Installs, Read),
         }
     }
 }
@@ -372,7 +380,9 @@ impl PlatformPermission {
 /// The platform-level table, as explicit as [`grant`].
 pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
     use Access::{Change, Read};
-    use PlatformObject::{Audit, Carriers, HeldDids, Jobs, RateDecks, RootTenants, SwitchNodes};
+    use PlatformObject::{
+        Audit, Carriers, HeldDids, Installs, Jobs, RateDecks, RootTenants, SwitchNodes,
+    };
     let (object, access) = perm.parts();
     match (role, access) {
         (Role::PlatformAdmin, Read | Change) => Grant::Allow,
@@ -380,11 +390,18 @@ pub fn grant_platform(role: Role, perm: PlatformPermission) -> Grant {
         (Role::Support, Read) => Grant::Allow,
         (Role::Support, Change) => Grant::Deny,
         // A partner reads the inventory numbers its subtree holds, nothing else of the platform.
+        // and runs managed installs for its own tenants (the installs service checks that
+        // every tenant of an install is in the partner's subtree).
         (Role::PartnerAdmin, Read) => match object {
-            HeldDids => Grant::Allow,
+            HeldDids | Installs => Grant::Allow,
             RootTenants | Audit | Carriers | SwitchNodes | Jobs | RateDecks => Grant::Deny,
         },
-        (Role::PartnerAdmin, Change) => Grant::Deny,
+        (Role::PartnerAdmin, Change) => match object {
+            Installs => Grant::Allow,
+            RootTenants | Audit | Carriers | HeldDids | SwitchNodes | Jobs | RateDecks => {
+                Grant::Deny
+            }
+        },
         (Role::TenantAdmin | Role::TenantUser, Read | Change) => Grant::Deny,
     }
 }
@@ -432,7 +449,7 @@ mod tests {
 
     /// The platform-level table, written out; columns in `Role::VARIANTS` order.
     #[rustfmt::skip]
-    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 11] = [
+    const PLATFORM_TABLE: [(PlatformPermission, [Grant; 5]); 13] = [
         //                                       platform  support  partner  tenant  tenant
         //                                       admin              admin    admin   user
         (PlatformPermission::CreateRootTenant,   [A,       D,       D,       D,      D]),
@@ -446,6 +463,8 @@ mod tests {
         (PlatformPermission::ManageJobs,         [A,       D,       D,       D,      D]),
         (PlatformPermission::ManageRateDecks,    [A,       D,       D,       D,      D]),
         (PlatformPermission::ReadRateDecks,      [A,       A,       D,       D,      D]),
+        (PlatformPermission::ManageInstalls,     [A,       D,       A,       D,      D]),
+        (PlatformPermission::ReadInstalls,       [A,       A,       A,       D,      D]),
     ];
 
     #[test]

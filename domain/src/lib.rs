@@ -41,6 +41,7 @@ pub mod dialplan;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod installs;
 pub mod kinds;
 pub mod mail;
 pub mod money;

@@ -24,6 +24,7 @@ mod m20261206_000014_rate_decks;
 mod m20261206_000015_call_authorizations;
 mod m20261206_000016_cdrs;
 mod m20261206_000017_fees_invoices;
+mod m20261207_000018_installs;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_call_authorizations::Migration),
             Box::new(m20261206_000016_cdrs::Migration),
             Box::new(m20261206_000017_fees_invoices::Migration),
+            Box::new(m20261207_000018_installs::Migration),
         ]
     }
 }

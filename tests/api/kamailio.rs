@@ -114,7 +114,7 @@ fn on_path(bin: &str) -> bool {
 }
 
 /// A free port on `ip` for both UDP and TCP (SIP listens on both).
-fn free_sip_port(ip: &str) -> u16 {
+pub(crate) fn free_sip_port(ip: &str) -> u16 {
     for _ in 0..50 {
         let tcp = TcpListener::bind((ip, 0)).unwrap();
         let port = tcp.local_addr().unwrap().port();
@@ -125,7 +125,7 @@ fn free_sip_port(ip: &str) -> u16 {
     panic!("no free UDP+TCP port on {ip}");
 }
 
-fn free_tcp_port() -> u16 {
+pub(crate) fn free_tcp_port() -> u16 {
     TcpListener::bind((KAM_IP, 0))
         .unwrap()
         .local_addr()
@@ -162,6 +162,9 @@ pub struct KamailioNode {
     dir: Option<tempfile::TempDir>,
     run_dir: PathBuf,
     seq: AtomicU32,
+    /// The node key of a node a managed install put here: dropping the handle runs the
+    /// install's `remove.sh` instead of stopping a Kamailio this harness started.
+    installed: Option<String>,
 }
 
 /// What one sipp run did.
@@ -295,7 +298,7 @@ fn read_traces(msg: &Path, err: &Path) -> (Vec<u16>, String) {
 impl KamailioNode {
     /// Whether the peers are here; without them the test is skipped, unless
     /// `CENTRALITA_TEST_REQUIRE_PEERS` is set, when it fails.
-    fn available() -> bool {
+    pub(crate) fn available() -> bool {
         let mut missing: Vec<String> = ["kamailio", "sipp", "psql"]
             .into_iter()
             .filter(|b| !on_path(b))
@@ -329,6 +332,26 @@ impl KamailioNode {
         false
     }
 
+    /// A handle on the node a managed install put on this host under `key` (SIP and
+    /// JSON-RPC on 127.0.0.1): for sipp runs against it, and its removal when dropped.
+    pub fn installed(key: &str, sip_port: u16, rpc_port: u16) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("centralita-installed-")
+            .tempdir()
+            .unwrap();
+        Self {
+            db: format!("centralita_node_{key}"),
+            db_url: String::new(),
+            rpc_url: format!("http://{KAM_IP}:{rpc_port}/RPC"),
+            sip_port,
+            rpc_port,
+            dir: Some(dir),
+            run_dir: PathBuf::from(format!("/run/centralita-node-{key}")),
+            seq: AtomicU32::new(0),
+            installed: Some(key.to_owned()),
+        }
+    }
+
     /// Creates a node DB and starts Kamailio on free loopback ports; None when skipped.
     pub async fn start() -> Option<Self> {
         if !Self::available() {
@@ -360,6 +383,7 @@ impl KamailioNode {
             run_dir,
             dir: Some(dir),
             seq: AtomicU32::new(0),
+            installed: None,
         };
         let out = node.path("node-db.out");
         let made = run_bounded(
@@ -731,6 +755,18 @@ impl Drop for KamailioNode {
                 tail(&log, 25, true)
             );
         }
+        if let Some(key) = &self.installed {
+            if !keep {
+                let _ = run_bounded(
+                    Command::new("bash")
+                        .arg(repo().join("deploy/kamailio/install/remove.sh"))
+                        .arg(key),
+                    &self.path("remove.out"),
+                    Duration::from_secs(60),
+                );
+            }
+            return;
+        }
         self.stop_blocking();
         if keep {
             let dir = self.dir.take().unwrap().keep();
@@ -942,21 +978,21 @@ async fn reconcile_now(app: &TestApp, node: &str) -> Value {
     job
 }
 
-struct Tenant {
-    id: String,
-    token: String,
-    domain: String,
+pub(crate) struct Tenant {
+    pub id: String,
+    pub token: String,
+    pub domain: String,
 }
 
 /// A tenant with its admin and one SIP domain.
-async fn tenant(app: &TestApp, name: &str) -> Tenant {
+pub(crate) async fn tenant(app: &TestApp, name: &str) -> Tenant {
     let (id, token) = app.tenant_with_admin(name).await;
     let domain = add_domain(app, &token, &id).await;
     Tenant { id, token, domain }
 }
 
 /// Creates extension `number` (SIP user = number); returns (id, SIP password).
-async fn extension(app: &TestApp, t: &Tenant, number: &str) -> (String, String) {
+pub(crate) async fn extension(app: &TestApp, t: &Tenant, number: &str) -> (String, String) {
     let e = create_extension(
         app,
         &t.token,

@@ -25,6 +25,7 @@ mod domains;
 mod extension_csv;
 mod extensions;
 mod input_text;
+mod installs;
 mod invoices;
 mod isolation;
 mod ivr_menus;

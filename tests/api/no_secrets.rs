@@ -300,6 +300,55 @@ async fn fixture(app: &TestApp) -> Fixture {
         ids.insert(import_key, id(&import));
     }
     ids.insert("version", "1".to_owned());
+    // A managed install (of a loopback target whose SSH port is closed: it only retries),
+    // with its sealed SSH key and node database password, opened here to look for them.
+    let ssh_port = free_port();
+    let install = expect_json(
+        app.post(
+            "/v1/installs",
+            admin,
+            json!({"host": "127.0.0.1", "ssh_port": ssh_port, "profile": "kamailio-edge",
+                "tenant_ids": [tenant], "sip_port": 25060, "rpc_port": 25080}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    ids.insert("install_id", id(&install));
+    // Cancelled, so its event stream ends (a live one streams until the install does).
+    expect_json(
+        app.post(
+            &format!("/v1/installs/{}/cancel", id(&install)),
+            admin,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    {
+        use sea_orm::EntityTrait;
+        let row = centralita_domain::entities::install::Entity::find_by_id(
+            install["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        )
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+        let sbox =
+            centralita_domain::secretbox::SecretBox::configured(&app.core, "t", "t", "t").unwrap();
+        secrets.extend([
+            sbox.open(&row.db_password_sealed).unwrap(),
+            sbox.open(&row.private_key_sealed).unwrap(),
+            "PRIVATE KEY".to_owned(),
+            row.db_password_sealed,
+            row.private_key_sealed,
+        ]);
+    }
     // An invoice: something billed in the period (a credit), then the invoice job.
     let res = app
         .req(
@@ -367,7 +416,11 @@ fn fill(path: &str, ids: &BTreeMap<&'static str, String>) -> Option<String> {
 
 #[tokio::test]
 async fn no_get_answers_a_secret() {
-    let app = TestApp::spawn_with(|c| c.trunk_secret_key = Some(TRUNK_KEY.into())).await;
+    let app = TestApp::spawn_with(|c| {
+        c.trunk_secret_key = Some(TRUNK_KEY.into());
+        c.install_allowed_targets = "127.0.0.1/32".parse().unwrap();
+    })
+    .await;
     let f = fixture(&app).await;
     let paths = get_paths(&app).await;
     assert!(
@@ -422,7 +475,11 @@ async fn no_get_answers_a_secret() {
 /// The switch's own answers name conferences and mailboxes, never their PINs.
 #[tokio::test]
 async fn route_plans_carry_no_pins() {
-    let app = TestApp::spawn_with(|c| c.trunk_secret_key = Some(TRUNK_KEY.into())).await;
+    let app = TestApp::spawn_with(|c| {
+        c.trunk_secret_key = Some(TRUNK_KEY.into());
+        c.install_allowed_targets = "127.0.0.1/32".parse().unwrap();
+    })
+    .await;
     let f = fixture(&app).await;
     let domain = expect_json(
         app.get(

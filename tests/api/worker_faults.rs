@@ -18,7 +18,7 @@ const TRUNK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const EXTENSIONS: usize = 300;
 const KILLS: usize = 24;
 
-fn worker(app: &TestApp, log: &std::path::Path) -> Child {
+pub(crate) fn worker(app: &TestApp, log: &std::path::Path) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use centralita_domain::{
     Core, DomainResult,
+    installs::job::InstallRun,
     services::{
         billing::{
             calls::{self, ExpireHolds},
@@ -42,6 +43,7 @@ pub fn registry() -> Registry {
         .register::<Housekeeping>()
         .register::<VoicemailEmail>()
         .register::<KamailioReconcile>()
+        .register::<InstallRun>()
         .register::<RateImport>()
         .register::<ExpireHolds>()
         .register::<RerateCdrs>()

@@ -12,6 +12,7 @@ pub mod conferences;
 pub mod dids;
 pub mod domains;
 pub mod extensions;
+pub mod installs;
 pub mod ivr_menus;
 pub mod jobs;
 pub mod ops;
@@ -125,6 +126,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch_nodes::plan)
         .service(switch_nodes::reconcile)
         .service(switch_nodes::delete)
+        .service(installs::upgrade)
+        .service(installs::list)
+        .service(installs::create)
+        .service(installs::get)
+        .service(installs::events)
+        .service(installs::cancel)
+        .service(installs::retry)
         .service(jobs::list)
         .service(jobs::get)
         .service(jobs::retry)

@@ -30,6 +30,8 @@ pub struct Model {
     pub provision_error_at: Option<DateTimeUtc>,
     /// Rows found changed on the node behind Centralita's back, and repaired, so far.
     pub drift_repaired_total: i64,
+    /// JSON array of the tenants the node serves (each with its subtree); `None`: all.
+    pub tenant_ids: Option<Json>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -284,6 +284,30 @@ pub async fn enqueue_coalesced<J: Job, C: ConnectionTrait>(
     insert(db, job, None, Some(key)).await.map(Some)
 }
 
+/// Cancels job `id` unless it has finished, inside the caller's transaction (the service
+/// whose object the job works on decides who may; `job_admin::cancel` is the operator's
+/// way). A running job is dropped by its worker at the next lease renewal.
+pub(crate) async fn cancel_unfinished<C: ConnectionTrait>(db: &C, id: Uuid) -> DomainResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::Status, JobStatus::Cancelled.as_str().into())
+        .col_expr(job::Column::FinishedAt, Some(Utc::now()).into())
+        .col_expr(
+            job::Column::LockedUntil,
+            Option::<DateTime<Utc>>::None.into(),
+        )
+        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(job::Column::UpdatedAt, Utc::now().into())
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in([
+            JobStatus::Queued.as_str(),
+            JobStatus::Failed.as_str(),
+            JobStatus::Running.as_str(),
+        ]))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The job queued (not yet claimed) under coalescing `key`, if any.
 pub async fn queued_with_key<C: ConnectionTrait>(db: &C, key: &str) -> DomainResult<Option<Uuid>> {
     Ok(job::Entity::find()

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -309,28 +310,8 @@ pub async fn create(
     if taken > 0 {
         return Err(DomainError::taken("name", "is already a switch node"));
     }
-    let (prefix, token) = new_token();
-    let now = Utc::now();
-    let model = switch_node::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name),
-        kind: Set(SwitchKind::Kamailio.as_str().into()),
-        addresses: Set(serde_json::json!(addresses)),
-        status: Set(NodeStatus::Active.as_str().into()),
-        token_prefix: Set(prefix),
-        token_hash: Set(sha256_hex(&token)),
-        last_seen_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        kamailio_settings_sealed: Set(sealed),
-        provisioned_at: Set(None),
-        provision_error: Set(None),
-        provision_error_at: Set(None),
-        drift_repaired_total: Set(0),
-    }
-    .insert(&txn)
-    .await?;
+    let (row, token) = new_row(name, &addresses, sealed, None);
+    let model = row.insert(&txn).await?;
     let queued = provisioning::job::enqueue_for_node(&txn, &model).await?;
     let view = SwitchNodeView::new(&model)?;
     audit::record_change(
@@ -558,4 +539,78 @@ async fn authenticate_uncached(
             .await?;
     }
     Ok(node)
+}
+
+/// Registers (or, run again, updates) the switch node a managed install enrolls: its
+/// address, Kamailio settings and the tenants it serves. The node's token is issued but
+/// shown to nobody: staff rotate it when the node must call the switch surface. No audit
+/// event (no actor: the install's own events and its `install.create` audit record it).
+pub(crate) async fn enroll<C: ConnectionTrait>(
+    core: &Core,
+    db: &C,
+    existing: Option<Uuid>,
+    name: &str,
+    address: &str,
+    settings: &KamailioSettings,
+    tenant_ids: &[Uuid],
+) -> DomainResult<switch_node::Model> {
+    let sealed = seal_settings(core, Some(settings))?;
+    let now = Utc::now();
+    if let Some(id) = existing
+        && let Some(current) = switch_node::Entity::find_by_id(id).one(db).await?
+    {
+        let mut am: switch_node::ActiveModel = current.clone().into();
+        am.addresses.set_if_not_equals(serde_json::json!([address]));
+        am.kamailio_settings_sealed = Set(sealed);
+        am.tenant_ids = Set(Some(serde_json::json!(tenant_ids)));
+        am.updated_at = Set(now);
+        am.version = Set(current.version + 1);
+        return Ok(am.update(db).await?);
+    }
+    if switch_node::Entity::find()
+        .filter(switch_node::Column::Name.eq(name))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Err(DomainError::taken("name", "is already a switch node"));
+    }
+    let (row, _token) = new_row(
+        name.to_owned(),
+        &[address.to_owned()],
+        sealed,
+        Some(tenant_ids),
+    );
+    Ok(row.insert(db).await?)
+}
+
+/// A new active Kamailio node's row, and its token (shown once, or to nobody).
+fn new_row(
+    name: String,
+    addresses: &[String],
+    sealed: Option<String>,
+    tenant_ids: Option<&[Uuid]>,
+) -> (switch_node::ActiveModel, String) {
+    let (prefix, token) = new_token();
+    let now = Utc::now();
+    let row = switch_node::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        kind: Set(SwitchKind::Kamailio.as_str().into()),
+        addresses: Set(serde_json::json!(addresses)),
+        status: Set(NodeStatus::Active.as_str().into()),
+        token_prefix: Set(prefix),
+        token_hash: Set(sha256_hex(&token)),
+        last_seen_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        kamailio_settings_sealed: Set(sealed),
+        provisioned_at: Set(None),
+        provision_error: Set(None),
+        provision_error_at: Set(None),
+        drift_repaired_total: Set(0),
+        tenant_ids: Set(tenant_ids.map(|t| serde_json::json!(t))),
+    };
+    (row, token)
 }

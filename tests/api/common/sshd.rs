@@ -91,6 +91,17 @@ impl Sshd {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
 
+    /// Lets the holder of `line` (an `authorized_keys` line) in from now on, as a customer
+    /// adds an install's public key to the host.
+    pub fn authorize(&self, line: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("authorized_keys"))
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    }
+
     /// A scratch directory the tests may have the remote side write into.
     pub fn scratch(&self) -> PathBuf {
         self.dir.path().to_owned()

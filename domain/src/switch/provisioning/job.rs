@@ -214,6 +214,33 @@ pub async fn desired<C: ConnectionTrait>(db: &C, scope: &Scope) -> DomainResult<
     Ok(state)
 }
 
+/// `want` cut down to what `node` serves: a node restricted to some tenants (a partner's
+/// node on its own host) gets only their domains and credentials, and those of the tenants
+/// below them. Everything else on such a node is removed like any other stale row, so a
+/// tenant's credentials never reach another partner's host.
+async fn served_by<C: ConnectionTrait>(
+    db: &C,
+    node: &switch_node::Model,
+    mut want: NodeState,
+) -> DomainResult<NodeState> {
+    let Some(ids) = &node.tenant_ids else {
+        return Ok(want);
+    };
+    let roots: Vec<Uuid> = crate::services::from_json(ids)?;
+    let mut allowed: HashSet<String> = HashSet::new();
+    for root in roots {
+        let Scope::Tenants(subtree) = Scope::of(db, Some(root)).await? else {
+            return Err(DomainError::internal("a tenant scope came back whole"));
+        };
+        allowed.extend(subtree.iter().map(Uuid::to_string));
+    }
+    want.domains.retain(|_, did| allowed.contains(did));
+    let domains = &want.domains;
+    want.subscribers
+        .retain(|(_, realm), _| domains.contains_key(realm));
+    Ok(want)
+}
+
 /// Which part of the platform a reconcile looks at.
 pub enum Scope {
     Whole,
@@ -315,7 +342,7 @@ async fn find_provisioned(
 pub async fn plan(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Plan> {
     require(actor, PlatformPermission::ReadSwitchNodes)?;
     let (node, settings) = find_provisioned(core, id).await?;
-    let want = desired(&core.db, &Scope::Whole).await?;
+    let want = served_by(&core.db, &node, desired(&core.db, &Scope::Whole).await?).await?;
     let db = NodeDb::connect(&settings).await?;
     let on_node = db.read(None, &[]).await;
     db.close().await;
@@ -360,7 +387,11 @@ pub async fn request(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Recon
 
 /// One reconcile of `node_id` (for `tenant`, or whole): read, diff, apply, reload, end
 /// registrations, remember.
-async fn reconcile(ctx: &JobContext<'_>, node_id: Uuid, tenant: Option<Uuid>) -> DomainResult<()> {
+pub(crate) async fn reconcile(
+    ctx: &JobContext<'_>,
+    node_id: Uuid,
+    tenant: Option<Uuid>,
+) -> DomainResult<()> {
     let core = ctx.core;
     let Some(node) = switch_node::Entity::find_by_id(node_id)
         .one(&core.db)
@@ -441,7 +472,7 @@ async fn apply(
         return Ok(());
     };
     let scope = Scope::of(&core.db, tenant).await?;
-    let want = desired(&core.db, &scope).await?;
+    let want = served_by(&core.db, node, desired(&core.db, &scope).await?).await?;
     let wanted_domains: Vec<String> = want.domains.keys().cloned().collect();
     let db = NodeDb::connect(&settings).await?;
     let on_node = match db.read(scope.dids().as_deref(), &wanted_domains).await {

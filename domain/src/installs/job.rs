@@ -1,0 +1,669 @@
+//! The install job: runs an install's steps in order, from the first not yet succeeded.
+//!
+//! Everything the job knows is in the database: the steps' states say where to resume, so a
+//! worker killed mid-step (its lease expires, another worker claims the job) runs that step
+//! again, which the steps' idempotence makes safe. A step is marked `running` before it
+//! starts and `succeeded` or `failed` after; the install's `status` and `current_step`
+//! follow.
+//!
+//! What fails, and how:
+//! - a step's script exits non-zero: the install is `failed` at that step with the exit
+//!   code, the output and the script's reason; nothing is retried by itself (a port in use
+//!   or a full disk needs a person), `POST …/retry` resumes there;
+//! - the host key differs from the expected or pinned one: `failed` at once, before
+//!   anything is sent to the host (fail closed);
+//! - the host cannot be reached, refuses the install's key (the customer has not added it
+//!   yet), or the connection drops: the job fails and is retried with backoff like any
+//!   job; its last attempt fails the install;
+//! - the install was cancelled: the job stops before the next step.
+
+use std::{net::IpAddr, time::Duration};
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::ExprTrait};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    InstallStatus, StepStatus, log_event,
+    steps::{NodePaths, Ran, Remote, StepName, node_env, scripts},
+};
+use crate::{
+    core::Core,
+    entities::{install, install_step},
+    error::{DomainError, DomainResult},
+    secretbox::SecretBox,
+    services::{
+        from_stored,
+        jobs::{Job, JobContext},
+    },
+    ssh::{Deadlines, HostKeyCheck, Session, SshError, Target},
+    switch::{nodes, provisioning::node::KamailioSettings},
+};
+
+/// Runs (or resumes) install `install_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallRun {
+    pub install_id: Uuid,
+}
+
+impl Job for InstallRun {
+    const KIND: &'static str = "install.run";
+    /// Only unreachable hosts, refused keys and dropped connections are retried (a failed
+    /// step is final until someone retries it). With the doubling backoff, 10 attempts span
+    /// about a quarter of an hour: time for the customer to add the public key the API just
+    /// answered to `authorized_keys`, or for the host to reboot.
+    const MAX_ATTEMPTS: i32 = 10;
+
+    async fn run(&self, ctx: &JobContext<'_>) -> DomainResult<()> {
+        run(ctx, self.install_id).await
+    }
+}
+
+/// How a step ended, when it did not succeed.
+enum Stop {
+    /// The install fails at the step, with this reason (and the step's own record).
+    Failed(String),
+    /// The job fails and is retried (the host was unreachable or the connection dropped).
+    Retry(DomainError),
+}
+
+impl From<DomainError> for Stop {
+    fn from(e: DomainError) -> Self {
+        Self::Retry(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Stop {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Retry(e.into())
+    }
+}
+
+async fn run(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
+    let core = ctx.core;
+    let Some(m) = install::Entity::find_by_id(id).one(&core.db).await? else {
+        return Ok(()); // deleted meanwhile
+    };
+    match from_stored::<InstallStatus>("installs.status", &m.status)? {
+        InstallStatus::Queued | InstallStatus::Running => {}
+        // Cancelled, or finished by an earlier attempt: nothing to do.
+        InstallStatus::Succeeded | InstallStatus::Failed | InstallStatus::Cancelled => {
+            return Ok(());
+        }
+    }
+    set_install(
+        core,
+        id,
+        install::Entity::update_many()
+            .col_expr(
+                install::Column::Status,
+                InstallStatus::Running.as_str().into(),
+            )
+            .col_expr(
+                install::Column::StartedAt,
+                Some(m.started_at.unwrap_or_else(Utc::now)).into(),
+            ),
+    )
+    .await?;
+    if ctx.attempt > 1 {
+        log_event(
+            &core.db,
+            id,
+            None,
+            "info",
+            &format!("resuming (attempt {} of {})", ctx.attempt, ctx.max_attempts),
+        )
+        .await?;
+    }
+    match steps(ctx, &m).await {
+        Ok(()) => {
+            finish(core, id, InstallStatus::Succeeded, None).await?;
+            log_event(&core.db, id, None, "info", "install succeeded").await?;
+            Ok(())
+        }
+        Err(Stop::Failed(reason)) => {
+            finish(core, id, InstallStatus::Failed, Some(&reason)).await?;
+            log_event(
+                &core.db,
+                id,
+                None,
+                "error",
+                &format!("install failed: {reason}"),
+            )
+            .await?;
+            Ok(())
+        }
+        Err(Stop::Retry(e)) if ctx.is_last_attempt() => {
+            let reason = e.detail.clone();
+            fail_running_step(core, id, &reason).await?;
+            finish(core, id, InstallStatus::Failed, Some(&reason)).await?;
+            log_event(
+                &core.db,
+                id,
+                None,
+                "error",
+                &format!("install failed: {reason}"),
+            )
+            .await?;
+            Ok(())
+        }
+        Err(Stop::Retry(e)) => {
+            log_event(
+                &core.db,
+                id,
+                None,
+                "error",
+                &format!("{}; trying again shortly", e.detail),
+            )
+            .await?;
+            Err(e)
+        }
+    }
+}
+
+/// Applies `update` to install `id` (with `updated_at` and `version`).
+async fn set_install(
+    core: &Core,
+    id: Uuid,
+    update: sea_orm::UpdateMany<install::Entity>,
+) -> DomainResult<()> {
+    update
+        .col_expr(install::Column::UpdatedAt, Utc::now().into())
+        .col_expr(
+            install::Column::Version,
+            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
+        )
+        .filter(install::Column::Id.eq(id))
+        .exec(&core.db)
+        .await?;
+    Ok(())
+}
+
+/// Ends the install (unless it was cancelled meanwhile) and frees its host.
+async fn finish(
+    core: &Core,
+    id: Uuid,
+    status: InstallStatus,
+    error: Option<&str>,
+) -> DomainResult<()> {
+    set_install(
+        core,
+        id,
+        install::Entity::update_many()
+            .col_expr(install::Column::Status, status.as_str().into())
+            .col_expr(install::Column::ActiveHost, Option::<String>::None.into())
+            .col_expr(install::Column::Error, error.map(str::to_owned).into())
+            .col_expr(install::Column::FinishedAt, Some(Utc::now()).into())
+            .filter(install::Column::Status.ne(InstallStatus::Cancelled.as_str())),
+    )
+    .await
+}
+
+async fn fail_running_step(core: &Core, id: Uuid, reason: &str) -> DomainResult<()> {
+    install_step::Entity::update_many()
+        .col_expr(
+            install_step::Column::Status,
+            StepStatus::Failed.as_str().into(),
+        )
+        .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
+        .col_expr(install_step::Column::Output, reason.to_owned().into())
+        .filter(install_step::Column::InstallId.eq(id))
+        .filter(install_step::Column::Status.eq(StepStatus::Running.as_str()))
+        .exec(&core.db)
+        .await?;
+    Ok(())
+}
+
+/// The secrets of an install, opened.
+struct Secrets {
+    private_key: String,
+    db_password: String,
+}
+
+fn open(core: &Core, m: &install::Model) -> DomainResult<Secrets> {
+    let sbox = SecretBox::configured(
+        core,
+        "install",
+        "Managed installs",
+        "the install cannot run meanwhile",
+    )?;
+    let opened = |what: &str, sealed: &str| {
+        sbox.open(sealed).map_err(|e| {
+            DomainError::internal(format!(
+                "the {what} of install {} does not open with trunk_secret_key: {e}",
+                m.id
+            ))
+        })
+    };
+    Ok(Secrets {
+        private_key: opened("SSH key", &m.private_key_sealed)?,
+        db_password: opened("database password", &m.db_password_sealed)?,
+    })
+}
+
+fn port(v: i32) -> DomainResult<u16> {
+    u16::try_from(v).map_err(|_| DomainError::internal(format!("stored port out of range: {v}")))
+}
+
+/// Connects (pinning the host key on first contact) and runs every step not yet succeeded.
+async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
+    let core = ctx.core;
+    let rows = super::steps_of(&core.db, m.id).await?;
+    let todo: Vec<(i32, StepName)> = rows
+        .iter()
+        .filter(|s| s.status != StepStatus::Succeeded.as_str())
+        .map(|s| {
+            Ok((
+                s.position,
+                from_stored::<StepName>("install_steps.name", &s.name)?,
+            ))
+        })
+        .collect::<DomainResult<_>>()?;
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let secrets = open(core, m)?;
+    let address: IpAddr = m.address.parse().map_err(|_| {
+        DomainError::internal(format!("installs.address unparsable: {}", m.address))
+    })?;
+    let first = todo.first().map(|(_, s)| *s);
+    let check = match m.host_key_pinned.as_ref().or(m.host_key_expected.as_ref()) {
+        Some(fp) => HostKeyCheck::Expect(fp.clone()),
+        None => HostKeyCheck::FirstUse,
+    };
+    let ssh_port = port(m.ssh_port)?;
+    log_event(
+        &core.db,
+        m.id,
+        first,
+        "info",
+        &format!("connecting to {}:{ssh_port} as {}", m.address, m.ssh_user),
+    )
+    .await?;
+    let session = match Session::connect(
+        Target {
+            host: &m.address,
+            port: ssh_port,
+            user: &m.ssh_user,
+        },
+        &secrets.private_key,
+        &check,
+        Deadlines::default(),
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return Err(connect_failed(core, m.id, first, &todo, e).await?),
+    };
+    if m.host_key_pinned.is_none() {
+        set_install(
+            core,
+            m.id,
+            install::Entity::update_many().col_expr(
+                install::Column::HostKeyPinned,
+                Some(session.host_key.clone()).into(),
+            ),
+        )
+        .await?;
+        log_event(
+            &core.db,
+            m.id,
+            first,
+            "info",
+            &format!("host key pinned: {}", session.host_key),
+        )
+        .await?;
+    }
+    let remote = Remote {
+        session: &session,
+        sudo: m.ssh_user != "root",
+        secrets: vec![secrets.db_password.clone()],
+    };
+    let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    let mut outcome = Ok(());
+    for (position, step) in todo {
+        // A cancel lands between steps.
+        let now = install::Entity::find_by_id(m.id).one(&core.db).await?;
+        if now.is_none_or(|n| n.status == InstallStatus::Cancelled.as_str()) {
+            break;
+        }
+        let done = u64::try_from(position - 1).unwrap_or(0);
+        ctx.progress(done, Some(total), step.as_str()).await?;
+        outcome = one_step(ctx, m, &remote, address, &secrets, position, step).await;
+        if outcome.is_err() {
+            break;
+        }
+    }
+    session.close().await;
+    outcome
+}
+
+/// A failed connection: closed failures (wrong host key, key refused) fail the install at
+/// its first pending step, touching nothing; the rest is retried.
+async fn connect_failed(
+    core: &Core,
+    id: Uuid,
+    first: Option<StepName>,
+    todo: &[(i32, StepName)],
+    e: SshError,
+) -> DomainResult<Stop> {
+    let closed = matches!(e, SshError::HostKeyMismatch { .. } | SshError::Key(_));
+    let reason = match &e {
+        SshError::AuthRejected { user } => {
+            format!("{e}: add the install's public key to ~{user}/.ssh/authorized_keys on the host")
+        }
+        _ => e.to_string(),
+    };
+    if !closed {
+        // Logged by `run` with what happens next.
+        return Ok(Stop::Retry(DomainError::unavailable(reason)));
+    }
+    log_event(&core.db, id, first, "error", &reason).await?;
+    if let Some((position, _)) = todo.first() {
+        install_step::Entity::update_many()
+            .col_expr(
+                install_step::Column::Status,
+                StepStatus::Failed.as_str().into(),
+            )
+            .col_expr(install_step::Column::StartedAt, Some(Utc::now()).into())
+            .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
+            .col_expr(install_step::Column::Output, reason.clone().into())
+            .filter(install_step::Column::InstallId.eq(id))
+            .filter(install_step::Column::Position.eq(*position))
+            .exec(&core.db)
+            .await?;
+    }
+    Ok(Stop::Failed(reason))
+}
+
+/// Runs one step and records it.
+async fn one_step(
+    ctx: &JobContext<'_>,
+    m: &install::Model,
+    remote: &Remote<'_>,
+    address: IpAddr,
+    secrets: &Secrets,
+    position: i32,
+    step: StepName,
+) -> Result<(), Stop> {
+    let core = ctx.core;
+    let started = Utc::now();
+    install_step::Entity::update_many()
+        .col_expr(
+            install_step::Column::Status,
+            StepStatus::Running.as_str().into(),
+        )
+        .col_expr(install_step::Column::StartedAt, Some(started).into())
+        .col_expr(
+            install_step::Column::FinishedAt,
+            Option::<chrono::DateTime<Utc>>::None.into(),
+        )
+        .col_expr(
+            install_step::Column::Attempts,
+            sea_orm::sea_query::Expr::col(install_step::Column::Attempts).add(1),
+        )
+        .filter(install_step::Column::InstallId.eq(m.id))
+        .filter(install_step::Column::Position.eq(position))
+        .exec(&core.db)
+        .await?;
+    set_install(
+        core,
+        m.id,
+        install::Entity::update_many().col_expr(
+            install::Column::CurrentStep,
+            Some(step.as_str().to_owned()).into(),
+        ),
+    )
+    .await?;
+    log_event(
+        &core.db,
+        m.id,
+        Some(step),
+        "info",
+        &format!("{} started", step.as_str()),
+    )
+    .await?;
+    let ran = match perform(ctx, m, remote, address, secrets, step).await {
+        Ok(ran) => ran,
+        Err(Stop::Retry(e)) => return Err(Stop::Retry(e)),
+        Err(Stop::Failed(reason)) => Ran {
+            exit_code: None,
+            output: reason.clone(),
+            result: Default::default(),
+            reason: Some(reason),
+        },
+    };
+    for line in ran
+        .output
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(200)
+    {
+        log_event(&core.db, m.id, Some(step), "output", line).await?;
+    }
+    let ok = ran.succeeded();
+    let status = if ok {
+        StepStatus::Succeeded
+    } else {
+        StepStatus::Failed
+    };
+    install_step::Entity::update_many()
+        .col_expr(install_step::Column::Status, status.as_str().into())
+        .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
+        .col_expr(install_step::Column::ExitCode, ran.exit_code.into())
+        .col_expr(install_step::Column::Output, ran.output.clone().into())
+        .col_expr(
+            install_step::Column::Result,
+            Some(serde_json::json!(ran.result)).into(),
+        )
+        .filter(install_step::Column::InstallId.eq(m.id))
+        .filter(install_step::Column::Position.eq(position))
+        .exec(&core.db)
+        .await?;
+    let seconds = (Utc::now() - started).num_milliseconds() as f64 / 1000.0;
+    if ok {
+        log_event(
+            &core.db,
+            m.id,
+            Some(step),
+            "info",
+            &format!("{} succeeded in {seconds:.1} s", step.as_str()),
+        )
+        .await?;
+        Ok(())
+    } else {
+        let why = ran.reason.unwrap_or_else(|| "no reason given".into());
+        let code = ran
+            .exit_code
+            .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
+        Err(Stop::Failed(format!(
+            "step {} failed ({code}): {why}",
+            step.as_str()
+        )))
+    }
+}
+
+/// What one step does.
+async fn perform(
+    ctx: &JobContext<'_>,
+    m: &install::Model,
+    remote: &Remote<'_>,
+    address: IpAddr,
+    secrets: &Secrets,
+    step: StepName,
+) -> Result<Ran, Stop> {
+    let paths = NodePaths {
+        key: m.node_key.clone(),
+    };
+    let key = paths.key.clone();
+    let sip_port = port(m.sip_port)?;
+    let rpc_port = port(m.rpc_port)?;
+    let timeout = step.timeout();
+    let dropped = |e: SshError| Stop::Retry(DomainError::unavailable(e.to_string()));
+    match step {
+        StepName::Preflight => remote
+            .script(
+                scripts::PREFLIGHT,
+                &[
+                    key,
+                    address.to_string(),
+                    sip_port.to_string(),
+                    rpc_port.to_string(),
+                ],
+                timeout,
+            )
+            .await
+            .map_err(dropped),
+        StepName::Packages => remote
+            .script(scripts::PACKAGES, &["1".to_owned()], timeout)
+            .await
+            .map_err(dropped),
+        StepName::Database => remote
+            .step(
+                &paths,
+                &[
+                    ("node-db.sh", "0700", scripts::NODE_DB_SH),
+                    ("db.password", "0600", secrets.db_password.as_str()),
+                ],
+                scripts::DATABASE,
+                &[key],
+                timeout,
+            )
+            .await
+            .map_err(dropped),
+        StepName::Configuration => {
+            let env = node_env(
+                &paths,
+                &address.to_string(),
+                sip_port,
+                rpc_port,
+                &secrets.db_password,
+            );
+            remote
+                .step(
+                    &paths,
+                    &[
+                        ("kamailio.cfg", "0600", scripts::KAMAILIO_CFG),
+                        ("start.sh", "0700", scripts::START_SH),
+                        ("stop.sh", "0700", scripts::STOP_SH),
+                        ("node.env", "0600", env.as_str()),
+                    ],
+                    scripts::CONFIG,
+                    &[key],
+                    timeout,
+                )
+                .await
+                .map_err(dropped)
+        }
+        StepName::Service => remote
+            .script(scripts::SERVICE, &[key], timeout)
+            .await
+            .map_err(dropped),
+        StepName::Health => {
+            let mut ran = remote
+                .script(scripts::HEALTH, &[key], timeout)
+                .await
+                .map_err(dropped)?;
+            if !ran.succeeded() {
+                return Ok(ran);
+            }
+            match super::probe::options(address, sip_port, Duration::from_secs(10)).await {
+                Ok(answer) => {
+                    ran.output.push_str(&format!(
+                        "\nSIP OPTIONS to {address}:{sip_port}: {} {}",
+                        answer.status, answer.reason
+                    ));
+                    ran.result
+                        .insert("sip_options".into(), answer.status.to_string());
+                    if answer.status != 200 {
+                        ran.exit_code = Some(1);
+                        ran.reason = Some(format!(
+                            "the node answered SIP OPTIONS with {} {}",
+                            answer.status, answer.reason
+                        ));
+                    }
+                }
+                Err(e) => {
+                    ran.output.push_str(&format!("\n{e}"));
+                    ran.exit_code = Some(1);
+                    ran.reason = Some(e);
+                }
+            }
+            Ok(ran)
+        }
+        StepName::Enroll => enroll(ctx, m, address, rpc_port, secrets).await,
+    }
+}
+
+/// Registers the node as a switch node (or updates the one registered before) and runs its
+/// first reconcile, which writes the served tenants' domains and credentials to the node.
+async fn enroll(
+    ctx: &JobContext<'_>,
+    m: &install::Model,
+    address: IpAddr,
+    rpc_port: u16,
+    secrets: &Secrets,
+) -> Result<Ran, Stop> {
+    let core = ctx.core;
+    let db = NodePaths {
+        key: m.node_key.clone(),
+    }
+    .database();
+    let settings = KamailioSettings {
+        db_url: format!(
+            "postgres://{db}:{pw}@{address}:5432/{db}",
+            pw = secrets.db_password
+        ),
+        rpc_url: format!("http://127.0.0.1:{rpc_port}/RPC"),
+    };
+    let tenants: Vec<Uuid> = crate::services::from_json(&m.tenant_ids)?;
+    let txn = core.begin().await?;
+    let node = nodes::enroll(
+        core,
+        &txn,
+        m.switch_node_id,
+        &m.name,
+        &m.address,
+        &settings,
+        &tenants,
+    )
+    .await;
+    let node = match node {
+        Ok(n) => n,
+        Err(e) if e.errors.iter().any(|f| f.field == "name") => {
+            return Err(Stop::Failed(format!(
+                "a switch node named {} exists already; rename it or delete it, then retry",
+                m.name
+            )));
+        }
+        Err(e) => return Err(Stop::Retry(e)),
+    };
+    install::Entity::update_many()
+        .col_expr(install::Column::SwitchNodeId, Some(node.id).into())
+        .filter(install::Column::Id.eq(m.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    let reconciled = crate::switch::provisioning::job::reconcile(ctx, node.id, None).await;
+    let mut result = std::collections::BTreeMap::new();
+    result.insert("switch_node_id".to_owned(), node.id.to_string());
+    Ok(match reconciled {
+        Ok(()) => Ran {
+            exit_code: Some(0),
+            output: format!(
+                "switch node {} ({}) enrolled; first reconcile applied",
+                node.name, node.id
+            ),
+            result,
+            reason: None,
+        },
+        Err(e) => Ran {
+            exit_code: Some(1),
+            output: format!("switch node {} enrolled; first reconcile failed", node.id),
+            result,
+            reason: Some(format!("first reconcile failed: {}", e.detail)),
+        },
+    })
+}

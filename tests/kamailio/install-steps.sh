@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# Test of the managed-install step scripts (deploy/kamailio/install/*.sh) on THIS machine,
+# run the way Centralita's worker runs them over SSH:
+#   - files uploaded as `install -d -m 0700 DIR && install -m MODE /dev/stdin PATH`
+#     (content on stdin, never on a command line; see domain/src/installs/steps.rs)
+#   - steps run as `timeout -k 10 N bash -s -- ARGS` with the script piped to its stdin
+#
+#   sudo bash tests/kamailio/install-steps.sh        # root, Debian 12, ~40 s
+#
+# Needs kamailio + kamailio-postgres-modules + psql installed (tests/kamailio/smoke.sh installs
+# them; if it is running, this waits for it) and PostgreSQL on 127.0.0.1:5432 reachable as the
+# `postgres` OS user over /var/run/postgresql. Loopback only; no network.
+#
+# What it proves (one PASS/FAIL line each; exit 1 on any FAIL):
+#   pass 1: preflight -> packages(LOCAL_DB=1) -> database -> config -> service -> health work
+#   pass 2: the same again changes nothing, says so, kamailio keeps its pid
+#   a config change (KAM_CHILDREN=2 in node.env) makes service.sh restart kamailio (new pid)
+#   a killed kamailio is restarted by the supervisor
+#   preflight refuses ports held by others (exit 13), including another node's kamailio
+#   remove.sh leaves no database, role, directory or process behind; twice is fine
+#   the DB password never shows in `ps -eo args` (sampled all along) nor in any step output
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+INST=$ROOT/deploy/kamailio/install
+KDIR=$ROOT/deploy/kamailio
+
+passes=0
+fails=0
+pass() { passes=$((passes + 1)); echo "PASS: $*"; }
+fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+note() { echo "---- $*"; }
+
+[ "$(id -u)" = 0 ] || { echo "install-steps.sh: run as root" >&2; exit 2; }
+
+# --- prerequisites: kamailio installed (smoke.sh may be installing it right now)
+pkg_ok() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+deadline=$((SECONDS + 900))
+until pkg_ok kamailio && pkg_ok kamailio-postgres-modules && command -v psql >/dev/null; do
+	if ! pgrep -f 'tests/kamailio/smoke.sh' >/dev/null; then
+		echo "install-steps.sh: kamailio/kamailio-postgres-modules/psql not installed; run tests/kamailio/smoke.sh first" >&2
+		exit 2
+	fi
+	[ "$SECONDS" -lt "$deadline" ] || { echo "install-steps.sh: gave up waiting for smoke.sh" >&2; exit 2; }
+	echo "waiting for tests/kamailio/smoke.sh to finish installing packages (/tmp/smoke.log)..."
+	sleep 10
+done
+pg_isready -q -h 127.0.0.1 -p 5432 -t 5 || { echo "install-steps.sh: no PostgreSQL on 127.0.0.1:5432" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/install-steps.XXXXXX)
+chmod 0700 "$WORK"
+
+rand_key() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
+KEY=$(rand_key)
+KEY2=$(rand_key)
+while [ "$KEY2" = "$KEY" ]; do KEY2=$(rand_key); done
+NODE_DIR=/var/lib/centralita-node/$KEY
+RUN_DIR=/run/centralita-node-$KEY
+DB=centralita_node_$KEY
+
+# Free loopback ports in 25000-25999, distinct from each other, free on TCP and UDP.
+taken=" "
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((25000 + RANDOM % 1000))
+		case "$taken" in *" $p "*) continue ;; esac
+		[ -z "$(ss -H -l -n -t -u "sport = :$p" 2>/dev/null)" ] || continue
+		taken="$taken$p "
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+SIP_PORT=$(free_port) && RPC_PORT=$(free_port) && SIP2=$(free_port) && RPC2=$(free_port) || {
+	echo "install-steps.sh: no free ports in 25000-25999" >&2
+	exit 2
+}
+# 32 letters and digits, like Centralita's generator; kept in a 0600 file for grep -f, so the
+# test itself never puts it on a command line either.
+PW=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)
+printf '%s\n' "$PW" >"$WORK/pw"
+
+# --- password watcher: samples `ps -eo args` every 50 ms for the whole run
+touch "$WORK/watching"
+(
+	n=0
+	while [ -e "$WORK/watching" ]; do
+		ps -eo pid,args >"$WORK/ps.sample" 2>/dev/null
+		if grep -qF -f "$WORK/pw" "$WORK/ps.sample"; then
+			# only pid and program name: the line itself holds the password
+			grep -F -f "$WORK/pw" "$WORK/ps.sample" | awk '{ print $1, $2 }' >>"$WORK/leaks"
+		fi
+		n=$((n + 1))
+		echo "$n" >"$WORK/ps.samples"
+		sleep 0.05
+	done
+) &
+WATCHER=$!
+
+HOLDERS=()
+cleanup() {
+	rm -f "$WORK/watching"
+	local p
+	for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; done
+	wait "$WATCHER" 2>/dev/null
+	# leave nothing behind, whatever happened
+	for k in "$KEY" "$KEY2"; do
+		timeout 60 bash -s -- "$k" <"$INST/remove.sh" >/dev/null 2>&1
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# upload NAME MODE < content   (what Remote::upload runs on the host)
+upload() {
+	local key=$1 name=$2 mode=$3 dir=/var/lib/centralita-node/$1
+	install -d -m 0700 "$dir" && install -m "$mode" /dev/stdin "$dir/$name"
+}
+
+node_env() { # node_env KEY SIP_PORT RPC_PORT [extra lines...]
+	local k=$1 sp=$2 rp=$3
+	shift 3
+	printf '# Generated by Centralita'"'"'s managed install; rerun the install'"'"'s upgrade instead of editing.\n'
+	printf 'KAM_SIP_ADDR=127.0.0.1\nKAM_SIP_PORT=%s\nKAM_RPC_ADDR=127.0.0.1\nKAM_RPC_PORT=%s\n' "$sp" "$rp"
+	printf 'KAM_DB_URL=postgres://centralita_node_%s:%s@127.0.0.1:5432/centralita_node_%s\n' "$k" "$PW" "$k"
+	printf 'KAM_RUN_DIR=/run/centralita-node-%s\nKAM_CFG=/var/lib/centralita-node/%s/kamailio.cfg\n' "$k" "$k"
+	[ $# -eq 0 ] || printf '%s\n' "$@"
+}
+
+upload_database_files() { # the Database step's uploads
+	upload "$1" node-db.sh 0700 <"$KDIR/node-db.sh" &&
+		printf '%s' "$PW" | upload "$1" db.password 0600
+}
+upload_config_files() { # the Configuration step's uploads; node.env content on stdin
+	upload "$1" node.env 0600 &&
+		upload "$1" kamailio.cfg 0600 <"$KDIR/kamailio.cfg" &&
+		upload "$1" start.sh 0700 <"$KDIR/start.sh" &&
+		upload "$1" stop.sh 0700 <"$KDIR/stop.sh"
+}
+
+# step NAME SCRIPT TIMEOUT ARGS...: runs it like the worker; sets $rc, $out (stdout), $err
+step() {
+	local name=$1 script=$2 secs=$3
+	shift 3
+	# through a pipe, as over SSH (bash then reads its script byte by byte: a command that read
+	# stdin would eat the rest of the script)
+	cat "$INST/$script" | timeout -k 10 "$secs" bash -s -- "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	rc=${PIPESTATUS[1]}
+	out=$(cat "$WORK/$name.out")
+	err=$(cat "$WORK/$name.err")
+	sed 's/^/    | /' "$WORK/$name.out" "$WORK/$name.err"
+	echo "    | exit $rc"
+	if grep -qF -f "$WORK/pw" "$WORK/$name.out" "$WORK/$name.err" ||
+		grep -q 'postgres://[^<]' "$WORK/$name.out" "$WORK/$name.err"; then
+		fail "$name: output contains the DB password or DB URL"
+	fi
+	if ps -eo args | grep -qF -f "$WORK/pw"; then
+		fail "$name: the DB password is visible in ps -eo args after the step"
+	fi
+}
+result() { sed -n "s/^result\.$1=//p" <<<"$out" | tail -n 1; }
+kam_pid() { head -c 20 "$RUN_DIR/kamailio.pid" 2>/dev/null | tr -dc 0-9; }
+sup_pid() { head -c 20 "$NODE_DIR/supervisor.pid" 2>/dev/null | tr -dc 0-9; }
+psql_pg() { runuser -u postgres -- env PGHOST=/var/run/postgresql psql -X -q -At -d "${PGDB:-postgres}" "$@"; }
+
+# Is the password stored for the role exactly $PW? Recompute the SCRAM-SHA-256 StoredKey
+# from the verifier's salt/iterations (the password is read from the 0600 file).
+scram_matches() {
+	# the verifier goes through a file too: it is not the password, but guessable offline
+	psql_pg -c "SELECT rolpassword FROM pg_authid WHERE rolname = '$DB'" >"$WORK/verifier"
+	python3 - "$WORK/pw" "$WORK/verifier" <<'PY'
+import base64, hashlib, hmac, sys
+pw = open(sys.argv[1]).read().rstrip("\n").encode()
+v = open(sys.argv[2]).read().strip()
+if not v.startswith("SCRAM-SHA-256$"):
+    sys.exit(1)
+iters_salt, keys = v[len("SCRAM-SHA-256$"):].split("$")
+iters, salt = iters_salt.split(":")
+stored = keys.split(":")[0]
+salted = hashlib.pbkdf2_hmac("sha256", pw, base64.b64decode(salt), int(iters))
+client = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+sys.exit(0 if base64.b64encode(hashlib.sha256(client).digest()).decode() == stored else 1)
+PY
+}
+
+sip_options() { # status code of an OPTIONS to 127.0.0.1:$1 (from 127.0.0.1)
+	python3 - "$1" <<'PY'
+import socket, sys, random
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(3)
+lp = s.getsockname()[1]
+tag = "%08x" % random.getrandbits(32)
+msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
+       f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK{tag};rport\r\n"
+       f"Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag={tag}\r\n"
+       f"To: <sip:127.0.0.1:{port}>\r\nCall-ID: {tag}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+       f"Content-Length: 0\r\n\r\n")
+s.sendto(msg.encode(), ("127.0.0.1", port))
+try:
+    print(s.recv(4096).decode(errors="replace").split("\r\n")[0].split(" ")[1])
+except Exception:
+    print("none")
+PY
+}
+
+started=$SECONDS
+echo "==== managed install steps: KEY=$KEY SIP 127.0.0.1:$SIP_PORT RPC $RPC_PORT (second node KEY2=$KEY2)"
+
+# ============================================================================ pass 1
+note "pass 1: preflight"
+step preflight1 preflight.sh 60 "$KEY" 127.0.0.1 "$SIP_PORT" "$RPC_PORT"
+check "preflight passes on a fresh host (exit 0, result.os=$(result os) $(result os_version), init=$(result init))" \
+	test "$rc" = 0 -a "$(result os)" = debian -a -n "$(result disk_free_mib)"
+
+note "pass 1: packages (LOCAL_DB=1)"
+step packages1 packages.sh 900 1
+check "packages: everything installed, apt untouched (result.installed=$(result installed), kamailio $(result kamailio_version))" \
+	test "$rc" = 0 -a "$(result installed)" = none
+[[ "$out" == *"nothing to do"* ]] && pass "packages says nothing to do" || fail "packages says nothing to do"
+
+note "pass 1: database"
+upload_database_files "$KEY" || fail "upload database files"
+check "upload made NODE_DIR mode 0700" test "$(stat -c %a "$NODE_DIR")" = 700
+step database1 database.sh 120 "$KEY"
+check "database: role and database created (exit 0, $(result role)/$(result database_state))" \
+	test "$rc" = 0 -a "$(result database)" = "$DB" -a "$(result role)" = created -a "$(result database_state)" = created
+check "database $DB exists with the Kamailio tables, all owned by role $DB" \
+	test "$(PGDB=$DB psql_pg -c "SELECT count(*) FILTER (WHERE tableowner = '$DB') || '/' || count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('version','subscriber','location','domain','htable')")" = 5/5
+check "the role's stored SCRAM verifier matches db.password (password passed through fd 3 intact)" scram_matches
+
+note "pass 1: config"
+node_env "$KEY" "$SIP_PORT" "$RPC_PORT" | upload_config_files "$KEY" || fail "upload config files"
+step config1 config.sh 120 "$KEY"
+want_hash=$(cat "$NODE_DIR/kamailio.cfg" "$NODE_DIR/node.env" | sha256sum | cut -d' ' -f1)
+check "config: kamailio -c accepts the node config; result.config_sha256 = sha256(kamailio.cfg + node.env)" \
+	test "$rc" = 0 -a "$(result config_sha256)" = "$want_hash"
+hash1=$want_hash
+
+note "pass 1: service"
+t0=$SECONDS
+step service1 service.sh 120 "$KEY"
+PID1=$(result pid)
+check "service: kamailio started under the supervisor (action=$(result action), pid $PID1, init=$(result init), boot=$(result boot), $((SECONDS - t0)) s)" \
+	test "$rc" = 0 -a "$(result action)" = started -a "$(result init)" = supervised -a "$(result boot)" = not-available -a -n "$PID1"
+check "running.sha256 holds the config hash" test "$(cat "$NODE_DIR/running.sha256" 2>/dev/null)" = "$hash1"
+SUP1=$(sup_pid)
+check "supervisor $SUP1 alive, own session, kamailio $PID1 in its own process group" \
+	test -n "$SUP1" -a "$(ps -o sid= -p "$SUP1" | tr -d ' ')" = "$SUP1" -a "$(ps -o pgid= -p "$PID1" | tr -d ' ')" = "$PID1"
+
+note "pass 1: health"
+step health1 health.sh 60 "$KEY"
+check "health: $(result version), pid $(result pid)" test "$rc" = 0 -a "$(result pid)" = "$PID1"
+[[ "$(result version)" == "kamailio 5."* ]] || fail "health: result.version looks wrong: $(result version)"
+check "the node answers SIP OPTIONS on 127.0.0.1:$SIP_PORT with 200" test "$(sip_options "$SIP_PORT")" = 200
+
+# ============================================================================ pass 2
+note "pass 2: everything again (uploads included, as an upgrade does)"
+step preflight2 preflight.sh 60 "$KEY" 127.0.0.1 "$SIP_PORT" "$RPC_PORT"
+check "preflight again: the node's own kamailio holding the ports is fine (exit 0)" test "$rc" = 0
+step packages2 packages.sh 900 1
+check "packages again: nothing to do" test "$rc" = 0 -a "$(result installed)" = none
+upload_database_files "$KEY" || fail "upload database files (2)"
+step database2 database.sh 120 "$KEY"
+check "database again: role and database already there (role=$(result role), database=$(result database_state))" \
+	test "$rc" = 0 -a "$(result role)" = existing -a "$(result database_state)" = existing
+[[ "$out" == *"already exists"*"nothing to do"* ]] && pass "database again says already/nothing to do" || fail "database again says already/nothing to do"
+check "the password still matches after the second run" scram_matches
+node_env "$KEY" "$SIP_PORT" "$RPC_PORT" | upload_config_files "$KEY" || fail "upload config files (2)"
+step config2 config.sh 120 "$KEY"
+check "config again: same hash" test "$rc" = 0 -a "$(result config_sha256)" = "$hash1"
+step service2 service.sh 120 "$KEY"
+check "service again: already running, nothing to do (action=$(result action))" \
+	test "$rc" = 0 -a "$(result action)" = none -a "$(result pid)" = "$PID1"
+[[ "$out" == *"nothing to do"* ]] && pass "service again says nothing to do" || fail "service again says nothing to do"
+step health2 health.sh 60 "$KEY"
+check "kamailio pid unchanged after pass 2 ($PID1 -> $(kam_pid)), supervisor unchanged ($SUP1 -> $(sup_pid))" \
+	test "$rc" = 0 -a "$(kam_pid)" = "$PID1" -a "$(sup_pid)" = "$SUP1"
+
+# ============================================================================ config change
+note "config change: KAM_CHILDREN=2 in node.env"
+node_env "$KEY" "$SIP_PORT" "$RPC_PORT" KAM_CHILDREN=2 | upload_config_files "$KEY" || fail "upload changed node.env"
+step config3 config.sh 120 "$KEY"
+hash2=$(result config_sha256)
+check "config: new hash for the changed node.env" test "$rc" = 0 -a -n "$hash2" -a "$hash2" != "$hash1"
+step service3 service.sh 120 "$KEY"
+PID2=$(result pid)
+check "service restarted kamailio with the new config (action=$(result action), pid $PID1 -> $PID2)" \
+	test "$rc" = 0 -a "$(result action)" = restarted -a -n "$PID2" -a "$PID2" != "$PID1"
+check "old kamailio $PID1 is gone; the new one runs '#!define CHILDREN 2'" \
+	test ! -e "/proc/$PID1" -a "$(grep -c '^#!define CHILDREN 2$' "$RUN_DIR/kamailio-node.cfg")" = 1
+check "same supervisor ($SUP1) restarted it; running.sha256 updated" \
+	test "$(sup_pid)" = "$SUP1" -a "$(cat "$NODE_DIR/running.sha256")" = "$hash2"
+step service4 service.sh 120 "$KEY"
+check "service once more: nothing to do, pid $PID2 kept" test "$rc" = 0 -a "$(result action)" = none -a "$(result pid)" = "$PID2"
+
+# ============================================================================ supervision
+note "supervision: kill -KILL kamailio's main process"
+kill -KILL "$PID2"
+deadline=$((SECONDS + 15))
+PID3=""
+while [ "$SECONDS" -lt "$deadline" ]; do
+	p=$(kam_pid)
+	if [ -n "$p" ] && [ "$p" != "$PID2" ] &&
+		timeout 60 bash -s -- "$KEY" <"$INST/health.sh" >/dev/null 2>&1; then
+		PID3=$p
+		break
+	fi
+	sleep 0.5
+done
+check "the supervisor brought kamailio back (pid $PID2 -> ${PID3:-none}) and health passes" test -n "$PID3"
+
+# ============================================================================ supervisor upgrade
+note "an outdated supervise.sh (as left by an older Centralita) is replaced"
+echo "# older version" >>"$NODE_DIR/supervise.sh"
+SUP2=$(sup_pid)
+step service5 service.sh 120 "$KEY"
+check "service replaced the supervisor ($SUP2 -> $(sup_pid)) and kamailio runs (pid ${PID3:-none} -> $(result pid))" \
+	test "$rc" = 0 -a -n "$(sup_pid)" -a "$(sup_pid)" != "$SUP2" -a ! -e "/proc/$SUP2" -a -n "$(result pid)" -a "$(result pid)" != "${PID3:-none}"
+step service6 service.sh 120 "$KEY"
+check "and then: nothing to do" test "$rc" = 0 -a "$(result action)" = none
+
+# ============================================================================ port conflicts
+note "preflight refuses busy ports (second node $KEY2)"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); time.sleep(120)' "$SIP2" &
+HOLDERS+=($!)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(120)' "$RPC2" &
+HOLDERS+=($!)
+for _ in $(seq 1 50); do
+	[ -n "$(ss -H -l -n -u "sport = :$SIP2")" ] && [ -n "$(ss -H -l -n -t "sport = :$RPC2")" ] && break
+	sleep 0.1
+done
+step preflight_busy_udp preflight.sh 60 "$KEY2" 127.0.0.1 "$SIP2" "$(free_port)"
+check "SIP port busy on UDP -> exit 13 naming $SIP2/udp and python3" \
+	test "$rc" = 13 -a -n "$(grep -F "$SIP2/udp" <<<"$err" | grep python3)"
+step preflight_busy_tcp preflight.sh 60 "$KEY2" 127.0.0.1 "$(free_port)" "$RPC2"
+check "RPC port busy on TCP -> exit 13 naming $RPC2/tcp" test "$rc" = 13 -a -n "$(grep -F "$RPC2/tcp" <<<"$err")"
+step preflight_other_node preflight.sh 60 "$KEY2" 127.0.0.1 "$SIP_PORT" "$RPC2"
+check "another node's kamailio on the SIP port is a conflict for $KEY2 (exit 13, kamailio named)" \
+	test "$rc" = 13 -a -n "$(grep -F "$SIP_PORT/" <<<"$err" | grep kamailio)"
+step preflight_wildcard preflight.sh 60 "$KEY2" 0.0.0.0 "$SIP_PORT" "$(free_port)"
+check "SIP_ADDR 0.0.0.0 clashes with a 127.0.0.1 listener (exit 13)" test "$rc" = 13
+for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; done
+HOLDERS=()
+step preflight_badkey preflight.sh 60 0A1B2C3D4E5F 127.0.0.1 "$SIP2" "$RPC2"
+check "preflight rejects a non-lowercase-hex KEY (exit 2)" test "$rc" = 2
+step health_absent health.sh 60 "$KEY2"
+check "health of a node that is not installed fails (exit 60)" test "$rc" = 60
+printf '%s' "short'pw" | upload "$KEY2" db.password 0600 && upload "$KEY2" node-db.sh 0700 <"$KDIR/node-db.sh"
+step database_badpw database.sh 120 "$KEY2"
+check "database refuses a password with a quote in it (exit 32)" test "$rc" = 32
+
+# ============================================================================ remove
+note "remove"
+step remove1 remove.sh 120 "$KEY"
+check "remove: exit 0, removed $(result removed)" test "$rc" = 0
+check "no database and no role $DB left" \
+	test "$(psql_pg -c "SELECT (SELECT count(*) FROM pg_database WHERE datname = '$DB') + (SELECT count(*) FROM pg_roles WHERE rolname = '$DB')")" = 0
+check "no $NODE_DIR, no $RUN_DIR" test ! -e "$NODE_DIR" -a ! -e "$RUN_DIR"
+check "no kamailio or supervisor process of the node left" \
+	test -z "$(ps -eo args | grep -e "centralita-node-$KEY" -e "centralita-node/$KEY" | grep -v grep)"
+check "SIP $SIP_PORT and RPC $RPC_PORT are free again" \
+	test -z "$(ss -H -l -n -t -u "( sport = :$SIP_PORT or sport = :$RPC_PORT )")"
+step remove2 remove.sh 120 "$KEY"
+check "remove again: nothing to do" test "$rc" = 0 -a "$(result removed)" = none
+step remove_key2 remove.sh 120 "$KEY2"
+check "remove of the half-uploaded second node cleans it (removed $(result removed))" \
+	test "$rc" = 0 -a ! -e "/var/lib/centralita-node/$KEY2"
+
+# ============================================================================ password
+rm -f "$WORK/watching"
+wait "$WATCHER" 2>/dev/null
+samples=$(cat "$WORK/ps.samples" 2>/dev/null || echo 0)
+if [ -s "$WORK/leaks" ]; then
+	fail "the DB password showed up in ps -eo args:"
+	sort -u "$WORK/leaks" | head -n 5
+else
+	check "the DB password never showed up in ps -eo args ($samples samples during the run)" test "$samples" -gt 20
+fi
+
+echo "==== managed install steps: $passes passed, $fails failed, $((SECONDS - started)) s"
+[ "$fails" = 0 ]
