@@ -1,6 +1,8 @@
 //! The `centralita` binary's library half: start-up and shutdown of the API server and the
 //! worker, shared by `main.rs` (the CLI) and the black-box tests in `tests/`.
 
+pub mod watch;
+
 use std::net::TcpListener;
 
 use actix_web::HttpServer;

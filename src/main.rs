@@ -56,6 +56,27 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Managed installs, through the API of a running Centralita.
+    Installs {
+        #[command(subcommand)]
+        command: InstallsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InstallsCommand {
+    /// Follow an install's step log with a progress bar until it ends (exit status 0 when
+    /// it succeeded).
+    Watch {
+        /// The install's id.
+        id: String,
+        /// The API's base URL.
+        #[arg(long, env = "CENTRALITA_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An access token or API key of platform staff or the partner who started it.
+        #[arg(long, env = "CENTRALITA_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -100,6 +121,18 @@ async fn main() -> anyhow::Result<()> {
         let spec = centralita_api::openapi().to_pretty_json()?;
         println!("{spec}");
         return Ok(());
+    }
+    // A client of a running server: no configuration, database or logging of its own.
+    if let Command::Installs {
+        command: InstallsCommand::Watch { id, url, token },
+    } = &command
+    {
+        let api = centralita::watch::Api {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.clone(),
+        };
+        let succeeded = centralita::watch::watch(&api, id).await?;
+        std::process::exit(if succeeded { 0 } else { 1 });
     }
     let config =
         Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
@@ -168,6 +201,6 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Installs { .. } => Ok(()),
     }
 }

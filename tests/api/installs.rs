@@ -83,6 +83,31 @@ async fn create(app: &TestApp, sshd: &Sshd, tenants: &[&str], extra: Value) -> S
     }
 }
 
+/// `centralita installs watch ID` against the app: (exit code, stdout).
+async fn watch_cli(app: &TestApp, id: &str) -> (i32, String) {
+    let (base, token, id) = (app.base.clone(), app.admin.clone(), id.to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .args([
+                "60",
+                env!("CARGO_BIN_EXE_centralita"),
+                "installs",
+                "watch",
+                &id,
+            ])
+            .env("CENTRALITA_URL", base)
+            .env("CENTRALITA_TOKEN", token)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
@@ -299,6 +324,16 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
         );
     }
     assert_eq!(sse(&body, "end"), vec![json!({"status": "succeeded"})]);
+    // The CLI follows the same log (here, of a finished install: all of it, then the end).
+    let (code, printed) = watch_cli(&app, &iid).await;
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("configuration succeeded"), "{printed}");
+    assert!(
+        printed
+            .trim_end()
+            .ends_with(&format!("install {iid}: succeeded")),
+        "{printed}"
+    );
     // No secret in what anyone can read: the node DB password is in node.env on the host
     // and in the sealed row, nowhere else.
     let env = std::fs::read_to_string(format!(
@@ -474,6 +509,12 @@ async fn a_busy_sip_port_fails_preflight_and_retry_succeeds_once_it_is_free() {
         "the reason names the port: {failed:#}"
     );
     assert_eq!(step(&failed, "packages")["status"], "pending");
+    let (code, printed) = watch_cli(&app, &iid).await;
+    assert_eq!(code, 1, "{printed}");
+    assert!(
+        printed.contains("install failed: step preflight failed (exit code 13)"),
+        "{printed}"
+    );
 
     // Retrying a failed install while the port is still busy fails the same way; once the
     // port is free, the retry resumes at preflight and completes.
