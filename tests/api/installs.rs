@@ -285,6 +285,14 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
         node["provisioning"]["last_applied_at"].is_string(),
         "{node:#}"
     );
+    assert!(
+        step(&done, "enroll")["output"]
+            .as_str()
+            .unwrap()
+            .contains("through SSH"),
+        "{:#}",
+        step(&done, "enroll")
+    );
 
     // A phone provisioned through Centralita registers with the new node; a tenant the
     // node does not serve is not on it at all.
@@ -379,6 +387,39 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
         .node
         .expect_register("1001", &t.domain, &password, 200)
         .await;
+
+    // Reconciles reach the node through SSH (its database and JSON-RPC stay on its
+    // loopback): with sshd gone, a reconcile fails and says why, though both still answer
+    // locally.
+    drop(sshd);
+    expect_json(
+        app.post(
+            &format!("/v1/switch-nodes/{node_id}/reconcile"),
+            &app.admin,
+            json!({}),
+        )
+        .await,
+        202,
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let error = loop {
+        let node = expect_json(
+            app.get(&format!("/v1/switch-nodes/{node_id}"), &app.admin)
+                .await,
+            200,
+        )
+        .await;
+        if let Some(e) = node["provisioning"]["last_error"].as_str() {
+            break e.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reconcile did not fail: {node:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(error.contains("cannot be reached over SSH"), "{error}");
     drop(worker);
 }
 

@@ -217,12 +217,12 @@ async fn fail_running_step(core: &Core, id: Uuid, reason: &str) -> DomainResult<
 }
 
 /// The secrets of an install, opened.
-struct Secrets {
-    private_key: String,
-    db_password: String,
+pub(super) struct Secrets {
+    pub(super) private_key: String,
+    pub(super) db_password: String,
 }
 
-fn open(core: &Core, m: &install::Model) -> DomainResult<Secrets> {
+pub(super) fn open(core: &Core, m: &install::Model) -> DomainResult<Secrets> {
     let sbox = SecretBox::configured(
         core,
         "install",
@@ -593,7 +593,7 @@ async fn perform(
             }
             Ok(ran)
         }
-        StepName::Enroll => enroll(ctx, m, address, rpc_port, secrets).await,
+        StepName::Enroll => enroll(ctx, m, rpc_port, secrets).await,
     }
 }
 
@@ -602,7 +602,6 @@ async fn perform(
 async fn enroll(
     ctx: &JobContext<'_>,
     m: &install::Model,
-    address: IpAddr,
     rpc_port: u16,
     secrets: &Secrets,
 ) -> Result<Ran, Stop> {
@@ -611,9 +610,10 @@ async fn enroll(
         key: m.node_key.clone(),
     }
     .database();
+    // As the node's host sees them: reconciles reach both through SSH (see `tunnel`).
     let settings = KamailioSettings {
         db_url: format!(
-            "postgres://{db}:{pw}@{address}:5432/{db}",
+            "postgres://{db}:{pw}@127.0.0.1:5432/{db}",
             pw = secrets.db_password
         ),
         rpc_url: format!("http://127.0.0.1:{rpc_port}/RPC"),
@@ -653,7 +653,8 @@ async fn enroll(
         Ok(()) => Ran {
             exit_code: Some(0),
             output: format!(
-                "switch node {} ({}) enrolled; first reconcile applied",
+                "switch node {} ({}) enrolled; first reconcile applied through SSH \
+                 (the node's database and JSON-RPC stay on its loopback)",
                 node.name, node.id
             ),
             result,

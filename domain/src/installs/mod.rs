@@ -24,6 +24,7 @@
 pub mod job;
 pub mod probe;
 pub mod steps;
+pub(crate) mod tunnel;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -187,7 +187,7 @@ fn same_fingerprint(a: &str, b: &str) -> bool {
 
 /// A logged-in connection to a host.
 pub struct Session {
-    handle: client::Handle<Checker>,
+    handle: Arc<client::Handle<Checker>>,
     /// The fingerprint of the key the host presented (and passed the check).
     pub host_key: String,
 }
@@ -273,7 +273,10 @@ impl Session {
                 user: target.user.to_owned(),
             });
         }
-        Ok(Self { handle, host_key })
+        Ok(Self {
+            handle: Arc::new(handle),
+            host_key,
+        })
     }
 
     /// Runs `command` (through the remote user's shell), feeding it `stdin` if given, and
@@ -343,12 +346,65 @@ impl Session {
         }
     }
 
+    /// Forwards a local port to `host:port` as seen from the remote host (`ssh -L`): every
+    /// connection accepted on `127.0.0.1:<local_port>` here becomes a `direct-tcpip` channel
+    /// to it. What a node keeps on its loopback (its database, its JSON-RPC) is reached this
+    /// way, without opening a port on the node to the Internet. The forward stops when the
+    /// returned value is dropped.
+    pub async fn forward(&self, host: &str, port: u16) -> Result<Forward, SshError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(SshError::protocol)?;
+        let local_port = listener.local_addr().map_err(SshError::protocol)?.port();
+        let handle = self.handle.clone();
+        let host = host.to_owned();
+        let task = tokio::spawn(async move {
+            while let Ok((mut local, peer)) = listener.accept().await {
+                let handle = handle.clone();
+                let host = host.clone();
+                tokio::spawn(async move {
+                    let channel = match handle
+                        .channel_open_direct_tcpip(
+                            host.clone(),
+                            u32::from(port),
+                            peer.ip().to_string(),
+                            u32::from(peer.port()),
+                        )
+                        .await
+                    {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!(error = %e, %host, port, "SSH forward refused");
+                            return;
+                        }
+                    };
+                    let mut remote = channel.into_stream();
+                    let _ = tokio::io::copy_bidirectional(&mut local, &mut remote).await;
+                });
+            }
+        });
+        Ok(Forward { local_port, task })
+    }
+
     /// Ends the connection.
     pub async fn close(self) {
         let _ = self
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+/// A local port forwarded through a [`Session`]; stops accepting when dropped.
+pub struct Forward {
+    /// Connect to `127.0.0.1:local_port` to reach the remote side.
+    pub local_port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -342,6 +342,7 @@ async fn find_provisioned(
 pub async fn plan(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Plan> {
     require(actor, PlatformPermission::ReadSwitchNodes)?;
     let (node, settings) = find_provisioned(core, id).await?;
+    let (settings, _tunnel) = crate::installs::tunnel::reach(core, node.id, settings).await?;
     let want = served_by(&core.db, &node, desired(&core.db, &Scope::Whole).await?).await?;
     let db = NodeDb::connect(&settings).await?;
     let on_node = db.read(None, &[]).await;
@@ -471,6 +472,8 @@ async fn apply(
     let Some(settings) = settings(core, node)? else {
         return Ok(());
     };
+    // A node a managed install put on a host is reached over SSH (kept until the end).
+    let (settings, _tunnel) = crate::installs::tunnel::reach(core, node.id, settings).await?;
     let scope = Scope::of(&core.db, tenant).await?;
     let want = served_by(&core.db, node, desired(&core.db, &scope).await?).await?;
     let wanted_domains: Vec<String> = want.domains.keys().cloned().collect();
