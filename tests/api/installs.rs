@@ -362,6 +362,20 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
         assert!(!text.contains("PRIVATE KEY"));
     }
 
+    // The node serves only its tenants, so it is kept off the switch surface (which answers
+    // for every tenant): no token for it.
+    assert_problem(
+        app.post(
+            &format!("/v1/switch-nodes/{node_id}/rotate-token"),
+            &app.admin,
+            json!({}),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+
     // Upgrade: steps 2-6 again; nothing changed, so nothing restarts.
     let up = expect_json(
         app.post(
@@ -743,6 +757,40 @@ async fn bad_install_requests_are_refused_and_create_nothing() {
         )
         .await;
     assert_eq!(again.status(), 201);
+    let again = expect_json(again, 201).await;
+    let again_path = format!("/v1/installs/{}", again["id"].as_str().unwrap());
+    // Another partner can neither cancel nor retry it.
+    for action in ["cancel", "retry"] {
+        let res = app
+            .post(&format!("{again_path}/{action}"), &b_token, json!({}))
+            .await;
+        assert_eq!(res.status(), 404, "{action} by another partner");
+    }
+    // An operator cancelling the install's job (through /v1/jobs) leaves the install to
+    // housekeeping's sweep, which fails it and frees the host.
+    let job = again["job_id"].as_str().unwrap();
+    expect_json(
+        app.post(&format!("/v1/jobs/{job}/cancel"), &app.admin, json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        centralita_domain::installs::sweep_orphans(&app.core)
+            .await
+            .unwrap(),
+        1
+    );
+    let swept = expect_json(app.get(&again_path, &a_token).await, 200).await;
+    assert_eq!(swept["status"], "failed", "{swept:#}");
+    assert!(swept["error"].as_str().unwrap().contains("retry"));
+    assert_eq!(
+        centralita_domain::installs::sweep_orphans(&app.core)
+            .await
+            .unwrap(),
+        0,
+        "the sweep leaves finished installs alone"
+    );
 
     // Without trunk_secret_key there is nothing to seal the key with: 503, nothing created.
     let keyless = TestApp::spawn_with(|c| c.embedded_worker = false).await;
@@ -757,4 +805,50 @@ async fn bad_install_requests_are_refused_and_create_nothing() {
     assert_eq!(res.status(), 503);
     let list = expect_json(keyless.get("/v1/installs", &keyless.admin).await, 200).await;
     assert_eq!(list["items"], json!([]));
+}
+
+/// The allow-list is obeyed at every connection, not only at creation: an install created
+/// while loopback was allowed is not reached by a worker whose configuration no longer
+/// allows it; it fails closed at its first step, and the host sees no connection.
+#[tokio::test]
+async fn an_address_the_allow_list_no_longer_names_is_not_reached() {
+    let Some(sshd) = target_host().await else {
+        return;
+    };
+    let app = install_app().await;
+    let t = tenant(&app, "Moved Co").await;
+    let started = create(&app, &sshd, &[&t.id], json!({})).await;
+    let iid = id(&started.install);
+    sshd.authorize(started.install["public_key"].as_str().unwrap());
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_centralita"))
+        .arg("worker")
+        .envs(
+            shared_env(&app)
+                .into_iter()
+                .filter(|(k, _)| k != "CENTRALITA_INSTALL_ALLOWED_TARGETS"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let done = finished(&app, &iid).await;
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!(done["status"], "failed", "{done:#}");
+    assert_eq!(step(&done, "preflight")["status"], "failed");
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap()
+            .contains("install_allowed_targets no longer names it"),
+        "{done:#}"
+    );
+    // One connection only: the harness's own readiness probe.
+    assert_eq!(
+        sshd.log().matches("Connection from").count(),
+        1,
+        "{}",
+        sshd.log()
+    );
 }

@@ -96,7 +96,7 @@ pub async fn get(
 
 /// The install's live step log as server-sent events: each event's `id` is the event's,
 /// `event` its level (`info`, `output`, `error`), `data` an `InstallEvent` as JSON. Resume
-/// with `Last-Event-ID` (or `?after=`). Once the install has finished and every event is
+/// with `Last-Event-ID` (or `?after=`; the header wins). Once the install has finished and every event is
 /// sent, a last `end` event carries `{"status": …}` and the stream closes.
 #[utoipa::path(
     operation_id = "stream_install_events",
@@ -114,13 +114,14 @@ pub async fn events(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let install = installs::for_events(&core, &actor, *path).await?;
-    let after = query.after.unwrap_or_else(|| {
-        req.headers()
-            .get("Last-Event-ID")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
-    });
+    // A reconnecting EventSource sends Last-Event-ID to the same URL: it wins over `after`.
+    let after = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .or(query.after)
+        .unwrap_or(0);
     let core = core.into_inner();
     let id = install.id;
     // State: the last id sent, whether the stream is over, polls since the last bytes.
@@ -143,11 +144,7 @@ pub async fn events(
                     last = end.id;
                     return Some((Ok(Bytes::from(frames(&items))), (last, false, 0)));
                 }
-                if finished {
-                    let status = installs::reload(&core, id)
-                        .await
-                        .map(|m| m.status)
-                        .unwrap_or_default();
+                if let Some(status) = finished {
                     let end = format!(
                         "event: end\ndata: {}\n\n",
                         serde_json::json!({ "status": status })

@@ -67,6 +67,8 @@ enum Stop {
     Failed(String),
     /// The job fails and is retried (the host was unreachable or the connection dropped).
     Retry(DomainError),
+    /// The install is no longer this job's (cancelled, or retried under another job).
+    Lost,
 }
 
 impl From<DomainError> for Stop {
@@ -82,19 +84,27 @@ impl From<sea_orm::DbErr> for Stop {
 }
 
 async fn run(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
+    match attempt(ctx, id).await {
+        Err(e) if ctx.is_last_attempt() => {
+            // Whatever went wrong (the database, say), the last attempt must not leave the
+            // install `running` and holding its host; if even this fails, housekeeping's
+            // sweep ([`super::sweep_orphans`]) ends it.
+            let reason = e.detail.clone();
+            let _ = end(ctx, id, InstallStatus::Failed, Some(&reason)).await;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+/// One attempt of the job.
+async fn attempt(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
     let core = ctx.core;
     let Some(m) = install::Entity::find_by_id(id).one(&core.db).await? else {
         return Ok(()); // deleted meanwhile
     };
-    match from_stored::<InstallStatus>("installs.status", &m.status)? {
-        InstallStatus::Queued | InstallStatus::Running => {}
-        // Cancelled, or finished by an earlier attempt: nothing to do.
-        InstallStatus::Succeeded | InstallStatus::Failed | InstallStatus::Cancelled => {
-            return Ok(());
-        }
-    }
-    set_install(
-        core,
+    let started = set_owned(
+        (&core.db, ctx.id),
         id,
         install::Entity::update_many()
             .col_expr(
@@ -107,6 +117,10 @@ async fn run(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
             ),
     )
     .await?;
+    if !started {
+        // Cancelled, finished by an earlier attempt, or retried under another job.
+        return Ok(());
+    }
     if ctx.attempt > 1 {
         log_event(
             &core.db,
@@ -118,36 +132,11 @@ async fn run(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
         .await?;
     }
     match steps(ctx, &m).await {
-        Ok(()) => {
-            finish(core, id, InstallStatus::Succeeded, None).await?;
-            log_event(&core.db, id, None, "info", "install succeeded").await?;
-            Ok(())
-        }
-        Err(Stop::Failed(reason)) => {
-            finish(core, id, InstallStatus::Failed, Some(&reason)).await?;
-            log_event(
-                &core.db,
-                id,
-                None,
-                "error",
-                &format!("install failed: {reason}"),
-            )
-            .await?;
-            Ok(())
-        }
+        Ok(()) => end(ctx, id, InstallStatus::Succeeded, None).await,
+        Err(Stop::Lost) => Ok(()),
+        Err(Stop::Failed(reason)) => end(ctx, id, InstallStatus::Failed, Some(&reason)).await,
         Err(Stop::Retry(e)) if ctx.is_last_attempt() => {
-            let reason = e.detail.clone();
-            fail_running_step(core, id, &reason).await?;
-            finish(core, id, InstallStatus::Failed, Some(&reason)).await?;
-            log_event(
-                &core.db,
-                id,
-                None,
-                "error",
-                &format!("install failed: {reason}"),
-            )
-            .await?;
-            Ok(())
+            end(ctx, id, InstallStatus::Failed, Some(&e.detail)).await
         }
         Err(Stop::Retry(e)) => {
             log_event(
@@ -163,56 +152,76 @@ async fn run(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
     }
 }
 
-/// Applies `update` to install `id` (with `updated_at` and `version`).
-async fn set_install(
-    core: &Core,
+/// Applies `update` to install `id` (with `updated_at` and `version`) if this job still owns
+/// it: it is the install's current job and the install is queued or running. `false` when
+/// not (cancelled, or retried under another job): the caller stops touching the install, so
+/// an old job a cancel or a retry left behind can never overwrite the new state.
+async fn set_owned<C: sea_orm::ConnectionTrait>(
+    db_ctx: (&C, Uuid),
     id: Uuid,
     update: sea_orm::UpdateMany<install::Entity>,
-) -> DomainResult<()> {
-    update
+) -> DomainResult<bool> {
+    let (db, job) = db_ctx;
+    let done = update
         .col_expr(install::Column::UpdatedAt, Utc::now().into())
         .col_expr(
             install::Column::Version,
             sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
         )
         .filter(install::Column::Id.eq(id))
-        .exec(&core.db)
+        .filter(install::Column::JobId.eq(job))
+        .filter(install::Column::Status.is_in([
+            InstallStatus::Queued.as_str(),
+            InstallStatus::Running.as_str(),
+        ]))
+        .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected > 0)
 }
 
-/// Ends the install (unless it was cancelled meanwhile) and frees its host.
-async fn finish(
-    core: &Core,
+/// Ends the install this job owns, frees its host, fails a step left running, and writes
+/// the last event, in one transaction (so an event stream that sees the install finished
+/// has its last event too). Nothing when the job no longer owns the install.
+async fn end(
+    ctx: &JobContext<'_>,
     id: Uuid,
     status: InstallStatus,
     error: Option<&str>,
 ) -> DomainResult<()> {
-    set_install(
-        core,
+    let txn = ctx.core.begin().await?;
+    let owned = set_owned(
+        (&txn, ctx.id),
         id,
         install::Entity::update_many()
             .col_expr(install::Column::Status, status.as_str().into())
             .col_expr(install::Column::ActiveHost, Option::<String>::None.into())
             .col_expr(install::Column::Error, error.map(str::to_owned).into())
-            .col_expr(install::Column::FinishedAt, Some(Utc::now()).into())
-            .filter(install::Column::Status.ne(InstallStatus::Cancelled.as_str())),
+            .col_expr(install::Column::FinishedAt, Some(Utc::now()).into()),
     )
-    .await
-}
-
-async fn fail_running_step(core: &Core, id: Uuid, reason: &str) -> DomainResult<()> {
-    install_step::Entity::update_many()
-        .col_expr(
-            install_step::Column::Status,
-            StepStatus::Failed.as_str().into(),
-        )
-        .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
-        .col_expr(install_step::Column::Output, reason.to_owned().into())
-        .filter(install_step::Column::InstallId.eq(id))
-        .filter(install_step::Column::Status.eq(StepStatus::Running.as_str()))
-        .exec(&core.db)
-        .await?;
+    .await?;
+    if !owned {
+        return Ok(());
+    }
+    if let Some(reason) = error {
+        install_step::Entity::update_many()
+            .col_expr(
+                install_step::Column::Status,
+                StepStatus::Failed.as_str().into(),
+            )
+            .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
+            .col_expr(install_step::Column::Output, reason.to_owned().into())
+            .filter(install_step::Column::InstallId.eq(id))
+            .filter(install_step::Column::Status.eq(StepStatus::Running.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    let message = match error {
+        None => "install succeeded".to_owned(),
+        Some(reason) => format!("install failed: {reason}"),
+    };
+    let level = if error.is_some() { "error" } else { "info" };
+    log_event(&txn, id, None, level, &message).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -269,6 +278,11 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
         DomainError::internal(format!("installs.address unparsable: {}", m.address))
     })?;
     let first = todo.first().map(|(_, s)| *s);
+    if let Err(why) =
+        crate::ssh::target::still_allowed(address, &core.config.install_allowed_targets)
+    {
+        return Err(connect_refused(ctx, m.id, first, &todo, why).await?);
+    }
     let check = match m.host_key_pinned.as_ref().or(m.host_key_expected.as_ref()) {
         Some(fp) => HostKeyCheck::Expect(fp.clone()),
         None => HostKeyCheck::FirstUse,
@@ -295,11 +309,11 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
     .await
     {
         Ok(s) => s,
-        Err(e) => return Err(connect_failed(core, m.id, first, &todo, e).await?),
+        Err(e) => return Err(connect_failed(ctx, m.id, first, &todo, e).await?),
     };
     if m.host_key_pinned.is_none() {
-        set_install(
-            core,
+        let pinned = set_owned(
+            (&core.db, ctx.id),
             m.id,
             install::Entity::update_many().col_expr(
                 install::Column::HostKeyPinned,
@@ -307,6 +321,10 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
             ),
         )
         .await?;
+        if !pinned {
+            session.close().await;
+            return Err(Stop::Lost);
+        }
         log_event(
             &core.db,
             m.id,
@@ -324,11 +342,8 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
     let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     let mut outcome = Ok(());
     for (position, step) in todo {
-        // A cancel lands between steps.
-        let now = install::Entity::find_by_id(m.id).one(&core.db).await?;
-        if now.is_none_or(|n| n.status == InstallStatus::Cancelled.as_str()) {
-            break;
-        }
+        // A cancel (or a retry under another job) lands between steps: `one_step` starts
+        // only while this job owns the install.
         let done = u64::try_from(position - 1).unwrap_or(0);
         ctx.progress(done, Some(total), step.as_str()).await?;
         outcome = one_step(ctx, m, &remote, address, &secrets, position, step).await;
@@ -343,7 +358,7 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
 /// A failed connection: closed failures (wrong host key, key refused) fail the install at
 /// its first pending step, touching nothing; the rest is retried.
 async fn connect_failed(
-    core: &Core,
+    ctx: &JobContext<'_>,
     id: Uuid,
     first: Option<StepName>,
     todo: &[(i32, StepName)],
@@ -360,12 +375,31 @@ async fn connect_failed(
         // Logged by `run` with what happens next.
         return Ok(Stop::Retry(DomainError::unavailable(reason)));
     }
+    connect_refused(ctx, id, first, todo, reason).await
+}
+
+/// Fails the install closed at its first pending step, before anything reached the host.
+async fn connect_refused(
+    ctx: &JobContext<'_>,
+    id: Uuid,
+    first: Option<StepName>,
+    todo: &[(i32, StepName)],
+    reason: String,
+) -> DomainResult<Stop> {
+    let core = ctx.core;
+    if !set_owned((&core.db, ctx.id), id, install::Entity::update_many()).await? {
+        return Ok(Stop::Lost);
+    }
     log_event(&core.db, id, first, "error", &reason).await?;
     if let Some((position, _)) = todo.first() {
         install_step::Entity::update_many()
             .col_expr(
                 install_step::Column::Status,
                 StepStatus::Failed.as_str().into(),
+            )
+            .col_expr(
+                install_step::Column::Attempts,
+                sea_orm::sea_query::Expr::col(install_step::Column::Attempts).add(1),
             )
             .col_expr(install_step::Column::StartedAt, Some(Utc::now()).into())
             .col_expr(install_step::Column::FinishedAt, Some(Utc::now()).into())
@@ -390,6 +424,18 @@ async fn one_step(
 ) -> Result<(), Stop> {
     let core = ctx.core;
     let started = Utc::now();
+    let owned = set_owned(
+        (&core.db, ctx.id),
+        m.id,
+        install::Entity::update_many().col_expr(
+            install::Column::CurrentStep,
+            Some(step.as_str().to_owned()).into(),
+        ),
+    )
+    .await?;
+    if !owned {
+        return Err(Stop::Lost);
+    }
     install_step::Entity::update_many()
         .col_expr(
             install_step::Column::Status,
@@ -408,15 +454,6 @@ async fn one_step(
         .filter(install_step::Column::Position.eq(position))
         .exec(&core.db)
         .await?;
-    set_install(
-        core,
-        m.id,
-        install::Entity::update_many().col_expr(
-            install::Column::CurrentStep,
-            Some(step.as_str().to_owned()).into(),
-        ),
-    )
-    .await?;
     log_event(
         &core.db,
         m.id,
@@ -427,7 +464,7 @@ async fn one_step(
     .await?;
     let ran = match perform(ctx, m, remote, address, secrets, step).await {
         Ok(ran) => ran,
-        Err(Stop::Retry(e)) => return Err(Stop::Retry(e)),
+        Err(stop @ (Stop::Retry(_) | Stop::Lost)) => return Err(stop),
         Err(Stop::Failed(reason)) => Ran {
             exit_code: None,
             output: reason.clone(),
@@ -442,6 +479,10 @@ async fn one_step(
         .take(200)
     {
         log_event(&core.db, m.id, Some(step), "output", line).await?;
+    }
+    // Record the step only while the install is still this job's.
+    if !set_owned((&core.db, ctx.id), m.id, install::Entity::update_many()).await? {
+        return Err(Stop::Lost);
     }
     let ok = ran.succeeded();
     let status = if ok {

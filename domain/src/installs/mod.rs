@@ -700,14 +700,15 @@ pub async fn list(
     Ok(InstallPage { items, next_cursor })
 }
 
-/// The events of install `id` after `after`, at most 500, and whether the install has
-/// finished (then no event follows the last one returned, once it is empty).
+/// The events of install `id` after `after`, at most 500, and the install's final status
+/// once it has finished (an install's last event is written with its final status, so when
+/// this is `Some` and the list is empty, nothing follows).
 pub async fn events(
     core: &Core,
     actor: &Actor,
     id: Uuid,
     after: i32,
-) -> DomainResult<(Vec<InstallEventView>, bool)> {
+) -> DomainResult<(Vec<InstallEventView>, Option<InstallStatus>)> {
     require(actor, PlatformPermission::ReadInstalls)?;
     let m = visible(core, actor, id).await?;
     events_after(core, &m, after).await
@@ -718,8 +719,9 @@ pub async fn events_after(
     core: &Core,
     m: &install::Model,
     after: i32,
-) -> DomainResult<(Vec<InstallEventView>, bool)> {
-    let finished = !from_stored::<InstallStatus>("installs.status", &m.status)?.is_active();
+) -> DomainResult<(Vec<InstallEventView>, Option<InstallStatus>)> {
+    let status: InstallStatus = from_stored("installs.status", &m.status)?;
+    let finished = (!status.is_active()).then_some(status);
     let rows = install_event::Entity::find()
         .filter(install_event::Column::InstallId.eq(m.id))
         .filter(install_event::Column::Id.gt(after))
@@ -903,7 +905,15 @@ async fn restart(
             install::Column::Status,
             InstallStatus::Queued.as_str().into(),
         )
-        .col_expr(install::Column::Operation, operation.as_str().into())
+        .col_expr(
+            install::Column::Operation,
+            // A retry resumes whatever was running (an install or an upgrade).
+            match operation {
+                Operation::Upgrade => operation.as_str().to_owned(),
+                Operation::Install => current.operation.clone(),
+            }
+            .into(),
+        )
         .col_expr(
             install::Column::ActiveHost,
             Some(current.address.clone()).into(),
@@ -974,6 +984,82 @@ async fn restart(
     txn.commit().await?;
     queued.wake(core).await;
     Ok(after)
+}
+
+/// Ends installs left `queued` or `running` by a job that can no longer finish them (dead
+/// after its last attempt with the database unreachable, or cancelled by an operator through
+/// `/v1/jobs`): they are `failed`, their host is free, and `retry` resumes them. Run by
+/// housekeeping; returns how many.
+pub async fn sweep_orphans(core: &Core) -> DomainResult<u64> {
+    use crate::{entities::job as job_row, services::jobs::JobStatus};
+    let active = install::Entity::find()
+        .filter(install::Column::Status.is_in([
+            InstallStatus::Queued.as_str(),
+            InstallStatus::Running.as_str(),
+        ]))
+        .all(&core.db)
+        .await?;
+    let mut swept = 0;
+    for m in active {
+        let job_status = match m.job_id {
+            Some(j) => job_row::Entity::find_by_id(j)
+                .one(&core.db)
+                .await?
+                .map(|row| row.status),
+            None => None,
+        };
+        let over = match job_status.as_deref() {
+            None => true,
+            Some(s) => matches!(
+                from_stored::<JobStatus>("jobs.status", s)?,
+                JobStatus::Dead | JobStatus::Cancelled | JobStatus::Succeeded
+            ),
+        };
+        if !over {
+            continue;
+        }
+        let reason = "the install's job ended without finishing it; retry the install";
+        let txn = core.begin().await?;
+        let done = install::Entity::update_many()
+            .col_expr(
+                install::Column::Status,
+                InstallStatus::Failed.as_str().into(),
+            )
+            .col_expr(install::Column::ActiveHost, Option::<String>::None.into())
+            .col_expr(install::Column::Error, Some(reason.to_owned()).into())
+            .col_expr(install::Column::FinishedAt, Some(Utc::now()).into())
+            .col_expr(install::Column::UpdatedAt, Utc::now().into())
+            .col_expr(
+                install::Column::Version,
+                sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
+            )
+            .filter(install::Column::Id.eq(m.id))
+            .filter(install::Column::Version.eq(m.version))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected > 0 {
+            install_step::Entity::update_many()
+                .col_expr(
+                    install_step::Column::Status,
+                    StepStatus::Failed.as_str().into(),
+                )
+                .filter(install_step::Column::InstallId.eq(m.id))
+                .filter(install_step::Column::Status.eq(StepStatus::Running.as_str()))
+                .exec(&txn)
+                .await?;
+            log_event(
+                &txn,
+                m.id,
+                None,
+                "error",
+                &format!("install failed: {reason}"),
+            )
+            .await?;
+            swept += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(swept)
 }
 
 /// Appends a line to an install's log. Messages are Centralita's own or redacted output.

@@ -160,17 +160,6 @@ impl Remote<'_> {
         if self.sudo { "sudo -n " } else { "" }
     }
 
-    /// Removes every secret from `text`.
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            if !s.is_empty() {
-                out = out.replace(s.as_str(), "[redacted]");
-            }
-        }
-        out
-    }
-
     /// Writes `content` to `path` with `mode` (parent directories made 0700).
     pub async fn upload(&self, path: &str, mode: &str, content: &str) -> Result<Ran, SshError> {
         let dir = path.rsplit_once('/').map_or("/", |(d, _)| d);
@@ -239,8 +228,16 @@ impl Remote<'_> {
     }
 
     fn ran(&self, out: &ExecOutput) -> Ran {
-        let stdout = self.redact(&String::from_utf8_lossy(&out.stdout));
-        let stderr = self.redact(&String::from_utf8_lossy(&out.stderr));
+        let stdout = redact(
+            &self.secrets,
+            &String::from_utf8_lossy(&out.stdout),
+            out.truncated,
+        );
+        let stderr = redact(
+            &self.secrets,
+            &String::from_utf8_lossy(&out.stderr),
+            out.truncated,
+        );
         let mut result = BTreeMap::new();
         for line in stdout.lines() {
             if let Some((k, v)) = line
@@ -285,6 +282,25 @@ impl Remote<'_> {
     }
 }
 
+/// Removes every secret from `text`; with `cut`, also a secret's beginning left at the end
+/// by truncation (output is bounded before it is redacted).
+pub(crate) fn redact(secrets: &[String], text: &str, cut: bool) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "[redacted]");
+        if cut {
+            for n in (1..s.len()).rev() {
+                if s.is_char_boundary(n) && out.ends_with(&s[..n]) {
+                    out.truncate(out.len() - n);
+                    out.push_str("[redacted]");
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The node's settings as `start.sh` reads them (`KAM_*`), one `KEY=value` line each. Every
 /// value is Centralita's own: an IPv4 address, ports, paths under the node key, and a URL
 /// whose password is letters and digits.
@@ -323,6 +339,22 @@ mod tests {
             let json = serde_json::to_value(s).unwrap();
             assert_eq!(json, serde_json::json!(s.as_str()));
         }
+    }
+
+    #[test]
+    fn secrets_are_redacted_whole_and_where_output_was_cut() {
+        let secrets = vec!["Pa55word9xyz".to_owned()];
+        assert_eq!(
+            redact(
+                &secrets,
+                "url postgres://u:Pa55word9xyz@h and Pa55word9xyz",
+                false
+            ),
+            "url postgres://u:[redacted]@h and [redacted]"
+        );
+        // Truncation left the first 7 characters at the end.
+        assert_eq!(redact(&secrets, "tail: Pa55wor", true), "tail: [redacted]");
+        assert_eq!(redact(&secrets, "tail: Pa55wor", false), "tail: Pa55wor");
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub(crate) async fn reach(
             m.address, m.ssh_port
         ))
     };
+    let address: std::net::IpAddr = m
+        .address
+        .parse()
+        .map_err(|_| DomainError::internal(format!("installs.address: {}", m.address)))?;
+    crate::ssh::target::still_allowed(address, &core.config.install_allowed_targets)
+        .map_err(&unreachable)?;
     let Some(pinned) = m.host_key_pinned.clone() else {
         return Err(unreachable("no host key was pinned".into()));
     };
@@ -70,7 +76,11 @@ pub(crate) async fn reach(
     let through = |raw: &str, default_port: u16, what: &str| {
         let url = Url::parse(raw)
             .map_err(|_| DomainError::internal(format!("the node's {what} URL does not parse")))?;
-        let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| DomainError::internal(format!("the node's {what} URL has no host")))?
+            .to_owned();
         let port = url.port().unwrap_or(default_port);
         Ok::<_, DomainError>((url, host, port))
     };

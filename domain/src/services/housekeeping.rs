@@ -36,12 +36,14 @@ impl Job for Housekeeping {
         // Every provisioned node is compared with the desired state at least hourly, so
         // drift nobody asked about is found and repaired.
         let reconciles = crate::switch::provisioning::job::enqueue_all(&core.db, &[None]).await?;
+        let installs = crate::installs::sweep_orphans(core).await?;
         tracing::info!(
             idempotency_keys = keys,
             jobs = done,
             refresh_tokens = tokens,
             orphan_files = files,
             node_reconciles = reconciles.len(),
+            orphan_installs = installs,
             "housekeeping"
         );
         // A later run needs no wake-up: the worker polls.

@@ -359,10 +359,13 @@ impl Session {
         let handle = self.handle.clone();
         let host = host.to_owned();
         let task = tokio::spawn(async move {
+            // The connections' tasks live in this set, dropped (aborted) with the forward.
+            let mut connections = tokio::task::JoinSet::new();
             while let Ok((mut local, peer)) = listener.accept().await {
+                while connections.try_join_next().is_some() {}
                 let handle = handle.clone();
                 let host = host.clone();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let channel = match handle
                         .channel_open_direct_tcpip(
                             host.clone(),

@@ -67,6 +67,18 @@ pub fn reserved(ip: IpAddr) -> Option<&'static str> {
         .map(|(_, what)| *what)
 }
 
+/// Whether an address checked earlier may still be reached: the allow-list may have
+/// changed since (an operator removed a private block), and every later connection (a
+/// retry, an upgrade, a reconcile) obeys today's configuration, not the one at creation.
+pub fn still_allowed(address: IpAddr, allowed: &IpNets) -> Result<(), String> {
+    match reserved(address) {
+        Some(what) if !allowed.contains(address.to_canonical()) => Err(format!(
+            "{address} is {what}, and install_allowed_targets no longer names it"
+        )),
+        Some(_) | None => Ok(()),
+    }
+}
+
 /// A target that passed: the host as given (normalised) and the address to connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedTarget {

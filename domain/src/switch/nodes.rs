@@ -428,6 +428,12 @@ pub async fn update(
 pub async fn rotate_token(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<SwitchNodeCreated> {
     require(actor, PlatformPermission::ManageSwitchNodes)?;
     let current = find(core, id).await?;
+    if current.tenant_ids.is_some() {
+        return Err(DomainError::conflict(
+            "The node serves only some tenants; such nodes are refused on the switch surface, \
+             so it has no use for a token",
+        ));
+    }
     let (prefix, token) = new_token();
     let txn = core.begin().await?;
     switch_node::Entity::update_many()
@@ -526,6 +532,12 @@ async fn authenticate_uncached(
     match from_stored::<NodeStatus>("switch_nodes.status", &node.status)? {
         NodeStatus::Active => {}
         NodeStatus::Disabled => return Err(invalid()),
+    }
+    // The switch surface answers for every tenant (directory digests, route plans, calls):
+    // a node serving only some tenants (a partner's, on the partner's host) is refused on
+    // it, fail closed, until the surface limits its answers to the node's tenants.
+    if node.tenant_ids.is_some() {
+        return Err(invalid());
     }
     let now = Utc::now();
     if node

@@ -732,6 +732,14 @@ pub fn shared_env(app: &TestApp) -> Vec<(String, String)> {
         ),
         ("CENTRALITA_LOG_FORMAT".to_owned(), "text".to_owned()),
     ];
+    let allowed: Vec<String> =
+        serde_json::from_value(serde_json::json!(c.install_allowed_targets)).unwrap();
+    if !allowed.is_empty() {
+        env.push((
+            "CENTRALITA_INSTALL_ALLOWED_TARGETS".to_owned(),
+            allowed.join(","),
+        ));
+    }
     for (key, value) in [
         ("CENTRALITA_REDIS_URL", &c.redis_url),
         ("CENTRALITA_TRUNK_SECRET_KEY", &c.trunk_secret_key),
