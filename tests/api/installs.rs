@@ -438,7 +438,7 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
 }
 
 #[tokio::test]
-async fn a_wrong_host_key_fails_the_first_step_and_touches_nothing() {
+async fn a_wrong_host_key_fails_the_first_step_touches_nothing_and_the_checked_key_recovers() {
     let Some(sshd) = target_host().await else {
         return;
     };
@@ -472,8 +472,40 @@ async fn a_wrong_host_key_fails_the_first_step_and_touches_nothing() {
     assert!(!sshd.log().contains("Accepted publickey"), "{}", sshd.log());
     let key = done["node_key"].as_str().unwrap();
     assert!(!std::path::Path::new(&format!("/var/lib/centralita-node/{key}")).exists());
-    // The host is free again: a second install may start.
     assert!(done["finished_at"].is_string());
+
+    // Someone who read the host's real key on the host sets it; then the retry goes through.
+    assert_problem(
+        app.post(
+            &format!("/v1/installs/{iid}/host-key"),
+            &app.admin,
+            json!({"host_key_fingerprint": "not a fingerprint"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fixed = expect_json(
+        app.post(
+            &format!("/v1/installs/{iid}/host-key"),
+            &app.admin,
+            json!({"host_key_fingerprint": sshd.host_key}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(fixed["host_key_fingerprint"], sshd.host_key);
+    expect_json(
+        app.post(&format!("/v1/installs/{iid}/retry"), &app.admin, json!({}))
+            .await,
+        202,
+    )
+    .await;
+    let done = finished(&app, &iid).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(step(&done, "preflight")["attempts"], 2);
 }
 
 #[tokio::test]

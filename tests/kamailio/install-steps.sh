@@ -16,7 +16,8 @@
 #   pass 2: the same again changes nothing, says so, kamailio keeps its pid
 #   a config change (KAM_CHILDREN=2 in node.env) makes service.sh restart kamailio (new pid)
 #   a killed kamailio is restarted by the supervisor
-#   preflight refuses ports held by others (exit 13), including another node's kamailio
+#   preflight refuses ports held by others (exit 13), including another node's kamailio,
+#   and an address the host does not have (exit 16)
 #   remove.sh leaves no database, role, directory or process behind; twice is fine
 #   the DB password never shows in `ps -eo args` (sampled all along) nor in any step output
 set -uo pipefail
@@ -352,6 +353,9 @@ step preflight_wildcard preflight.sh 60 "$KEY2" 0.0.0.0 "$SIP_PORT" "$(free_port
 check "SIP_ADDR 0.0.0.0 clashes with a 127.0.0.1 listener (exit 13)" test "$rc" = 13
 for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; done
 HOLDERS=()
+step preflight_nat preflight.sh 60 "$KEY2" 192.0.2.77 "$(free_port)" "$(free_port)"
+check "SIP_ADDR not on this host (a NAT'd public address) -> exit 16" \
+	test "$rc" = 16 -a -n "$(grep -F 192.0.2.77 <<<"$err")"
 step preflight_badkey preflight.sh 60 0A1B2C3D4E5F 127.0.0.1 "$SIP2" "$RPC2"
 check "preflight rejects a non-lowercase-hex KEY (exit 2)" test "$rc" = 2
 step health_absent health.sh 60 "$KEY2"

@@ -10,7 +10,7 @@ use centralita_domain::{
     authz::PlatformPermission,
     installs::{
         self, CreateInstall, InstallEventView, InstallEventsQuery, InstallListQuery, InstallPage,
-        InstallView,
+        InstallView, NewHostKey,
     },
 };
 use futures_util::stream;
@@ -243,4 +243,34 @@ pub async fn upgrade(
 ) -> ApiResult<HttpResponse> {
     let view = installs::upgrade(&core, &actor, *path).await?;
     Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Set the host key an install expects (`SHA256:…`), after the host's keys changed (a
+/// reinstall, a rotation): until then every connection to it, the node's reconciles
+/// included, fails closed. Give the fingerprint read on the host itself
+/// (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). 409 while the install runs.
+#[utoipa::path(
+    operation_id = "set_install_host_key",
+    tag = "installs",
+    params(("install_id" = Uuid, Path)),
+    request_body = NewHostKey,
+    responses((status = 200, description = "The install, expecting the new key", body = InstallView), CommonErrors, WriteErrors,
+        (status = 409, description = "The install is queued or running", body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/v1/installs/{install_id}/host-key")]
+pub async fn set_host_key(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+    body: Body<NewHostKey>,
+) -> ApiResult<HttpResponse> {
+    let view = installs::set_host_key(
+        &core,
+        &actor,
+        *path,
+        body.parse_for_platform(&actor, PlatformPermission::ManageInstalls)?,
+    )
+    .await?;
+    Ok(respond::ok(&view, Some(view.version)))
 }

@@ -133,6 +133,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(installs::events)
         .service(installs::cancel)
         .service(installs::retry)
+        .service(installs::set_host_key)
         .service(jobs::list)
         .service(jobs::get)
         .service(jobs::retry)

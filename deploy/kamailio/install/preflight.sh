@@ -25,7 +25,8 @@
 #   12  less than 1024 MiB free on /var/lib
 #   13  a port is already in use (port, protocol and the holder's name on stderr)
 #   14  apt-get/dpkg missing
-#   15  another required tool is missing (ss from iproute2)
+#   15  another required tool is missing (ss, ip from iproute2)
+#   16  SIP_ADDR is not an address of this host (a NAT'd address: Kamailio cannot bind it)
 set -euo pipefail
 set -E
 
@@ -191,6 +192,13 @@ main() {
 	echo "disk: $free_mib MiB free on /var/lib (ok)"
 
 	command -v ss >/dev/null || die 15 "ss not found (apt-get install iproute2)"
+	command -v ip >/dev/null || die 15 "ip not found (apt-get install iproute2)"
+	# Kamailio binds SIP_ADDR: it must be one of this host's own addresses. A cloud VM
+	# behind 1:1 NAT has a private address; the public one cannot be bound.
+	if [ "$sip_addr" != 0.0.0.0 ] &&
+		! ip -o -4 addr show | awk '{ split($4, a, "/"); print a[1] }' | grep -Fxq -- "$sip_addr"; then
+		die 16 "$sip_addr is not an address of this host (behind NAT? the node listens on an address it has)"
+	fi
 	# This node's own kamailio, if it runs: its sockets do not count as conflicts.
 	own_pid=""
 	local p

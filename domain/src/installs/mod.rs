@@ -591,6 +591,21 @@ pub async fn create(core: &Core, actor: &Actor, input: CreateInstall) -> DomainR
     {
         return Err(DomainError::taken("name", "is already a switch node"));
     }
+    if install::Entity::find()
+        .filter(install::Column::Name.eq(name.clone()))
+        .filter(install::Column::Status.is_in([
+            InstallStatus::Queued.as_str(),
+            InstallStatus::Running.as_str(),
+        ]))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::taken(
+            "name",
+            "is the name of another install in progress",
+        ));
+    }
     let queued = jobs::enqueue(&txn, &job::InstallRun { install_id: id }, None).await?;
     let model = install::ActiveModel {
         id: Set(id),
@@ -819,6 +834,82 @@ async fn reload_in<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> DomainResul
         .one(db)
         .await?
         .ok_or_else(|| DomainError::not_found("install"))
+}
+
+/// `POST /v1/installs/{id}/host-key`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHostKey {
+    /// The host's new key fingerprint (`SHA256:…`, as `ssh-keygen -lf` prints it).
+    #[schema(max_length = 100)]
+    pub host_key_fingerprint: String,
+}
+
+/// Replaces the host key an install (and the reconciles of the node it enrolled) expects:
+/// after the host's keys were rotated or its system reinstalled, every connection fails
+/// closed until someone who checked the new key on the host says so. Never a blind
+/// re-pin: the fingerprint must be given. Not while the install runs.
+pub async fn set_host_key(
+    core: &Core,
+    actor: &Actor,
+    id: Uuid,
+    input: NewHostKey,
+) -> DomainResult<InstallView> {
+    require(actor, PlatformPermission::ManageInstalls)?;
+    let mut errors = Errors::default();
+    let expected = check_fingerprint(&mut errors, Some(&input.host_key_fingerprint));
+    errors.finish()?;
+    let current = visible(core, actor, id).await?;
+    let before = view(core, &current).await?;
+    let txn = core.begin().await?;
+    let done = install::Entity::update_many()
+        .col_expr(install::Column::HostKeyExpected, expected.into())
+        .col_expr(
+            install::Column::HostKeyPinned,
+            Option::<String>::None.into(),
+        )
+        .col_expr(install::Column::UpdatedAt, Utc::now().into())
+        .col_expr(
+            install::Column::Version,
+            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
+        )
+        .filter(install::Column::Id.eq(id))
+        .filter(install::Column::Status.is_not_in([
+            InstallStatus::Queued.as_str(),
+            InstallStatus::Running.as_str(),
+        ]))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(DomainError::conflict(
+            "The install is queued or running; cancel it first",
+        ));
+    }
+    log_event(
+        &txn,
+        id,
+        None,
+        "info",
+        &format!(
+            "host key to expect set to {} by {}",
+            input.host_key_fingerprint.trim(),
+            actor.principal.role.as_str()
+        ),
+    )
+    .await?;
+    let after = InstallView::new(&reload_in(&txn, id).await?, &steps_of(&txn, id).await?)?;
+    audit::record_change(
+        &txn,
+        &audit::Platform(actor),
+        "install.set_host_key",
+        "install",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// Resumes a failed or cancelled install at its first step not yet succeeded.

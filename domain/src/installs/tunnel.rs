@@ -54,7 +54,12 @@ pub(crate) async fn reach(
         .map_err(|_| DomainError::internal(format!("installs.address: {}", m.address)))?;
     crate::ssh::target::still_allowed(address, &core.config.install_allowed_targets)
         .map_err(&unreachable)?;
-    let Some(pinned) = m.host_key_pinned.clone() else {
+    // Pinned at install time, or set since by someone who checked the host's new key.
+    let Some(pinned) = m
+        .host_key_pinned
+        .clone()
+        .or_else(|| m.host_key_expected.clone())
+    else {
         return Err(unreachable("no host key was pinned".into()));
     };
     let secrets = super::job::open(core, &m)?;

@@ -135,8 +135,12 @@ pub async fn check(host: &str, port: u16, allowed: &IpNets) -> DomainResult<Chec
         }
     }
     errors.finish()?;
+    // Every address passed; connect to an IPv4 one where there is one (the edge node
+    // listens on IPv4), else the first.
     let address = addresses
-        .first()
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
         .copied()
         .ok_or_else(|| DomainError::internal("a checked target without an address"))?;
     Ok(CheckedTarget {
