@@ -168,7 +168,8 @@ async fn a_key_the_host_does_not_know_and_a_host_that_is_not_there_fail_clearly(
     )
     .await;
     assert!(
-        matches!(&rejected, Err(SshError::AuthRejected { user: u }) if *u == user),
+        matches!(&rejected, Err(SshError::AuthRejected { user: u, host_key })
+            if *u == user && *host_key == sshd.host_key),
         "{:?}",
         rejected.err()
     );

@@ -311,28 +311,9 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
         Ok(s) => s,
         Err(e) => return Err(connect_failed(ctx, m.id, first, &todo, e).await?),
     };
-    if m.host_key_pinned.is_none() {
-        let pinned = set_owned(
-            (&core.db, ctx.id),
-            m.id,
-            install::Entity::update_many().col_expr(
-                install::Column::HostKeyPinned,
-                Some(session.host_key.clone()).into(),
-            ),
-        )
-        .await?;
-        if !pinned {
-            session.close().await;
-            return Err(Stop::Lost);
-        }
-        log_event(
-            &core.db,
-            m.id,
-            first,
-            "info",
-            &format!("host key pinned: {}", session.host_key),
-        )
-        .await?;
+    if !pin(ctx, m.id, first, &session.host_key).await? {
+        session.close().await;
+        return Err(Stop::Lost);
     }
     let remote = Remote {
         session: &session,
@@ -355,6 +336,48 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
     outcome
 }
 
+/// Pins `host_key` unless a key is pinned already (only a first contact pins); `false` when
+/// the install is no longer this job's.
+async fn pin(
+    ctx: &JobContext<'_>,
+    id: Uuid,
+    first: Option<StepName>,
+    host_key: &str,
+) -> DomainResult<bool> {
+    let core = ctx.core;
+    let pinned = set_owned(
+        (&core.db, ctx.id),
+        id,
+        install::Entity::update_many()
+            .col_expr(
+                install::Column::HostKeyPinned,
+                Some(host_key.to_owned()).into(),
+            )
+            .filter(install::Column::HostKeyPinned.is_null()),
+    )
+    .await?;
+    if pinned {
+        log_event(
+            &core.db,
+            id,
+            first,
+            "info",
+            &format!("host key pinned: {host_key}"),
+        )
+        .await?;
+        return Ok(true);
+    }
+    // Not updated: already pinned (fine), or no longer ours.
+    Ok(install::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .is_some_and(|m| {
+            m.job_id == Some(ctx.id)
+                && (m.status == InstallStatus::Queued.as_str()
+                    || m.status == InstallStatus::Running.as_str())
+        }))
+}
+
 /// A failed connection: closed failures (wrong host key, key refused) fail the install at
 /// its first pending step, touching nothing; the rest is retried.
 async fn connect_failed(
@@ -366,7 +389,10 @@ async fn connect_failed(
 ) -> DomainResult<Stop> {
     let closed = matches!(e, SshError::HostKeyMismatch { .. } | SshError::Key(_));
     let reason = match &e {
-        SshError::AuthRejected { user } => {
+        SshError::AuthRejected { user, host_key } => {
+            // The key is not in authorized_keys yet, but the host has shown its key: pin it
+            // at this first contact, so the next attempts trust nothing new.
+            pin(ctx, id, first, host_key).await?;
             format!("{e}: add the install's public key to ~{user}/.ssh/authorized_keys on the host")
         }
         _ => e.to_string(),

@@ -95,7 +95,12 @@ pub enum SshError {
     #[error("the host presented key {presented}, not the expected {expected}")]
     HostKeyMismatch { expected: String, presented: String },
     #[error("the host refused the install's key for user {user}")]
-    AuthRejected { user: String },
+    AuthRejected {
+        user: String,
+        /// The host's key, which passed the check before logging in was tried: an install
+        /// pins it now, so a host answering later with another key is refused.
+        host_key: String,
+    },
     #[error("{what} took longer than {seconds} s")]
     Timeout { what: &'static str, seconds: u64 },
     #[error("the install's key cannot be used: {0}")]
@@ -271,6 +276,7 @@ impl Session {
                 .await;
             return Err(SshError::AuthRejected {
                 user: target.user.to_owned(),
+                host_key,
             });
         }
         Ok(Self {
