@@ -357,6 +357,31 @@ async fn a_full_install_over_ssh_enrolls_a_node_that_registers_phones() {
         );
     }
     assert_eq!(sse(&body, "end"), vec![json!({"status": "succeeded"})]);
+    // What the host printed came line by line, within its step, before the step's end.
+    let output = sse(&body, "output");
+    let printed = |text: &str| {
+        output
+            .iter()
+            .find(|e| e["message"].as_str().unwrap().contains(text))
+            .unwrap_or_else(|| panic!("no output line with {text:?} in {output:#?}"))
+    };
+    let ok_line = printed("preflight ok");
+    assert_eq!(ok_line["step"], "preflight");
+    let succeeded = sse(&body, "info")
+        .into_iter()
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("preflight succeeded")
+        })
+        .unwrap();
+    assert!(ok_line["id"].as_i64() < succeeded["id"].as_i64());
+    assert_eq!(printed("SIP OPTIONS to 127.0.0.1")["step"], "health");
+    assert_eq!(
+        printed("enrolled; first reconcile applied")["step"],
+        "enroll"
+    );
     // The CLI follows the same log (here, of a finished install: all of it, then the end).
     let (code, printed) = watch_cli(&app, &iid).await;
     assert_eq!(code, 0, "{printed}");

@@ -319,6 +319,7 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
         session: &session,
         sudo: m.ssh_user != "root",
         secrets: vec![secrets.db_password.clone()],
+        live: None,
     };
     let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     let mut outcome = Ok(());
@@ -488,7 +489,31 @@ async fn one_step(
         &format!("{} started", step.as_str()),
     )
     .await?;
-    let ran = match perform(ctx, m, remote, address, secrets, step).await {
+    // The step's output reaches the log line by line while it runs (a package install
+    // takes minutes), redacted on the way.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let writer = {
+        let core = core.clone();
+        let secrets = remote.secrets.clone();
+        let id = m.id;
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                let line = crate::installs::steps::redact(&secrets, &line, false);
+                log_event(&core.db, id, Some(step), "output", &line).await?;
+            }
+            Ok::<(), DomainError>(())
+        })
+    };
+    let live = Remote {
+        session: remote.session,
+        sudo: remote.sudo,
+        secrets: remote.secrets.clone(),
+        live: Some(tx),
+    };
+    let performed = perform(ctx, m, &live, address, secrets, step).await;
+    drop(live);
+    writer.await.map_err(DomainError::internal)??;
+    let ran = match performed {
         Ok(ran) => ran,
         Err(stop @ (Stop::Retry(_) | Stop::Lost)) => return Err(stop),
         Err(Stop::Failed(reason)) => Ran {
@@ -498,14 +523,6 @@ async fn one_step(
             reason: Some(reason),
         },
     };
-    for line in ran
-        .output
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(200)
-    {
-        log_event(&core.db, m.id, Some(step), "output", line).await?;
-    }
     // Record the step only while the install is still this job's.
     if !set_owned((&core.db, ctx.id), m.id, install::Entity::update_many()).await? {
         return Err(Stop::Lost);
@@ -638,10 +655,12 @@ async fn perform(
             }
             match super::probe::options(address, sip_port, Duration::from_secs(10)).await {
                 Ok(answer) => {
-                    ran.output.push_str(&format!(
-                        "\nSIP OPTIONS to {address}:{sip_port}: {} {}",
+                    let said = format!(
+                        "SIP OPTIONS to {address}:{sip_port}: {} {}",
                         answer.status, answer.reason
-                    ));
+                    );
+                    remote.say(&said);
+                    ran.output.push_str(&format!("\n{said}"));
                     ran.result
                         .insert("sip_options".into(), answer.status.to_string());
                     if answer.status != 200 {
@@ -653,6 +672,7 @@ async fn perform(
                     }
                 }
                 Err(e) => {
+                    remote.say(&e);
                     ran.output.push_str(&format!("\n{e}"));
                     ran.exit_code = Some(1);
                     ran.reason = Some(e);
@@ -660,7 +680,11 @@ async fn perform(
             }
             Ok(ran)
         }
-        StepName::Enroll => enroll(ctx, m, rpc_port, secrets).await,
+        StepName::Enroll => {
+            let ran = enroll(ctx, m, rpc_port, secrets).await?;
+            remote.say(&ran.output);
+            Ok(ran)
+        }
     }
 }
 

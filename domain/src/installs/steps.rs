@@ -21,7 +21,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ssh::{ExecOutput, Session, SshError, quote};
+use crate::ssh::{ExecOutput, Lines, Session, SshError, quote};
 
 /// The steps, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -153,9 +153,20 @@ pub(crate) struct Remote<'a> {
     pub sudo: bool,
     /// Values never to show: replaced by `[redacted]` in every output kept.
     pub secrets: Vec<String>,
+    /// Where a running script's output lines go as they come (unredacted: the receiver
+    /// redacts with [`redact`] before anything is stored).
+    pub live: Option<Lines>,
 }
 
 impl Remote<'_> {
+    /// Adds `line` to the live log (when there is one): what Centralita itself found in a
+    /// step, beside what the host printed.
+    pub fn say(&self, line: &str) {
+        if let Some(live) = &self.live {
+            let _ = live.send(line.to_owned());
+        }
+    }
+
     fn prefix(&self) -> &'static str {
         if self.sudo { "sudo -n " } else { "" }
     }
@@ -217,11 +228,12 @@ impl Remote<'_> {
         }
         let out = self
             .session
-            .exec(
+            .exec_live(
                 &command,
                 Some(script.as_bytes().to_vec()),
                 OUTPUT_CAP,
                 timeout + Duration::from_secs(20),
+                self.live.as_ref(),
             )
             .await?;
         Ok(self.ran(&out))

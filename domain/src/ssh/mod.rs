@@ -294,6 +294,20 @@ impl Session {
         cap: usize,
         deadline: Duration,
     ) -> Result<ExecOutput, SshError> {
+        self.exec_live(command, stdin, cap, deadline, None).await
+    }
+
+    /// [`Session::exec`], also sending each complete line of output to `lines` as it
+    /// arrives (at most [`LIVE_LINES`] lines, each cut at 1,000 bytes): what a long step
+    /// prints is seen while it runs, not only when it ends.
+    pub async fn exec_live(
+        &self,
+        command: &str,
+        stdin: Option<Vec<u8>>,
+        cap: usize,
+        deadline: Duration,
+        lines: Option<&Lines>,
+    ) -> Result<ExecOutput, SshError> {
         let channel = self
             .handle
             .channel_open_session()
@@ -315,13 +329,16 @@ impl Session {
         };
         let reader = async {
             let mut out = ExecOutput::default();
+            let mut live = LiveLines::new(lines);
             while let Some(msg) = read.wait().await {
                 match msg {
                     ChannelMsg::Data { data } => {
                         keep(&mut out.stdout, &data, cap, &mut out.truncated);
+                        live.feed(0, &data);
                     }
                     ChannelMsg::ExtendedData { data, ext: 1 } => {
                         keep(&mut out.stderr, &data, cap, &mut out.truncated);
+                        live.feed(1, &data);
                     }
                     ChannelMsg::ExitStatus { exit_status } => out.exit_status = Some(exit_status),
                     ChannelMsg::ExitSignal { signal_name, .. } => {
@@ -336,6 +353,7 @@ impl Session {
                     _ => {}
                 }
             }
+            live.flush();
             Ok(out)
         };
         let ran = tokio::time::timeout(deadline, async { tokio::try_join!(writer, reader) }).await;
@@ -414,6 +432,67 @@ pub struct Forward {
 impl Drop for Forward {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Where [`Session::exec_live`] sends output lines.
+pub type Lines = tokio::sync::mpsc::UnboundedSender<String>;
+
+/// The most lines one command sends live.
+pub const LIVE_LINES: usize = 500;
+
+/// Splits two output streams into lines for a [`Lines`] sink, bounded.
+struct LiveLines<'a> {
+    sink: Option<&'a Lines>,
+    partial: [Vec<u8>; 2],
+    sent: usize,
+}
+
+impl<'a> LiveLines<'a> {
+    fn new(sink: Option<&'a Lines>) -> Self {
+        Self {
+            sink,
+            partial: [Vec::new(), Vec::new()],
+            sent: 0,
+        }
+    }
+
+    fn feed(&mut self, stream: usize, data: &[u8]) {
+        if self.sink.is_none() || self.sent >= LIVE_LINES {
+            return;
+        }
+        self.partial[stream].extend_from_slice(data);
+        while let Some(at) = self.partial[stream].iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial[stream].drain(..=at).collect();
+            self.send(&line);
+        }
+        // A line with no end in sight is sent in pieces rather than held without bound.
+        let buf = &mut self.partial[stream];
+        if buf.len() > 1000 {
+            let line: Vec<u8> = std::mem::take(buf);
+            self.send(&line);
+        }
+    }
+
+    fn send(&mut self, line: &[u8]) {
+        let text = String::from_utf8_lossy(&line[..line.len().min(1000)]);
+        let text = text.trim_end();
+        if let Some(sink) = self.sink
+            && !text.is_empty()
+            && self.sent < LIVE_LINES
+        {
+            self.sent += 1;
+            let _ = sink.send(text.to_owned());
+        }
+    }
+
+    fn flush(&mut self) {
+        for stream in 0..2 {
+            let line = std::mem::take(&mut self.partial[stream]);
+            if !line.is_empty() {
+                self.send(&line);
+            }
+        }
     }
 }
 
