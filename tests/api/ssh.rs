@@ -21,27 +21,27 @@ fn me() -> String {
 
 const SECOND: Duration = Duration::from_secs(1);
 
+/// Logs in to the test sshd on `port` as [`me`] with `key`, checking the host key by `check`.
+async fn login(port: u16, key: &str, check: HostKeyCheck) -> Result<Session, SshError> {
+    let user = me();
+    let target = Target {
+        host: "127.0.0.1",
+        port,
+        user: &user,
+    };
+    Session::connect(target, key, &check, Deadlines::default()).await
+}
+
 #[tokio::test]
 async fn an_install_key_logs_in_pins_the_host_and_runs_commands() {
     let key = InstallKey::generate("centralita-install-test").unwrap();
     let Some(sshd) = Sshd::start(&[&key.authorized_key]).await else {
         return;
     };
-    let user = me();
-    let target = Target {
-        host: "127.0.0.1",
-        port: sshd.port,
-        user: &user,
-    };
     // First contact: any host key is taken, and named for pinning.
-    let s = Session::connect(
-        target,
-        &key.private_openssh,
-        &HostKeyCheck::FirstUse,
-        Deadlines::default(),
-    )
-    .await
-    .unwrap();
+    let s = login(sshd.port, &key.private_openssh, HostKeyCheck::FirstUse)
+        .await
+        .unwrap();
     assert_eq!(s.host_key, sshd.host_key);
     assert!(
         sshd.log().contains(&key.fingerprint),
@@ -94,11 +94,10 @@ async fn an_install_key_logs_in_pins_the_host_and_runs_commands() {
     assert!(matches!(slow, Err(SshError::Timeout { .. })), "{slow:?}");
     s.close().await;
     // Pinned: the same host passes, by its fingerprint with or without padding.
-    let again = Session::connect(
-        target,
+    let again = login(
+        sshd.port,
         &key.private_openssh,
-        &HostKeyCheck::Expect(format!("{}=", sshd.host_key)),
-        Deadlines::default(),
+        HostKeyCheck::Expect(format!("{}=", sshd.host_key)),
     )
     .await
     .unwrap();
@@ -118,18 +117,11 @@ async fn another_host_key_is_refused_before_logging_in() {
     let Some(sshd) = Sshd::start(&[&key.authorized_key]).await else {
         return;
     };
-    let user = me();
-    let target = Target {
-        host: "127.0.0.1",
-        port: sshd.port,
-        user: &user,
-    };
     let expected = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU".to_owned();
-    let refused = Session::connect(
-        target,
+    let refused = login(
+        sshd.port,
         &key.private_openssh,
-        &HostKeyCheck::Expect(expected.clone()),
-        Deadlines::default(),
+        HostKeyCheck::Expect(expected.clone()),
     )
     .await;
     match refused {
@@ -155,18 +147,7 @@ async fn a_key_the_host_does_not_know_and_a_host_that_is_not_there_fail_clearly(
         return;
     };
     let user = me();
-    let target = Target {
-        host: "127.0.0.1",
-        port: sshd.port,
-        user: &user,
-    };
-    let rejected = Session::connect(
-        target,
-        &stranger.private_openssh,
-        &HostKeyCheck::FirstUse,
-        Deadlines::default(),
-    )
-    .await;
+    let rejected = login(sshd.port, &stranger.private_openssh, HostKeyCheck::FirstUse).await;
     assert!(
         matches!(&rejected, Err(SshError::AuthRejected { user: u, host_key })
             if *u == user && *host_key == sshd.host_key),
@@ -175,28 +156,12 @@ async fn a_key_the_host_does_not_know_and_a_host_that_is_not_there_fail_clearly(
     );
     let port = sshd.port;
     drop(sshd);
-    let gone = Session::connect(
-        Target {
-            host: "127.0.0.1",
-            port,
-            user: &user,
-        },
-        &key.private_openssh,
-        &HostKeyCheck::FirstUse,
-        Deadlines::default(),
-    )
-    .await;
+    let gone = login(port, &key.private_openssh, HostKeyCheck::FirstUse).await;
     assert!(
         matches!(gone, Err(SshError::Unreachable { .. })),
         "{:?}",
         gone.err()
     );
-    let bad = Session::connect(
-        target,
-        "not a key",
-        &HostKeyCheck::FirstUse,
-        Deadlines::default(),
-    )
-    .await;
+    let bad = login(port, "not a key", HostKeyCheck::FirstUse).await;
     assert!(matches!(bad, Err(SshError::Key(_))), "{:?}", bad.err());
 }

@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    InstallStatus, StepStatus, log_event,
+    Changed, InstallStatus, StepStatus, log_event,
     steps::{NodePaths, Ran, Remote, StepName, node_env, scripts},
+    stored_port,
 };
 use crate::{
     core::Core,
@@ -104,7 +105,8 @@ async fn attempt(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
         return Ok(()); // deleted meanwhile
     };
     let started = set_owned(
-        (&core.db, ctx.id),
+        &core.db,
+        ctx.id,
         id,
         install::Entity::update_many()
             .col_expr(
@@ -157,23 +159,15 @@ async fn attempt(ctx: &JobContext<'_>, id: Uuid) -> DomainResult<()> {
 /// not (cancelled, or retried under another job): the caller stops touching the install, so
 /// an old job a cancel or a retry left behind can never overwrite the new state.
 async fn set_owned<C: sea_orm::ConnectionTrait>(
-    db_ctx: (&C, Uuid),
+    db: &C,
+    job: Uuid,
     id: Uuid,
     update: sea_orm::UpdateMany<install::Entity>,
 ) -> DomainResult<bool> {
-    let (db, job) = db_ctx;
     let done = update
-        .col_expr(install::Column::UpdatedAt, Utc::now().into())
-        .col_expr(
-            install::Column::Version,
-            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
-        )
-        .filter(install::Column::Id.eq(id))
+        .changed(id)
         .filter(install::Column::JobId.eq(job))
-        .filter(install::Column::Status.is_in([
-            InstallStatus::Queued.as_str(),
-            InstallStatus::Running.as_str(),
-        ]))
+        .filter(install::Column::Status.is_in(InstallStatus::ACTIVE))
         .exec(db)
         .await?;
     Ok(done.rows_affected > 0)
@@ -190,7 +184,8 @@ async fn end(
 ) -> DomainResult<()> {
     let txn = ctx.core.begin().await?;
     let owned = set_owned(
-        (&txn, ctx.id),
+        &txn,
+        ctx.id,
         id,
         install::Entity::update_many()
             .col_expr(install::Column::Status, status.as_str().into())
@@ -252,10 +247,6 @@ pub(super) fn open(core: &Core, m: &install::Model) -> DomainResult<Secrets> {
     })
 }
 
-fn port(v: i32) -> DomainResult<u16> {
-    u16::try_from(v).map_err(|_| DomainError::internal(format!("stored port out of range: {v}")))
-}
-
 /// Connects (pinning the host key on first contact) and runs every step not yet succeeded.
 async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
     let core = ctx.core;
@@ -287,7 +278,7 @@ async fn steps(ctx: &JobContext<'_>, m: &install::Model) -> Result<(), Stop> {
         Some(fp) => HostKeyCheck::Expect(fp.clone()),
         None => HostKeyCheck::FirstUse,
     };
-    let ssh_port = port(m.ssh_port)?;
+    let ssh_port = stored_port("ssh_port", m.ssh_port)?;
     log_event(
         &core.db,
         m.id,
@@ -347,7 +338,8 @@ async fn pin(
 ) -> DomainResult<bool> {
     let core = ctx.core;
     let pinned = set_owned(
-        (&core.db, ctx.id),
+        &core.db,
+        ctx.id,
         id,
         install::Entity::update_many()
             .col_expr(
@@ -373,9 +365,7 @@ async fn pin(
         .one(&core.db)
         .await?
         .is_some_and(|m| {
-            m.job_id == Some(ctx.id)
-                && (m.status == InstallStatus::Queued.as_str()
-                    || m.status == InstallStatus::Running.as_str())
+            m.job_id == Some(ctx.id) && InstallStatus::ACTIVE.contains(&m.status.as_str())
         }))
 }
 
@@ -414,7 +404,7 @@ async fn connect_refused(
     reason: String,
 ) -> DomainResult<Stop> {
     let core = ctx.core;
-    if !set_owned((&core.db, ctx.id), id, install::Entity::update_many()).await? {
+    if !set_owned(&core.db, ctx.id, id, install::Entity::update_many()).await? {
         return Ok(Stop::Lost);
     }
     log_event(&core.db, id, first, "error", &reason).await?;
@@ -452,7 +442,8 @@ async fn one_step(
     let core = ctx.core;
     let started = Utc::now();
     let owned = set_owned(
-        (&core.db, ctx.id),
+        &core.db,
+        ctx.id,
         m.id,
         install::Entity::update_many().col_expr(
             install::Column::CurrentStep,
@@ -524,7 +515,7 @@ async fn one_step(
         },
     };
     // Record the step only while the install is still this job's.
-    if !set_owned((&core.db, ctx.id), m.id, install::Entity::update_many()).await? {
+    if !set_owned(&core.db, ctx.id, m.id, install::Entity::update_many()).await? {
         return Err(Stop::Lost);
     }
     let ok = ran.succeeded();
@@ -582,8 +573,8 @@ async fn perform(
         key: m.node_key.clone(),
     };
     let key = paths.key.clone();
-    let sip_port = port(m.sip_port)?;
-    let rpc_port = port(m.rpc_port)?;
+    let sip_port = stored_port("sip_port", m.sip_port)?;
+    let rpc_port = stored_port("rpc_port", m.rpc_port)?;
     let timeout = step.timeout();
     let dropped = |e: SshError| Stop::Retry(DomainError::unavailable(e.to_string()));
     match step {

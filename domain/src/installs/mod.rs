@@ -90,6 +90,9 @@ impl InstallStatus {
         }
     }
 
+    /// The stored statuses of an install that holds its host (`active_host`).
+    pub(crate) const ACTIVE: [&'static str; 2] = [Self::Queued.as_str(), Self::Running.as_str()];
+
     /// Whether the install holds its host (`active_host`).
     const fn is_active(self) -> bool {
         match self {
@@ -300,10 +303,6 @@ impl InstallView {
             .iter()
             .filter(|s| s.status == StepStatus::Succeeded)
             .count();
-        let port = |field: &str, v: i32| {
-            u16::try_from(v)
-                .map_err(|_| DomainError::internal(format!("installs.{field} out of range: {v}")))
-        };
         Ok(Self {
             id: m.id,
             operation: from_stored("installs.operation", &m.operation)?,
@@ -311,12 +310,12 @@ impl InstallView {
             node_key: m.node_key.clone(),
             host: m.host.clone(),
             address: m.address.clone(),
-            ssh_port: port("ssh_port", m.ssh_port)?,
+            ssh_port: stored_port("ssh_port", m.ssh_port)?,
             ssh_user: m.ssh_user.clone(),
             profile: from_stored("installs.profile", &m.profile)?,
             tenant_ids: from_json(&m.tenant_ids)?,
-            sip_port: port("sip_port", m.sip_port)?,
-            rpc_port: port("rpc_port", m.rpc_port)?,
+            sip_port: stored_port("sip_port", m.sip_port)?,
+            rpc_port: stored_port("rpc_port", m.rpc_port)?,
             public_key: m.public_key.clone(),
             key_fingerprint: m.key_fingerprint.clone(),
             host_key_fingerprint: m
@@ -344,6 +343,29 @@ impl InstallView {
             version: m.version,
         })
     }
+}
+
+/// A write of one install row: it names the row, and bumps `updated_at` and `version`
+/// (every change of an install is a new version, whoever makes it: a request or the job).
+pub(crate) trait Changed {
+    fn changed(self, id: Uuid) -> Self;
+}
+
+impl Changed for sea_orm::UpdateMany<install::Entity> {
+    fn changed(self, id: Uuid) -> Self {
+        self.col_expr(install::Column::UpdatedAt, Utc::now().into())
+            .col_expr(
+                install::Column::Version,
+                sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
+            )
+            .filter(install::Column::Id.eq(id))
+    }
+}
+
+/// A stored port back into its type; out of range is a logged internal error.
+pub(crate) fn stored_port(field: &str, v: i32) -> DomainResult<u16> {
+    u16::try_from(v)
+        .map_err(|_| DomainError::internal(format!("installs.{field} out of range: {v}")))
 }
 
 /// The permission check, in one place: platform staff, or a partner (its own installs).
@@ -593,10 +615,7 @@ pub async fn create(core: &Core, actor: &Actor, input: CreateInstall) -> DomainR
     }
     if install::Entity::find()
         .filter(install::Column::Name.eq(name.clone()))
-        .filter(install::Column::Status.is_in([
-            InstallStatus::Queued.as_str(),
-            InstallStatus::Running.as_str(),
-        ]))
+        .filter(install::Column::Status.is_in(InstallStatus::ACTIVE))
         .one(&txn)
         .await?
         .is_some()
@@ -708,10 +727,21 @@ pub async fn list(
     let (rows, next_cursor) = page
         .fetch(&core.db, select, install::Column::Id, |m| m.id)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for m in &rows {
-        items.push(view(core, m).await?);
+    // The page's steps in one query, not one per install.
+    let mut steps: std::collections::HashMap<Uuid, Vec<install_step::Model>> =
+        std::collections::HashMap::new();
+    for step in install_step::Entity::find()
+        .filter(install_step::Column::InstallId.is_in(rows.iter().map(|m| m.id)))
+        .order_by_asc(install_step::Column::Position)
+        .all(&core.db)
+        .await?
+    {
+        steps.entry(step.install_id).or_default().push(step);
     }
+    let items = rows
+        .iter()
+        .map(|m| InstallView::new(m, steps.get(&m.id).map_or(&[][..], Vec::as_slice)))
+        .collect::<DomainResult<_>>()?;
     Ok(InstallPage { items, next_cursor })
 }
 
@@ -771,10 +801,7 @@ pub async fn for_events(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<in
 
 /// Re-reads an install (for a stream already authorized).
 pub async fn reload(core: &Core, id: Uuid) -> DomainResult<install::Model> {
-    install::Entity::find_by_id(id)
-        .one(&core.db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("install"))
+    reload_in(&core.db, id).await
 }
 
 /// Stops an install that is queued or running: the job stops before its next step (a step
@@ -792,16 +819,8 @@ pub async fn cancel(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Instal
         )
         .col_expr(install::Column::ActiveHost, Option::<String>::None.into())
         .col_expr(install::Column::FinishedAt, Some(Utc::now()).into())
-        .col_expr(install::Column::UpdatedAt, Utc::now().into())
-        .col_expr(
-            install::Column::Version,
-            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
-        )
-        .filter(install::Column::Id.eq(id))
-        .filter(install::Column::Status.is_in([
-            InstallStatus::Queued.as_str(),
-            InstallStatus::Running.as_str(),
-        ]))
+        .changed(id)
+        .filter(install::Column::Status.is_in(InstallStatus::ACTIVE))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
@@ -814,18 +833,30 @@ pub async fn cancel(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Instal
         jobs::cancel_unfinished(&txn, job).await?;
     }
     log_event(&txn, id, None, "error", "install cancelled").await?;
-    let after = InstallView::new(&reload_in(&txn, id).await?, &steps_of(&txn, id).await?)?;
+    let after = audited(&txn, actor, "install.cancel", id, &before).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// The install as `txn` now has it, with the audit event of `action` from `before` to it.
+async fn audited(
+    txn: &crate::tx::Tx,
+    actor: &Actor,
+    action: &str,
+    id: Uuid,
+    before: &InstallView,
+) -> DomainResult<InstallView> {
+    let after = InstallView::new(&reload_in(txn, id).await?, &steps_of(txn, id).await?)?;
     audit::record_change(
-        &txn,
+        txn,
         &audit::Platform(actor),
-        "install.cancel",
+        action,
         "install",
         id,
-        Some(&before),
+        Some(before),
         Some(&after),
     )
     .await?;
-    txn.commit().await?;
     Ok(after)
 }
 
@@ -868,16 +899,8 @@ pub async fn set_host_key(
             install::Column::HostKeyPinned,
             Option::<String>::None.into(),
         )
-        .col_expr(install::Column::UpdatedAt, Utc::now().into())
-        .col_expr(
-            install::Column::Version,
-            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
-        )
-        .filter(install::Column::Id.eq(id))
-        .filter(install::Column::Status.is_not_in([
-            InstallStatus::Queued.as_str(),
-            InstallStatus::Running.as_str(),
-        ]))
+        .changed(id)
+        .filter(install::Column::Status.is_not_in(InstallStatus::ACTIVE))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
@@ -897,17 +920,7 @@ pub async fn set_host_key(
         ),
     )
     .await?;
-    let after = InstallView::new(&reload_in(&txn, id).await?, &steps_of(&txn, id).await?)?;
-    audit::record_change(
-        &txn,
-        &audit::Platform(actor),
-        "install.set_host_key",
-        "install",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = audited(&txn, actor, "install.set_host_key", id, &before).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -1015,12 +1028,7 @@ async fn restart(
             Option::<DateTime<Utc>>::None.into(),
         )
         .col_expr(install::Column::JobId, Some(queued.id).into())
-        .col_expr(install::Column::UpdatedAt, Utc::now().into())
-        .col_expr(
-            install::Column::Version,
-            sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
-        )
-        .filter(install::Column::Id.eq(id))
+        .changed(id)
         .filter(install::Column::Status.eq(current.status.clone()))
         .exec(&txn)
         .await
@@ -1061,17 +1069,7 @@ async fn restart(
         },
     )
     .await?;
-    let after = InstallView::new(&reload_in(&txn, id).await?, &steps_of(&txn, id).await?)?;
-    audit::record_change(
-        &txn,
-        &audit::Platform(actor),
-        action,
-        "install",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = audited(&txn, actor, action, id, &before).await?;
     txn.commit().await?;
     queued.wake(core).await;
     Ok(after)
@@ -1084,10 +1082,7 @@ async fn restart(
 pub async fn sweep_orphans(core: &Core) -> DomainResult<u64> {
     use crate::{entities::job as job_row, services::jobs::JobStatus};
     let active = install::Entity::find()
-        .filter(install::Column::Status.is_in([
-            InstallStatus::Queued.as_str(),
-            InstallStatus::Running.as_str(),
-        ]))
+        .filter(install::Column::Status.is_in(InstallStatus::ACTIVE))
         .all(&core.db)
         .await?;
     let mut swept = 0;
@@ -1119,12 +1114,7 @@ pub async fn sweep_orphans(core: &Core) -> DomainResult<u64> {
             .col_expr(install::Column::ActiveHost, Option::<String>::None.into())
             .col_expr(install::Column::Error, Some(reason.to_owned()).into())
             .col_expr(install::Column::FinishedAt, Some(Utc::now()).into())
-            .col_expr(install::Column::UpdatedAt, Utc::now().into())
-            .col_expr(
-                install::Column::Version,
-                sea_orm::sea_query::Expr::col(install::Column::Version).add(1),
-            )
-            .filter(install::Column::Id.eq(m.id))
+            .changed(m.id)
             .filter(install::Column::Version.eq(m.version))
             .exec(&txn)
             .await?;

@@ -63,8 +63,7 @@ pub(crate) async fn reach(
         return Err(unreachable("no host key was pinned".into()));
     };
     let secrets = super::job::open(core, &m)?;
-    let port = u16::try_from(m.ssh_port)
-        .map_err(|_| DomainError::internal(format!("installs.ssh_port: {}", m.ssh_port)))?;
+    let port = super::stored_port("ssh_port", m.ssh_port)?;
     let session = Session::connect(
         Target {
             host: &m.address,

@@ -241,14 +241,7 @@ pub async fn cancel(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<JobVie
         id,
         "job.cancel",
         &[JobStatus::Queued, JobStatus::Failed, JobStatus::Running],
-        job::Entity::update_many()
-            .col_expr(job::Column::Status, JobStatus::Cancelled.as_str().into())
-            .col_expr(job::Column::FinishedAt, Some(Utc::now()).into())
-            .col_expr(
-                job::Column::LockedUntil,
-                Option::<DateTime<Utc>>::None.into(),
-            )
-            .col_expr(job::Column::LeaseOwner, Option::<String>::None.into()),
+        crate::services::jobs::cancelling(),
     )
     .await
 }

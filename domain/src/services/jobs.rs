@@ -284,10 +284,9 @@ pub async fn enqueue_coalesced<J: Job, C: ConnectionTrait>(
     insert(db, job, None, Some(key)).await.map(Some)
 }
 
-/// Cancels job `id` unless it has finished, inside the caller's transaction (the service
-/// whose object the job works on decides who may; `job_admin::cancel` is the operator's
-/// way). A running job is dropped by its worker at the next lease renewal.
-pub(crate) async fn cancel_unfinished<C: ConnectionTrait>(db: &C, id: Uuid) -> DomainResult<()> {
+/// The update that cancels a job: no further run, its lease dropped (a worker still
+/// running it notices at its next renewal).
+pub(crate) fn cancelling() -> sea_orm::UpdateMany<job::Entity> {
     job::Entity::update_many()
         .col_expr(job::Column::Status, JobStatus::Cancelled.as_str().into())
         .col_expr(job::Column::FinishedAt, Some(Utc::now()).into())
@@ -296,6 +295,13 @@ pub(crate) async fn cancel_unfinished<C: ConnectionTrait>(db: &C, id: Uuid) -> D
             Option::<DateTime<Utc>>::None.into(),
         )
         .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+}
+
+/// Cancels job `id` unless it has finished, inside the caller's transaction (the service
+/// whose object the job works on decides who may; `job_admin::cancel` is the operator's
+/// way). A running job is dropped by its worker at the next lease renewal.
+pub(crate) async fn cancel_unfinished<C: ConnectionTrait>(db: &C, id: Uuid) -> DomainResult<()> {
+    cancelling()
         .col_expr(job::Column::UpdatedAt, Utc::now().into())
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::Status.is_in([
