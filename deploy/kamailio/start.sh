@@ -22,6 +22,16 @@
 #   --children N         KAM_CHILDREN       SIP UDP workers                      4
 #   --pike-trusted NETS  KAM_PIKE_TRUSTED_NETS  comma list of CIDRs exempt from the antiflood
 #                                           ban (tests only; unset = pike applies to everyone)
+#   --api-url URL        KAM_API_URL        Centralita's base URL (http://host:port). Set, the
+#                                           node routes calls by asking it (edge.lua); unset,
+#                                           it only connects registered phones of one tenant
+#   --api-token-file F   KAM_API_TOKEN_FILE file holding the node's token (sn_…), read by
+#                                           Kamailio; keep it 0600, owned by the node's user
+#   --media-uri URI      KAM_MEDIA_URI      media server for voicemail/IVR/queues/conferences
+#                                           (sip:host:port)
+#   --carrier-nets NETS  KAM_CARRIER_NETS   comma list of carriers' CIDRs: their INVITEs are
+#                                           inbound calls to DIDs (no digest)
+#   --async-workers N    KAM_ASYNC_WORKERS  processes that ask Centralita                   4
 #   --user U --group G   KAM_USER KAM_GROUP run as this user/group (kamailio -u/-g)
 #   --wait SECONDS       KAM_WAIT           bounded wait for JSON-RPC readiness  20
 #   --foreground                            run kamailio in the foreground (exec), no wait
@@ -51,6 +61,11 @@ kam_group=${KAM_GROUP:-}
 wait_s=${KAM_WAIT:-20}
 shm_mb=${KAM_SHM_MB:-64}
 pkg_mb=${KAM_PKG_MB:-32}
+api_url=${KAM_API_URL:-}
+api_token_file=${KAM_API_TOKEN_FILE:-}
+media_uri=${KAM_MEDIA_URI:-}
+carrier_nets=${KAM_CARRIER_NETS:-}
+async_workers=${KAM_ASYNC_WORKERS:-4}
 foreground=0
 action=start
 
@@ -69,12 +84,17 @@ while [ $# -gt 0 ]; do
 		--log) need_arg "$@"; log_file=$2; shift ;;
 		--children) need_arg "$@"; children=$2; shift ;;
 		--pike-trusted) need_arg "$@"; pike_trusted=$2; shift ;;
+		--api-url) need_arg "$@"; api_url=$2; shift ;;
+		--api-token-file) need_arg "$@"; api_token_file=$2; shift ;;
+		--media-uri) need_arg "$@"; media_uri=$2; shift ;;
+		--carrier-nets) need_arg "$@"; carrier_nets=$2; shift ;;
+		--async-workers) need_arg "$@"; async_workers=$2; shift ;;
 		--user) need_arg "$@"; kam_user=$2; shift ;;
 		--group) need_arg "$@"; kam_group=$2; shift ;;
 		--wait) need_arg "$@"; wait_s=$2; shift ;;
 		--foreground) foreground=1 ;;
 		start|stop|status|check) action=$1 ;;
-		-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1 (see --help)" ;;
 	esac
 	shift
@@ -101,6 +121,17 @@ done
 [[ "$db_url" =~ ^postgres://[^\"\\[:space:]]+$ ]] || die "--db-url must be postgres://... without quotes, backslashes or spaces"
 [ -z "$pike_trusted" ] || [[ "$pike_trusted" =~ ^[0-9a-fA-F:./,]+$ ]] || die "bad --pike-trusted: $pike_trusted"
 [[ "$run_dir" =~ ^/[A-Za-z0-9._/-]+$ ]] || die "--run-dir must be an absolute path of [A-Za-z0-9._/-]"
+if [ -n "$api_url" ]; then
+	[[ "$api_url" =~ ^https?://[A-Za-z0-9.:-]+(/[A-Za-z0-9._/-]*)?$ ]] || die "bad --api-url: $api_url"
+	api_url=${api_url%/}
+	[[ "$api_token_file" =~ ^/[A-Za-z0-9._/-]+$ ]] || die "--api-token-file must be an absolute path of [A-Za-z0-9._/-]"
+	[ -r "$api_token_file" ] || die "token file not readable: $api_token_file"
+	[ -z "$media_uri" ] || [[ "$media_uri" =~ ^sips?:[A-Za-z0-9.:-]+(;[A-Za-z0-9=]+)*$ ]] || die "bad --media-uri: $media_uri"
+	[ -z "$carrier_nets" ] || [[ "$carrier_nets" =~ ^[0-9a-fA-F:./,]+$ ]] || die "bad --carrier-nets: $carrier_nets"
+	[[ "$async_workers" =~ ^[0-9]{1,3}$ ]] && [ "$async_workers" -ge 1 ] || die "bad --async-workers: $async_workers"
+	edge_lua=$(dirname "$cfg")/edge.lua
+	[ -r "$edge_lua" ] || die "edge.lua not found beside $cfg"
+fi
 [ -r "$cfg" ] || die "config not found: $cfg"
 cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")
 [[ "$cfg" =~ ^/[A-Za-z0-9._/-]+$ ]] || die "config path must be [A-Za-z0-9._/-]: $cfg"
@@ -140,11 +171,25 @@ write_node_cfg() {
 		if [ -n "$pike_trusted" ]; then
 			echo "#!define PIKE_TRUSTED_NETS \"$pike_trusted\""
 		fi
+		if [ -n "$api_url" ]; then
+			mkdir -p "$run_dir/spool"
+			echo "#!define WITH_CALLS"
+			echo "#!define EDGE_LUA \"$edge_lua\""
+			echo "#!define EDGE_SHV_API \"api_url=s:$api_url\""
+			echo "#!define EDGE_SHV_TOKEN \"api_token_file=s:$api_token_file\""
+			echo "#!define EDGE_SHV_MEDIA \"media_uri=s:$media_uri\""
+			echo "#!define EDGE_SHV_SPOOL \"cdr_spool=s:$run_dir/spool\""
+			echo "#!define ASYNC_WORKERS $async_workers"
+			if [ -n "$carrier_nets" ]; then
+				echo "#!define CARRIER_NETS \"$carrier_nets\""
+			fi
+		fi
 		echo "#!include_file \"$cfg\""
 	} >"$tmp"
 	mv -f "$tmp" "$node_cfg"
 	if [ -n "$kam_user" ]; then
 		chown "$kam_user${kam_group:+:$kam_group}" "$run_dir" "$node_cfg"
+		[ ! -d "$run_dir/spool" ] || chown "$kam_user${kam_group:+:$kam_group}" "$run_dir/spool"
 	fi
 }
 

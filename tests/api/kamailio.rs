@@ -30,7 +30,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const TRUNK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub(crate) const TRUNK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// Where Kamailio listens (SIP and JSON-RPC).
 const KAM_IP: &str = "127.0.0.1";
 /// Where the sipp phones live: exempt from pike through `--pike-trusted`.
@@ -49,7 +49,7 @@ fn script(name: &str) -> PathBuf {
     repo().join("deploy/kamailio").join(name)
 }
 
-fn scenario(name: &str) -> String {
+pub(crate) fn scenario(name: &str) -> String {
     repo()
         .join("tests/kamailio/scenarios")
         .join(name)
@@ -134,7 +134,7 @@ pub(crate) fn free_tcp_port() -> u16 {
 }
 
 /// A free UDP port on the phones' address (for a phone that must be reachable later).
-fn free_phone_port() -> u16 {
+pub(crate) fn free_phone_port() -> u16 {
     UdpSocket::bind((PHONE_IP, 0))
         .unwrap()
         .local_addr()
@@ -165,6 +165,8 @@ pub struct KamailioNode {
     /// The node key of a node a managed install put here: dropping the handle runs the
     /// install's `remove.sh` instead of stopping a Kamailio this harness started.
     installed: Option<String>,
+    /// More start.sh settings (the edge's Centralita URL, token file …).
+    extra_env: Vec<(&'static str, String)>,
 }
 
 /// What one sipp run did.
@@ -177,6 +179,8 @@ pub struct SippRun {
     pub responses: Vec<u16>,
     /// Errors and the first lines of the exchange, for failure messages.
     pub detail: String,
+    /// Every message sent and received (a UAS's, once finished).
+    pub messages: String,
 }
 
 impl SippRun {
@@ -235,6 +239,7 @@ impl Uas {
         let (responses, detail) = read_traces(&self.msg, &self.err);
         self.run.responses = responses;
         self.run.detail = detail;
+        self.run.messages = std::fs::read_to_string(&self.msg).unwrap_or_default();
         std::mem::replace(
             &mut self.run,
             SippRun {
@@ -242,6 +247,7 @@ impl Uas {
                 exit: Err("taken".into()),
                 responses: vec![],
                 detail: String::new(),
+                messages: String::new(),
             },
         )
     }
@@ -349,22 +355,28 @@ impl KamailioNode {
             run_dir: PathBuf::from(format!("/run/centralita-node-{key}")),
             seq: AtomicU32::new(0),
             installed: Some(key.to_owned()),
+            extra_env: Vec::new(),
         }
     }
 
     /// Creates a node DB and starts Kamailio on free loopback ports; None when skipped.
     pub async fn start() -> Option<Self> {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// Like [`Self::start`], with more start.sh settings (`KAM_*`).
+    pub async fn start_with(extra_env: Vec<(&'static str, String)>) -> Option<Self> {
         if !Self::available() {
             return None;
         }
         Some(
-            tokio::task::spawn_blocking(Self::start_blocking)
+            tokio::task::spawn_blocking(move || Self::start_blocking(extra_env))
                 .await
                 .unwrap(),
         )
     }
 
-    fn start_blocking() -> Self {
+    fn start_blocking(extra_env: Vec<(&'static str, String)>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("centralita-kam-")
             .tempdir()
@@ -384,6 +396,7 @@ impl KamailioNode {
             dir: Some(dir),
             seq: AtomicU32::new(0),
             installed: None,
+            extra_env,
         };
         let out = node.path("node-db.out");
         let made = run_bounded(
@@ -441,9 +454,12 @@ impl KamailioNode {
             ("KAM_CHILDREN", "2".to_owned()),
             ("KAM_WAIT", "20".to_owned()),
         ]
+        .into_iter()
+        .chain(self.extra_env.iter().cloned())
+        .collect()
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.as_ref().unwrap().path().join(name)
     }
 
@@ -462,6 +478,25 @@ impl KamailioNode {
 
     /// Runs one sipp scenario (one call, bounded) against the node from the phones' address.
     pub async fn sipp(&self, label: &str, args: Vec<String>) -> SippRun {
+        self.sipp_from(PHONE_IP, label, args).await
+    }
+
+    /// Runs one sipp scenario from source address `ip` (a carrier's, say).
+    pub async fn sipp_from(&self, ip: &'static str, label: &str, args: Vec<String>) -> SippRun {
+        self.sipp_limited(ip, label, args, Duration::from_secs(15))
+            .await
+    }
+
+    /// Runs one sipp scenario from `ip`, killed after `limit` (sipp's own timeout is 7 s
+    /// less, so a stuck call fails with its trace).
+    pub async fn sipp_limited(
+        &self,
+        ip: &'static str,
+        label: &str,
+        args: Vec<String>,
+        limit: Duration,
+    ) -> SippRun {
+        let sipp_timeout = format!("{}s", limit.as_secs().saturating_sub(7).max(1));
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let name = format!("{n:04}-{label}");
         let msg = self.path(&format!("{name}.msg"));
@@ -473,15 +508,22 @@ impl KamailioNode {
         let exit = tokio::task::spawn_blocking(move || {
             let mut cmd = Command::new("sipp");
             cmd.current_dir(cwd)
-                .args(["-nostdin", "-m", "1", "-timeout", "8s", "-timeout_error"])
+                .args([
+                    "-nostdin",
+                    "-m",
+                    "1",
+                    "-timeout",
+                    &sipp_timeout,
+                    "-timeout_error",
+                ])
                 .args(["-trace_msg", "-message_file"])
                 .arg(&m)
                 .args(["-trace_err", "-error_file"])
                 .arg(&e)
-                .args(["-i", PHONE_IP])
+                .args(["-i", ip])
                 .args(&args)
                 .arg(target);
-            run_bounded(&mut cmd, &out, Duration::from_secs(15))
+            run_bounded(&mut cmd, &out, limit)
         })
         .await
         .unwrap();
@@ -491,6 +533,7 @@ impl KamailioNode {
             exit,
             responses,
             detail,
+            messages: String::new(),
         }
     }
 
@@ -564,6 +607,12 @@ impl KamailioNode {
 
     /// Starts a sipp UAS (uas.xml: answers one call) on the phones' address and `port`.
     pub async fn uas(&self, port: u16) -> Uas {
+        self.uas_at(PHONE_IP, port, "uas.xml", Vec::new()).await
+    }
+
+    /// Starts a sipp UAS with `scenario_file` on `ip:port` (a phone, a carrier, the media
+    /// server), with more sipp arguments.
+    pub async fn uas_at(&self, ip: &str, port: u16, scenario_file: &str, args: Vec<String>) -> Uas {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let name = format!("{n:04}-uas-{port}");
         let msg = self.path(&format!("{name}.msg"));
@@ -571,9 +620,10 @@ impl KamailioNode {
         let out = std::fs::File::create(self.path(&format!("{name}.out"))).unwrap();
         let child = Command::new("sipp")
             .current_dir(self.dir.as_ref().unwrap().path())
-            .args(["-nostdin", "-sf", &scenario("uas.xml"), "-i", PHONE_IP])
+            .args(["-nostdin", "-sf", &scenario(scenario_file), "-i", ip])
             .args(["-p", &port.to_string()])
             .args(["-m", "1", "-timeout", "20s", "-timeout_error"])
+            .args(&args)
             .args(["-trace_msg", "-message_file"])
             .arg(&msg)
             .args(["-trace_err", "-error_file"])
@@ -592,6 +642,7 @@ impl KamailioNode {
                 exit: Err("running".into()),
                 responses: vec![],
                 detail: String::new(),
+                messages: String::new(),
             },
             msg,
             err,
@@ -796,7 +847,7 @@ async fn kam_app() -> TestApp {
     TestApp::spawn_with(|c| c.trunk_secret_key = Some(TRUNK_KEY.into())).await
 }
 
-fn settings(node: &KamailioNode) -> Value {
+pub(crate) fn settings(node: &KamailioNode) -> Value {
     json!({"db_url": node.db_url, "rpc_url": node.rpc_url})
 }
 
@@ -912,7 +963,7 @@ fn status_of(job: &Value) -> &str {
 
 /// Waits (≤ 30 s) until no reconcile is queued or running and the node's plan is empty;
 /// asserts that no reconcile failed. Returns the reconcile jobs.
-async fn settle(app: &TestApp, node: &str) -> Vec<Value> {
+pub(crate) async fn settle(app: &TestApp, node: &str) -> Vec<Value> {
     let start = Instant::now();
     loop {
         let jobs = reconcile_jobs(app).await;
@@ -1012,7 +1063,7 @@ fn ext_path(t: &Tenant, id: &str) -> String {
     format!("{}/{id}", extensions_path(&t.id))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
 }

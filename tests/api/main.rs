@@ -22,6 +22,7 @@ mod conventions;
 mod did_fees;
 mod dids;
 mod domains;
+mod edge_calls;
 mod extension_csv;
 mod extensions;
 mod input_text;

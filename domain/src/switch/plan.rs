@@ -23,8 +23,11 @@ pub enum CallSource {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteRequest {
-    /// SIP domain of the call: the tenant.
-    pub domain: String,
+    /// SIP domain of the call: the tenant. Required, except for a call from a carrier
+    /// trunk (`source: trunk`): an edge receiving it knows only the dialled DID, so the
+    /// tenant holding that DID answers, through its first SIP domain.
+    #[serde(default)]
+    pub domain: Option<String>,
     /// Who calls: the SIP user (internal) or the caller's number (from a trunk).
     pub caller: String,
     /// What was dialled.
@@ -167,6 +170,9 @@ pub enum Prompt {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RoutePlan {
     pub tenant_id: Uuid,
+    /// The SIP domain the call was resolved in: the request's, or for a call from a trunk
+    /// without one, the DID holder's. The edge reports the call's CDR under it.
+    pub domain: String,
     pub plan: Plan,
     /// Each resolution step, in order.
     pub trace: Vec<String>,

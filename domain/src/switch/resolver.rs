@@ -8,7 +8,7 @@
 use std::{future::Future, pin::Pin};
 
 use bytes::Bytes;
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::{
@@ -27,6 +27,7 @@ use crate::{
         voicemail_box,
     },
     error::{DomainError, DomainResult},
+    ids::TenantId,
     numbering::E164,
     scope::{SystemScope, TenantRows},
     services::{
@@ -593,9 +594,25 @@ impl<'a> Resolver<'a> {
 /// nothing it was computed from has changed since. The answer is cached serialized, so a
 /// hit costs a lookup and no serialization.
 pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
+    let Some(domain_name) = req.domain.clone() else {
+        // From a carrier, without a domain: the DID's holder answers. Not cached: the
+        // key would not name the tenant whose changes must invalidate it.
+        if req.source != CallSource::Trunk {
+            return Err(DomainError::field(
+                "domain",
+                "required",
+                "the SIP domain is required, except for calls from a trunk",
+            ));
+        }
+        let (scope, domain) = tenant_of_did(core, &req.destination).await?;
+        let (plan, _) = resolve(core, &scope, &domain.name, req).await?;
+        return Ok(Bytes::from(
+            serde_json::to_vec(&plan).map_err(DomainError::internal)?,
+        ));
+    };
     let key = format!(
         "{}|{:?}|{}",
-        req.domain.trim().trim_end_matches('.').to_lowercase(),
+        domain_name.trim().trim_end_matches('.').to_lowercase(),
         req.source,
         req.destination.trim()
     );
@@ -604,7 +621,7 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
     {
         return Ok(hit);
     }
-    let (scope, domain) = tenant_of_domain(core, &req.domain).await?;
+    let (scope, domain) = tenant_of_domain(core, &domain_name).await?;
     let stamp = core.switch_cache.stamp(CacheKey::Tenant(scope.tenant_id()));
     let (plan, cacheable) = resolve(core, &scope, &domain.name, req).await?;
     let answer = Bytes::from(serde_json::to_vec(&plan).map_err(DomainError::internal)?);
@@ -612,6 +629,32 @@ pub async fn route(core: &Core, req: RouteRequest) -> DomainResult<Bytes> {
         core.switch_cache.put_route(key, stamp, answer.clone());
     }
     Ok(answer)
+}
+
+/// The active tenant holding the DID `number` (E.164) and its first SIP domain, or 404:
+/// what a call arriving from a carrier belongs to.
+async fn tenant_of_did(
+    core: &Core,
+    number: &str,
+) -> DomainResult<(SystemScope, crate::entities::domain::Model)> {
+    let not_found = || DomainError::not_found("DID");
+    let number = E164::parse("destination", number.trim()).map_err(|_| not_found())?;
+    let held = did::Entity::find()
+        .filter(did::Column::Number.eq(number.as_str()))
+        .one(&core.db)
+        .await?
+        .and_then(|d| d.tenant_id)
+        .ok_or_else(not_found)?;
+    let scope = SystemScope::active_by_id(&core.db, TenantId(held))
+        .await?
+        .ok_or_else(not_found)?;
+    let domain = scope
+        .select::<crate::entities::domain::Entity>()
+        .order_by_asc(crate::entities::domain::Column::CreatedAt)
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("SIP domain"))?;
+    Ok((scope, domain))
 }
 
 /// Resolves a call, telling whether the answer may be cached (it may not when it depends
@@ -672,6 +715,7 @@ async fn resolve(
     Ok((
         RoutePlan {
             tenant_id: scope.tenant_id().0,
+            domain: domain.to_owned(),
             plan,
             trace: r.trace,
         },

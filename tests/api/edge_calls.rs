@@ -1,0 +1,414 @@
+//! Calls end to end through the Kamailio edge (`deploy/kamailio/` with `edge.lua`): the edge
+//! asks this Centralita where each INVITE goes and executes the plan; sipp plays the phones
+//! (127.0.0.2), the carriers and the media server (127.0.0.3).
+//!
+//! Needs what `kamailio.rs` needs plus `kamailio-utils-modules`, `kamailio-lua-modules` and
+//! `lua-cjson`; without them each test says SKIPPED, unless `CENTRALITA_TEST_REQUIRE_PEERS`
+//! is set (as in `.ci/run`).
+
+use std::{path::Path, time::Duration};
+
+use crate::{
+    common::*,
+    kamailio::{
+        KamailioNode, SippRun, Tenant, extension, free_phone_port, settings, settle, tenant,
+    },
+};
+use centralita_domain::config::Config;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Carriers and the media server send from here; the edge treats it as a carrier network.
+const CARRIER_IP: &str = "127.0.0.3";
+
+/// A Centralita, a switch node registered in it, and a Kamailio edge asking it.
+pub(crate) struct Edge {
+    pub app: TestApp,
+    pub node: KamailioNode,
+    pub node_id: String,
+    pub media_port: u16,
+    _token_dir: tempfile::TempDir,
+}
+
+fn edge_modules_missing() -> Option<String> {
+    let lib = Path::new("/usr/lib/x86_64-linux-gnu/kamailio/modules");
+    let missing: Vec<&str> = [
+        ("app_lua.so", "kamailio-lua-modules"),
+        ("http_client.so", "kamailio-utils-modules"),
+    ]
+    .into_iter()
+    .filter(|(so, _)| !lib.join(so).exists())
+    .map(|(_, pkg)| pkg)
+    .chain(
+        (!Path::new("/usr/share/lua/5.1/cjson").exists()
+            && !Path::new("/usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so").exists())
+        .then_some("lua-cjson"),
+    )
+    .collect();
+    (!missing.is_empty()).then(|| missing.join(" "))
+}
+
+impl Edge {
+    pub(crate) async fn start() -> Option<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    pub(crate) async fn start_with(adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        if !KamailioNode::available() {
+            return None;
+        }
+        if let Some(pkgs) = edge_modules_missing() {
+            return peer_missing(
+                &format!("the edge's Kamailio modules ({pkgs})"),
+                &format!("apt-get install -y {pkgs}"),
+            );
+        }
+        let app = kam_app_with(adjust).await;
+        let created = expect_json(
+            app.post(
+                "/v1/switch-nodes",
+                &app.admin,
+                json!({"name": format!("edge-{}", Uuid::now_v7().simple()), "kind": "kamailio", "addresses": ["127.0.0.1"]}),
+            )
+            .await,
+            201,
+        )
+        .await;
+        let node_id = created["id"].as_str().unwrap().to_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("node-token");
+        std::fs::write(&token_file, created["token"].as_str().unwrap()).unwrap();
+        let media_port = free_phone_port();
+        let node = KamailioNode::start_with(vec![
+            ("KAM_API_URL", app.url("").trim_end_matches('/').to_owned()),
+            ("KAM_API_TOKEN_FILE", token_file.display().to_string()),
+            ("KAM_MEDIA_URI", format!("sip:{CARRIER_IP}:{media_port}")),
+            ("KAM_CARRIER_NETS", format!("{CARRIER_IP}/32")),
+            (
+                "KAM_PIKE_TRUSTED_NETS",
+                format!("127.0.0.2/32,{CARRIER_IP}/32"),
+            ),
+        ])
+        .await?;
+        let res = app
+            .patch(
+                &format!("/v1/switch-nodes/{node_id}"),
+                &app.admin,
+                json!({"kamailio": settings(&node)}),
+            )
+            .await;
+        expect_json(res, 200).await;
+        Some(Self {
+            app,
+            node,
+            node_id,
+            media_port,
+            _token_dir: dir,
+        })
+    }
+
+    /// Waits until the node serves what Centralita holds (domains, subscribers).
+    pub(crate) async fn settle(&self) {
+        settle(&self.app, &self.node_id).await;
+    }
+
+    /// Registers `user@domain` with its Contact on the phones' address and a port of its own;
+    /// answers the port.
+    pub(crate) async fn register(&self, t: &Tenant, user: &str, password: &str) -> u16 {
+        let port = free_phone_port();
+        let reg = self
+            .node
+            .register_from(user, &t.domain, password, Some(port))
+            .await;
+        assert!(reg.ok(), "REGISTER {user}@{}: {reg}", t.domain);
+        port
+    }
+
+    /// A call from a registered phone, with one of the uac_*.xml scenarios.
+    pub(crate) async fn call(
+        &self,
+        scenario_file: &str,
+        t: &Tenant,
+        (caller, password): (&str, &str),
+        callee: &str,
+    ) -> SippRun {
+        self.node
+            .call(
+                scenario_file,
+                (caller, &t.domain, password),
+                (callee, &t.domain),
+            )
+            .await
+    }
+
+    /// The tenant's CDRs once `n` of them are there (the edge reports them within seconds).
+    pub(crate) async fn cdrs(&self, t: &Tenant, n: usize) -> Vec<Value> {
+        let path = format!("/v1/tenants/{}/cdrs", t.id);
+        for _ in 0..100 {
+            let items = list_all(&self.app, &path, &t.token).await;
+            if items.len() >= n {
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let items = list_all(&self.app, &path, &t.token).await;
+        panic!("expected {n} CDRs, got {}: {items:?}", items.len());
+    }
+}
+
+async fn kam_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    TestApp::spawn_with(|c| {
+        c.trunk_secret_key = Some(crate::kamailio::TRUNK_KEY.into());
+        adjust(c);
+    })
+    .await
+}
+
+/// Extension to extension: the edge asks Centralita, rings the callee's registration, and
+/// reports the call; a call into another tenant's domain is 403 before anyone is asked.
+#[tokio::test]
+async fn a_call_between_extensions_rings_by_the_plan_and_is_reported() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let a = tenant(&edge.app, "Edge A").await;
+    let b = tenant(&edge.app, "Edge B").await;
+    let (_, pw1) = extension(&edge.app, &a, "1001").await;
+    let (_, pw2) = extension(&edge.app, &a, "1002").await;
+    let (_, pw_b) = extension(&edge.app, &b, "1001").await;
+    edge.settle().await;
+
+    let port = edge.register(&a, "1002", &pw2).await;
+    let uas = edge.node.uas(port).await;
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "1002").await;
+    let callee = uas.finish(Duration::from_secs(20)).await;
+    assert!(call.ok(), "1001 → 1002: {call}");
+    assert!(callee.ok(), "callee: {callee}");
+
+    let cross = edge
+        .node
+        .call(
+            "uac_reject_403.xml",
+            ("1001", &b.domain, &pw_b),
+            ("1002", &a.domain),
+        )
+        .await;
+    assert!(cross.ok(), "1001@b → 1002@a must get 403: {cross}");
+
+    let cdrs = edge.cdrs(&a, 1).await;
+    assert_eq!(cdrs.len(), 1, "{cdrs:?}");
+    let c = &cdrs[0];
+    assert_eq!(c["direction"], "internal", "{c}");
+    assert_eq!(c["caller"], "1001", "{c}");
+    assert_eq!(c["destination"], "1002", "{c}");
+    assert_eq!(c["disposition"], "answered", "{c}");
+    assert!(edge.cdrs(&b, 0).await.is_empty());
+}
+
+impl Edge {
+    /// The media server (a sipp UAS on the carrier address) for one call.
+    pub(crate) async fn media_server(&self) -> crate::kamailio::Uas {
+        self.node
+            .uas_at(CARRIER_IP, self.media_port, "uas.xml", Vec::new())
+            .await
+    }
+
+    pub(crate) async fn patch_extension(&self, t: &Tenant, id: &str, body: Value) {
+        let res = self
+            .app
+            .patch(&format!("{}/{id}", extensions_path(&t.id)), &t.token, body)
+            .await;
+        expect_json(res, 200).await;
+    }
+}
+
+/// The INVITE a UAS received carried `header: value`.
+fn received_header(run: &SippRun, header: &str, value: &str) -> bool {
+    let want = format!("{}: {}", header.to_lowercase(), value.to_lowercase());
+    run.messages
+        .lines()
+        .any(|l| l.trim().to_lowercase() == want)
+}
+
+/// Busy goes to voicemail (the media server is told the action and the mailbox), DND skips
+/// the phone, forwarding always rings the other extension.
+#[tokio::test]
+async fn busy_dnd_and_forwarding_follow_the_extension() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let a = tenant(&edge.app, "Edge Forward").await;
+    let (_, pw1) = extension(&edge.app, &a, "1001").await;
+    let (id2, pw2) = extension(&edge.app, &a, "1002").await;
+    let (id3, pw3) = extension(&edge.app, &a, "1003").await;
+    let vm = create_box(&edge.app, &a.token, &a.id, "1002").await;
+    let box_id = vm["id"].as_str().unwrap();
+    edge.patch_extension(&a, &id2, json!({"voicemail_box_id": box_id}))
+        .await;
+    edge.settle().await;
+    let port2 = edge.register(&a, "1002", &pw2).await;
+    let port3 = edge.register(&a, "1003", &pw3).await;
+
+    // Busy: the phone answers 486, the caller reaches voicemail.
+    let phone = edge
+        .node
+        .uas_at("127.0.0.2", port2, "uas_busy.xml", vec![])
+        .await;
+    let media = edge.media_server().await;
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "1002").await;
+    let phone = phone.finish(Duration::from_secs(10)).await;
+    let media = media.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "busy → voicemail: {call}");
+    assert!(phone.ok(), "the phone was rung and said busy: {phone}");
+    assert!(media.ok(), "media server: {media}");
+    assert!(
+        received_header(&media, "X-Centralita-Action", "voicemail")
+            && received_header(&media, "X-Centralita-Mailbox", "1002")
+            && received_header(&media, "X-Centralita-Object", box_id),
+        "the media server must be told voicemail, mailbox 1002, box {box_id}:\n{}",
+        media.messages
+    );
+
+    // Do not disturb: straight to voicemail, the phone is not rung.
+    edge.patch_extension(&a, &id2, json!({"dnd": true})).await;
+    let media = edge.media_server().await;
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "1002").await;
+    let media = media.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "DND → voicemail: {call}");
+    assert!(received_header(&media, "X-Centralita-Action", "voicemail"));
+
+    // Forward always to 1003: 1003 answers.
+    edge.patch_extension(
+        &a,
+        &id2,
+        json!({"dnd": false, "forwarding": {"always": {"enabled": true, "destination": {"type": "extension", "id": id3}}}}),
+    )
+    .await;
+    let other = edge.node.uas(port3).await;
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "1002").await;
+    let other = other.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "forward always → 1003: {call}");
+    assert!(other.ok(), "1003: {other}");
+
+    let cdrs = edge.cdrs(&a, 3).await;
+    assert_eq!(cdrs.len(), 3, "{cdrs:?}");
+}
+
+async fn ring_group(
+    edge: &Edge,
+    t: &Tenant,
+    number: &str,
+    strategy: &str,
+    members: &[&str],
+    fallback: Value,
+) {
+    let members: Vec<Value> = members
+        .iter()
+        .map(|id| json!({"target": {"type": "extension", "id": id}, "timeout_seconds": 5}))
+        .collect();
+    let res = edge
+        .app
+        .post(
+            &format!("/v1/tenants/{}/ring-groups", t.id),
+            &t.token,
+            json!({"number": number, "name": format!("Group {number}"), "strategy": strategy,
+                   "members": members, "ring_seconds": 5, "fallback": fallback}),
+        )
+        .await;
+    expect_json(res, 201).await;
+}
+
+/// A simultaneous group rings every member and the first to answer wins (the other is
+/// cancelled); a sequential one rings them in order, each for its ring time; when nobody
+/// answers, the group's fallback takes the call.
+#[tokio::test]
+async fn ring_groups_ring_all_at_once_or_in_turn_then_fall_back() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let a = tenant(&edge.app, "Edge Groups").await;
+    let (_, pw1) = extension(&edge.app, &a, "1001").await;
+    let (id2, pw2) = extension(&edge.app, &a, "1002").await;
+    let (id3, pw3) = extension(&edge.app, &a, "1003").await;
+    let vm = create_box(&edge.app, &a.token, &a.id, "600").await;
+    let hangup = json!({"type": "hangup"});
+    ring_group(
+        &edge,
+        &a,
+        "600",
+        "simultaneous",
+        &[&id2, &id3],
+        hangup.clone(),
+    )
+    .await;
+    ring_group(&edge, &a, "601", "sequential", &[&id2, &id3], hangup).await;
+    ring_group(
+        &edge,
+        &a,
+        "602",
+        "sequential",
+        &[&id2],
+        json!({"type": "voicemail_box", "id": vm["id"]}),
+    )
+    .await;
+    edge.settle().await;
+    let port2 = edge.register(&a, "1002", &pw2).await;
+    let port3 = edge.register(&a, "1003", &pw3).await;
+
+    // All at once: 1002 rings and is cancelled when 1003 answers.
+    let ringing = edge
+        .node
+        .uas_at("127.0.0.2", port2, "uas_noanswer.xml", vec![])
+        .await;
+    let answering = edge.node.uas(port3).await;
+    let started = std::time::Instant::now();
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "600").await;
+    let ringing = ringing.finish(Duration::from_secs(10)).await;
+    let answering = answering.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "simultaneous: {call}");
+    assert!(ringing.ok(), "1002 rang and was cancelled: {ringing}");
+    assert!(answering.ok(), "1003 answered: {answering}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "no one waited for a ring time"
+    );
+
+    // In turn: 1002 rings for its 5 s, then 1003 answers.
+    let ringing = edge
+        .node
+        .uas_at("127.0.0.2", port2, "uas_noanswer.xml", vec![])
+        .await;
+    let answering = edge.node.uas(port3).await;
+    let started = std::time::Instant::now();
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "601").await;
+    let took = started.elapsed();
+    let ringing = ringing.finish(Duration::from_secs(10)).await;
+    let answering = answering.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "sequential: {call}");
+    assert!(
+        ringing.ok(),
+        "1002 rang first, then was cancelled: {ringing}"
+    );
+    assert!(answering.ok(), "1003 answered next: {answering}");
+    assert!(
+        took >= Duration::from_secs(5),
+        "1003 rang only after 1002's 5 s: {took:?}"
+    );
+
+    // Nobody answers: the fallback (voicemail) takes the call after the ring time.
+    let ringing = edge
+        .node
+        .uas_at("127.0.0.2", port2, "uas_noanswer.xml", vec![])
+        .await;
+    let media = edge.media_server().await;
+    let call = edge.call("uac_auth.xml", &a, ("1001", &pw1), "602").await;
+    let ringing = ringing.finish(Duration::from_secs(10)).await;
+    let media = media.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "no answer → voicemail: {call}");
+    assert!(ringing.ok(), "{ringing}");
+    assert!(
+        received_header(&media, "X-Centralita-Action", "voicemail"),
+        "{}",
+        media.messages
+    );
+}
