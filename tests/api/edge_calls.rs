@@ -412,3 +412,237 @@ async fn ring_groups_ring_all_at_once_or_in_turn_then_fall_back() {
         media.messages
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Outside calls: authorization, the granted duration, trunk failover, DIDs
+// ---------------------------------------------------------------------------------------
+
+const SPAIN: &str = "prefix,destination,rate,connection_fee,first_increment,next_increment\n\
+                     34,Spain,0.06,0,1,1\n";
+/// An outside number the deck prices (Spain, 0.06/min, per second).
+const OUTSIDE: &str = "34911234567";
+
+/// A prepaid tenant with extension 1001 whose route `X.` goes out through carrier trunks on
+/// `ports` of the carrier address, in that order; answers (tenant, 1001's password).
+async fn outside_setup(edge: &Edge, name: &str, ports: &[u16]) -> (Tenant, String, Vec<String>) {
+    let app = &edge.app;
+    let t = tenant(app, name).await;
+    let (_, pw) = extension(app, &t, "1001").await;
+    let deck = crate::calls::platform_deck(app, &format!("{name} {}", Uuid::now_v7()), SPAIN).await;
+    let res = app
+        .patch(
+            &format!("/v1/tenants/{}/billing-account", t.id),
+            &app.admin,
+            json!({"sell_deck_id": deck, "currency": "USD"}),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let mut trunks = Vec::new();
+    for port in ports {
+        let res = app
+            .post(
+                "/v1/trunks",
+                &app.admin,
+                json!({"name": format!("carrier-{}", Uuid::now_v7()), "host": CARRIER_IP, "port": port}),
+            )
+            .await;
+        trunks.push(
+            expect_json(res, 201).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let res = app
+        .post(
+            &format!("/v1/tenants/{}/outbound-routes", t.id),
+            &t.token,
+            json!({"name": "Out", "patterns": ["X."], "trunk_ids": trunks}),
+        )
+        .await;
+    expect_json(res, 201).await;
+    edge.settle().await;
+    (t, pw, trunks)
+}
+
+fn call_args(
+    scenario_file: &str,
+    t: &Tenant,
+    caller: &str,
+    password: &str,
+    callee: &str,
+) -> Vec<String> {
+    [
+        "-sf",
+        &crate::kamailio::scenario(scenario_file),
+        "-s",
+        callee,
+        "-key",
+        "domain",
+        &t.domain,
+        "-key",
+        "caller",
+        caller,
+        "-key",
+        "caller_domain",
+        &t.domain,
+        "-au",
+        caller,
+        "-ap",
+        password,
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The first trunk answers 503, the second takes the call (and the CDR is rated).
+/// A call from the carrier to the tenant's DID lands on the DID's destination.
+#[tokio::test]
+async fn trunks_fail_over_and_dids_ring_their_destination() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let (p1, p2) = (free_phone_port(), free_phone_port());
+    let (t, pw, _) = outside_setup(&edge, "Edge Failover", &[p1, p2]).await;
+    crate::calls::top_up(&edge.app, &t.id, "10").await;
+
+    let failing = edge
+        .node
+        .uas_at(CARRIER_IP, p1, "uas_503.xml", vec![])
+        .await;
+    let taking = edge.node.uas_at(CARRIER_IP, p2, "uas.xml", vec![]).await;
+    let call = edge.call("uac_auth.xml", &t, ("1001", &pw), OUTSIDE).await;
+    let failing = failing.finish(Duration::from_secs(10)).await;
+    let taking = taking.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "out through the second trunk: {call}");
+    assert!(
+        failing.ok(),
+        "the first trunk was tried and said 503: {failing}"
+    );
+    assert!(taking.ok(), "the second trunk answered: {taking}");
+    assert!(
+        taking
+            .messages
+            .contains(&format!("INVITE sip:{OUTSIDE}@{CARRIER_IP}:{p2}")),
+        "{}",
+        taking.messages
+    );
+    let cdrs = edge.cdrs(&t, 1).await;
+    assert_eq!(cdrs[0]["direction"], "outbound", "{cdrs:?}");
+    assert_eq!(cdrs[0]["status"], "rated", "{cdrs:?}");
+
+    // Inbound: the carrier calls the DID, 1002 answers.
+    let (id2, pw2) = extension(&edge.app, &t, "1002").await;
+    let did = claim_did(&edge.app, &t.token, &t.id, "+34911000111").await;
+    let res = edge
+        .app
+        .patch(
+            &format!("/v1/tenants/{}/dids/{did}", t.id),
+            &t.token,
+            json!({"destination": {"type": "extension", "id": id2}}),
+        )
+        .await;
+    expect_json(res, 200).await;
+    edge.settle().await;
+    let port2 = edge.register(&t, "1002", &pw2).await;
+    let phone = edge.node.uas(port2).await;
+    let args: Vec<String> = [
+        "-sf",
+        &crate::kamailio::scenario("uac_carrier.xml"),
+        "-s",
+        "+34911000111",
+        "-key",
+        "domain",
+        "127.0.0.1",
+        "-key",
+        "caller",
+        "34600111222",
+        "-key",
+        "caller_domain",
+        CARRIER_IP,
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let inbound = edge.node.sipp_from(CARRIER_IP, "inbound", args).await;
+    let phone = phone.finish(Duration::from_secs(10)).await;
+    assert!(inbound.ok(), "carrier → DID → 1002: {inbound}");
+    assert!(phone.ok(), "1002: {phone}");
+    let cdrs = edge.cdrs(&t, 2).await;
+    assert!(
+        cdrs.iter()
+            .any(|c| c["direction"] == "inbound" && c["caller"] == "34600111222"),
+        "{cdrs:?}"
+    );
+}
+
+/// Seconds of credit the prepaid test's balance buys at the deck's rate.
+const GRANT_SECONDS: u64 = 60;
+
+/// A prepaid tenant with credit for 60 s calls out; the carrier answers; the edge ends the
+/// call at the granted duration (BYE to both sides); the ledger shows one charge and the
+/// balance is not below minus one increment. The next call, with nothing left, is 402.
+#[tokio::test]
+async fn a_prepaid_call_ends_when_its_credit_does() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let carrier_port = free_phone_port();
+    let (t, pw, _) = outside_setup(&edge, "Edge Prepaid", &[carrier_port]).await;
+    // 0.06/min, billed per second: 0.06 buys 60 s.
+    crate::calls::top_up(&edge.app, &t.id, "0.06").await;
+
+    let carrier = edge
+        .node
+        .uas_at(
+            CARRIER_IP,
+            carrier_port,
+            "uas.xml",
+            vec!["-timeout".into(), "100s".into()],
+        )
+        .await;
+    let started = std::time::Instant::now();
+    let call = edge
+        .node
+        .sipp_limited(
+            "127.0.0.2",
+            "prepaid",
+            call_args("uac_until_bye.xml", &t, "1001", &pw, OUTSIDE),
+            Duration::from_secs(GRANT_SECONDS + 30),
+        )
+        .await;
+    let took = started.elapsed();
+    let carrier = carrier.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "the caller gets the edge's BYE: {call}");
+    assert!(carrier.ok(), "the carrier gets the edge's BYE: {carrier}");
+    assert!(
+        took >= Duration::from_secs(GRANT_SECONDS) && took < Duration::from_secs(GRANT_SECONDS + 4),
+        "the call lasted {took:?}, granted {GRANT_SECONDS} s"
+    );
+
+    for _ in 0..100 {
+        if !crate::calls::call_charges(&edge.app, &t.id).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    edge.cdrs(&t, 1).await;
+    let charges = crate::calls::call_charges(&edge.app, &t.id).await;
+    assert_eq!(charges.len(), 1, "charged once: {charges:?}");
+    let b = crate::calls::balance(&edge.app, &t.id).await;
+    let left: f64 = b["balance"].as_str().unwrap().parse().unwrap();
+    assert!(
+        left >= -0.001,
+        "balance {left} is below minus one increment: {b}"
+    );
+
+    let refused = edge
+        .node
+        .sipp(
+            "no-credit",
+            call_args("uac_reject_402.xml", &t, "1001", &pw, OUTSIDE),
+        )
+        .await;
+    assert!(refused.ok(), "no credit left: 402: {refused}");
+}

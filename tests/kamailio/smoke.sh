@@ -58,6 +58,10 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 need=()
 command -v kamailio >/dev/null || need+=(kamailio)
 pkg_installed kamailio-postgres-modules || need+=(kamailio-postgres-modules)
+# The edge's call routing (edge.lua): http_client, app_lua and lua-cjson.
+pkg_installed kamailio-utils-modules || need+=(kamailio-utils-modules)
+pkg_installed kamailio-lua-modules || need+=(kamailio-lua-modules)
+pkg_installed lua-cjson || need+=(lua-cjson)
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v curl >/dev/null || need+=(curl)
 command -v psql >/dev/null || need+=(postgresql-client)
