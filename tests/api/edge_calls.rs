@@ -622,7 +622,10 @@ async fn a_prepaid_call_ends_when_its_credit_does() {
     );
 
     for _ in 0..100 {
-        if !crate::calls::call_charges(&edge.app, &t.id).await.is_empty() {
+        if !crate::calls::call_charges(&edge.app, &t.id)
+            .await
+            .is_empty()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -645,4 +648,61 @@ async fn a_prepaid_call_ends_when_its_credit_does() {
         )
         .await;
     assert!(refused.ok(), "no credit left: 402: {refused}");
+}
+
+/// Twenty calls out at once on one prepaid account with credit for 10 s: what is granted
+/// never adds up to more than the balance, so once every call ended the balance is not
+/// below minus one increment; the calls past the credit were refused with 402.
+#[tokio::test]
+async fn twenty_concurrent_prepaid_calls_never_overdraw() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let carrier_port = free_phone_port();
+    let (t, pw, _) = outside_setup(&edge, "Edge Concurrent", &[carrier_port]).await;
+    crate::calls::top_up(&edge.app, &t.id, "0.01").await;
+    let _carrier = edge
+        .node
+        .uas_at(
+            CARRIER_IP,
+            carrier_port,
+            "uas.xml",
+            vec!["-m".into(), "20".into(), "-timeout".into(), "40s".into()],
+        )
+        .await;
+    let mut args = call_args("uac_until_bye.xml", &t, "1001", &pw, OUTSIDE);
+    args.extend(["-m", "20", "-l", "20", "-r", "50"].map(str::to_owned));
+    let calls = edge
+        .node
+        .sipp_limited("127.0.0.2", "twenty", args, Duration::from_secs(40))
+        .await;
+    assert!(
+        calls.responses.contains(&402),
+        "calls past the credit get 402: {calls}"
+    );
+    assert!(
+        calls.responses.contains(&200),
+        "some calls were granted: {calls}"
+    );
+
+    // Every hold released (the edge reported each call's end), then the balance.
+    let mut b = Value::Null;
+    for _ in 0..100 {
+        b = crate::calls::balance(&edge.app, &t.id).await;
+        if b["held"].as_str().and_then(|h| h.parse::<f64>().ok()) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        b["held"].as_str().map(|h| h.parse::<f64>().unwrap()),
+        Some(0.0),
+        "{b}"
+    );
+    let left: f64 = b["balance"].as_str().unwrap().parse().unwrap();
+    assert!(
+        left >= -0.001,
+        "balance {left} below minus one increment: {b}"
+    );
+    assert!(left < 0.01, "the granted calls were charged: {b}");
 }
