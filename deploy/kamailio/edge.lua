@@ -486,6 +486,12 @@ function ksr_call(source)
 		local destination = KSR.pv.get("$rU")
 		set_avp("source", source)
 		set_avp("caller", caller)
+		-- A phone's call is its tenant's from the start: reported even if Centralita cannot
+		-- be asked. A carrier's call belongs to nobody until Centralita names the DID's holder.
+		dlg_set("domain", domain)
+		dlg_set("caller", caller)
+		dlg_set("destination", destination)
+		dlg_set("direction", source == "trunk" and "inbound" or "internal")
 		local body = { caller = caller, destination = destination, source = source, domain = domain }
 		local code, answer = post("/v1/switch/route", body)
 		if code == 404 then
@@ -501,9 +507,6 @@ function ksr_call(source)
 		end
 		set_avp("domain", domain or "")
 		dlg_set("domain", domain)
-		dlg_set("caller", caller)
-		dlg_set("destination", destination)
-		dlg_set("direction", source == "trunk" and "inbound" or "internal")
 		return execute(answer.plan)
 	end)
 	if not ok then
@@ -730,7 +733,7 @@ function ksr_flush_reports()
 		end
 		if failed then
 			next_try = os.time() + backoff
-			backoff = math.min(backoff * 2, 30)
+			backoff = math.min(backoff * 2, 10)
 			log("WARN", #pending .. " call reports wait for Centralita")
 		else
 			backoff = 1

@@ -6,15 +6,22 @@
 //! `lua-cjson`; without them each test says SKIPPED, unless `CENTRALITA_TEST_REQUIRE_PEERS`
 //! is set (as in `.ci/run`).
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use crate::{
     common::*,
     kamailio::{
-        KamailioNode, SippRun, Tenant, extension, free_phone_port, settings, settle, tenant,
+        KamailioNode, SippRun, Tenant, extension, free_phone_port, kam_app, percentile, settings,
+        settle, tenant,
     },
 };
-use centralita_domain::config::Config;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -27,7 +34,61 @@ pub(crate) struct Edge {
     pub node: KamailioNode,
     pub node_id: String,
     pub media_port: u16,
+    /// Between the edge and Centralita when the test needs Centralita slow or gone.
+    pub gate: Option<Gate>,
     _token_dir: tempfile::TempDir,
+}
+
+const PASS: u8 = 0;
+const DOWN: u8 = 1;
+const SLOW: u8 = 2;
+
+/// A TCP gate in front of Centralita: passes connections through, delays each by 500 ms
+/// (a slow Centralita), or closes them at once (Centralita gone: the edge's request fails).
+pub(crate) struct Gate {
+    port: u16,
+    mode: Arc<AtomicU8>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Gate {
+    async fn start(upstream: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = Arc::new(AtomicU8::new(PASS));
+        let m = mode.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mode = m.load(Ordering::SeqCst);
+                tokio::spawn(async move {
+                    match mode {
+                        DOWN => drop(inbound),
+                        _ => {
+                            if mode == SLOW {
+                                tokio::time::sleep(Duration::from_millis(500)).await;
+                            }
+                            if let Ok(mut out) =
+                                tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                            {
+                                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Self { port, mode, task }
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 fn edge_modules_missing() -> Option<String> {
@@ -50,10 +111,11 @@ fn edge_modules_missing() -> Option<String> {
 
 impl Edge {
     pub(crate) async fn start() -> Option<Self> {
-        Self::start_with(|_| {}).await
+        Self::start_with(false).await
     }
 
-    pub(crate) async fn start_with(adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+    /// With `gated`, the edge reaches Centralita through a [`Gate`].
+    pub(crate) async fn start_with(gated: bool) -> Option<Self> {
         if !KamailioNode::available() {
             return None;
         }
@@ -63,7 +125,23 @@ impl Edge {
                 &format!("apt-get install -y {pkgs}"),
             );
         }
-        let app = kam_app_with(adjust).await;
+        let app = kam_app().await;
+        let app_port: u16 = app
+            .url("")
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the app's port");
+        let gate = if gated {
+            Some(Gate::start(app_port).await)
+        } else {
+            None
+        };
+        let api_url = match &gate {
+            Some(g) => format!("http://127.0.0.1:{}", g.port),
+            None => format!("http://127.0.0.1:{app_port}"),
+        };
         let created = expect_json(
             app.post(
                 "/v1/switch-nodes",
@@ -80,7 +158,7 @@ impl Edge {
         std::fs::write(&token_file, created["token"].as_str().unwrap()).unwrap();
         let media_port = free_phone_port();
         let node = KamailioNode::start_with(vec![
-            ("KAM_API_URL", app.url("").trim_end_matches('/').to_owned()),
+            ("KAM_API_URL", api_url),
             ("KAM_API_TOKEN_FILE", token_file.display().to_string()),
             ("KAM_MEDIA_URI", format!("sip:{CARRIER_IP}:{media_port}")),
             ("KAM_CARRIER_NETS", format!("{CARRIER_IP}/32")),
@@ -103,6 +181,7 @@ impl Edge {
             node,
             node_id,
             media_port,
+            gate,
             _token_dir: dir,
         })
     }
@@ -143,8 +222,13 @@ impl Edge {
 
     /// The tenant's CDRs once `n` of them are there (the edge reports them within seconds).
     pub(crate) async fn cdrs(&self, t: &Tenant, n: usize) -> Vec<Value> {
+        self.cdrs_within(t, n, Duration::from_secs(10)).await
+    }
+
+    pub(crate) async fn cdrs_within(&self, t: &Tenant, n: usize, limit: Duration) -> Vec<Value> {
         let path = format!("/v1/tenants/{}/cdrs", t.id);
-        for _ in 0..100 {
+        let until = Instant::now() + limit;
+        while Instant::now() < until {
             let items = list_all(&self.app, &path, &t.token).await;
             if items.len() >= n {
                 return items;
@@ -154,14 +238,6 @@ impl Edge {
         let items = list_all(&self.app, &path, &t.token).await;
         panic!("expected {n} CDRs, got {}: {items:?}", items.len());
     }
-}
-
-async fn kam_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    TestApp::spawn_with(|c| {
-        c.trunk_secret_key = Some(crate::kamailio::TRUNK_KEY.into());
-        adjust(c);
-    })
-    .await
 }
 
 /// Extension to extension: the edge asks Centralita, rings the callee's registration, and
@@ -705,4 +781,283 @@ async fn twenty_concurrent_prepaid_calls_never_overdraw() {
         "balance {left} below minus one increment: {b}"
     );
     assert!(left < 0.01, "the granted calls were charged: {b}");
+}
+
+/// Centralita gone mid-call: the call in progress goes on to its BYE; new calls, inside and
+/// out, are refused with 503 (fail closed); the reports wait at the edge and arrive once
+/// Centralita is back: the call is charged once, and every call has its CDR.
+#[tokio::test]
+async fn with_centralita_gone_calls_in_progress_finish_and_new_ones_are_refused() {
+    let Some(edge) = Edge::start_with(true).await else {
+        return;
+    };
+    let gate = edge.gate.as_ref().unwrap();
+    let carrier_port = free_phone_port();
+    let (t, pw, _) = outside_setup(&edge, "Edge Down", &[carrier_port]).await;
+    crate::calls::top_up(&edge.app, &t.id, "10").await;
+    let (_, pw2) = extension(&edge.app, &t, "1002").await;
+    edge.settle().await;
+    edge.register(&t, "1002", &pw2).await;
+
+    // A call out that talks for 3 s; Centralita goes away after 1 s of it.
+    let carrier = edge
+        .node
+        .uas_at(CARRIER_IP, carrier_port, "uas.xml", vec![])
+        .await;
+    let mut args = call_args("uac_hold.xml", &t, "1001", &pw, OUTSIDE);
+    args.extend(["-d", "3000"].map(str::to_owned));
+    let calls_path = format!("/v1/switch-nodes/{}/calls", edge.node_id);
+    let (call, during) = tokio::join!(edge.node.sipp("held", args), async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let during = expect_json(edge.app.get(&calls_path, &edge.app.admin).await, 200).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        gate.set(DOWN);
+        during
+    });
+    let carrier = carrier.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "the call in progress finished normally: {call}");
+    assert!(carrier.ok(), "{carrier}");
+    // The node's status showed the call while it went on, and shows none after.
+    assert_eq!(during["in_progress"], 1, "{during}");
+    assert_eq!(during["total"], 1, "{during}");
+    let after = expect_json(edge.app.get(&calls_path, &edge.app.admin).await, 200).await;
+    assert_eq!(after["in_progress"], 0, "{after}");
+
+    let out = edge
+        .node
+        .sipp(
+            "down-out",
+            call_args("uac_reject_503.xml", &t, "1001", &pw, OUTSIDE),
+        )
+        .await;
+    assert!(out.ok(), "an outside call with Centralita gone: 503: {out}");
+    let inside = edge
+        .node
+        .sipp(
+            "down-in",
+            call_args("uac_reject_503.xml", &t, "1001", &pw, "1002"),
+        )
+        .await;
+    assert!(
+        inside.ok(),
+        "an inside call with Centralita gone: 503: {inside}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        crate::calls::call_charges(&edge.app, &t.id)
+            .await
+            .is_empty()
+    );
+    let path = format!("/v1/tenants/{}/cdrs", t.id);
+    assert!(
+        list_all(&edge.app, &path, &t.token).await.is_empty(),
+        "reports wait"
+    );
+
+    gate.set(PASS);
+    let cdrs = edge.cdrs_within(&t, 3, Duration::from_secs(30)).await;
+    assert_eq!(cdrs.len(), 3, "{cdrs:?}");
+    let answered: Vec<&Value> = cdrs
+        .iter()
+        .filter(|c| c["disposition"] == "answered")
+        .collect();
+    assert_eq!(answered.len(), 1, "{cdrs:?}");
+    assert_eq!(answered[0]["direction"], "outbound");
+    let charges = crate::calls::call_charges(&edge.app, &t.id).await;
+    assert_eq!(charges.len(), 1, "charged once: {charges:?}");
+}
+
+/// Centralita answering each lookup 500 ms late while 12 calls are set up at once: all 12
+/// complete, and REGISTERs keep being answered meanwhile without waiting behind the lookups
+/// (they never reach the async workers that ask Centralita). Were the lookups made in the
+/// SIP workers, a REGISTER would queue behind 12 × 500 ms of them; the bound of 1 s (sipp's
+/// start included) tells the two apart with room for a loaded machine.
+#[tokio::test]
+async fn a_slow_centralita_holds_up_neither_calls_nor_registrations() {
+    let Some(edge) = Edge::start_with(true).await else {
+        return;
+    };
+    let gate = edge.gate.as_ref().unwrap();
+    let t = tenant(&edge.app, "Edge Slow").await;
+    let (_, pw1) = extension(&edge.app, &t, "1001").await;
+    let (_, pw2) = extension(&edge.app, &t, "1002").await;
+    let (_, pw3) = extension(&edge.app, &t, "1003").await;
+    edge.settle().await;
+    let port2 = edge.register(&t, "1002", &pw2).await;
+    let callee = edge
+        .node
+        .uas_at(
+            "127.0.0.2",
+            port2,
+            "uas.xml",
+            vec!["-m".into(), "12".into()],
+        )
+        .await;
+    gate.set(SLOW);
+    let mut args = call_args("uac_auth.xml", &t, "1001", &pw1, "1002");
+    args.extend(["-m", "12", "-l", "12", "-r", "100"].map(str::to_owned));
+    let (calls, registers) = tokio::join!(
+        edge.node
+            .sipp_limited("127.0.0.2", "twelve", args, Duration::from_secs(30)),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let mut took = Vec::new();
+            for _ in 0..5 {
+                let started = Instant::now();
+                let run = edge.node.register_from("1003", &t.domain, &pw3, None).await;
+                took.push((started.elapsed(), run.register_code()));
+            }
+            took
+        }
+    );
+    let callee = callee.finish(Duration::from_secs(20)).await;
+    assert!(calls.ok(), "all 12 calls complete: {calls}");
+    assert!(callee.ok(), "{callee}");
+    println!("REGISTER while 12 lookups wait 500 ms each: {registers:?}");
+    for (took, code) in &registers {
+        assert_eq!(*code, Some(200));
+        assert!(
+            *took < Duration::from_secs(1),
+            "a REGISTER took {took:?}: it waited behind lookups (12 × 500 ms)"
+        );
+    }
+}
+
+/// Registers `node` (a plain registrar, no Centralita lookups) as a provisioned node.
+async fn add_plain_node(app: &TestApp, node: &KamailioNode) -> String {
+    let res = app
+        .post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": format!("plain-{}", Uuid::now_v7().simple()), "kind": "kamailio",
+                   "addresses": ["127.0.0.1"], "kamailio": settings(node)}),
+        )
+        .await;
+    expect_json(res, 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// From a caller's sipp message trace (each message under a line ending in its time, to the
+/// microsecond): per call, the time from sending the authenticated INVITE (CSeq 2) to
+/// receiving its 180. sipp's own response-time statistics count whole milliseconds.
+fn invite_to_ringing(trace: &str) -> Vec<Duration> {
+    use std::collections::HashMap;
+    let mut sent: HashMap<String, chrono::NaiveDateTime> = HashMap::new();
+    let mut delays = Vec::new();
+    for block in trace
+        .split("----------------------------------------------- ")
+        .skip(1)
+    {
+        let mut lines = block.lines();
+        let stamp = lines.next().unwrap_or_default().trim();
+        let Ok(at) = chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S%.f") else {
+            continue;
+        };
+        let direction = lines.next().unwrap_or_default();
+        let message: Vec<&str> = lines.skip_while(|l| l.trim().is_empty()).collect();
+        let first = message.first().copied().unwrap_or_default();
+        let header = |name: &str| {
+            let prefix = format!("{}:", name.to_lowercase());
+            message
+                .iter()
+                .find(|l| l.to_lowercase().starts_with(&prefix))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        if header("CSeq") != "2 INVITE" {
+            continue;
+        }
+        let call_id = header("Call-ID");
+        if direction.contains("sent") && first.starts_with("INVITE ") {
+            sent.entry(call_id).or_insert(at);
+        } else if direction.contains("received")
+            && first.starts_with("SIP/2.0 180")
+            && let Some(t0) = sent.remove(&call_id)
+        {
+            delays.push((at - t0).to_std().unwrap_or_default());
+        }
+    }
+    delays
+}
+
+/// Post-dial delays (authenticated INVITE → 180) of `calls` calls 1001 → 1002 on `node`.
+async fn post_dial_delays(
+    node: &KamailioNode,
+    t: &Tenant,
+    pw1: &str,
+    pw2: &str,
+    calls: usize,
+) -> Vec<Duration> {
+    let port = free_phone_port();
+    let reg = node.register_from("1002", &t.domain, pw2, Some(port)).await;
+    assert!(reg.ok(), "{reg}");
+    let n = calls.to_string();
+    let callee = node
+        .uas_at(
+            "127.0.0.2",
+            port,
+            "uas.xml",
+            vec!["-m".into(), n.clone(), "-timeout".into(), "60s".into()],
+        )
+        .await;
+    let mut args = call_args("uac_auth.xml", t, "1001", pw1, "1002");
+    args.extend(["-m", &n, "-l", "4", "-r", "40"].map(str::to_owned));
+    let run = node
+        .sipp_limited("127.0.0.2", "pdd", args, Duration::from_secs(60))
+        .await;
+    let callee = callee.finish(Duration::from_secs(20)).await;
+    assert!(run.ok(), "{run}");
+    assert!(callee.ok(), "{callee}");
+    let trace = node.path(&format!("{}.msg", run.name));
+    let mut delays = invite_to_ringing(&std::fs::read_to_string(&trace).unwrap());
+    assert_eq!(
+        delays.len(),
+        calls,
+        "one post-dial delay per call in {}",
+        trace.display()
+    );
+    delays.sort();
+    delays
+}
+
+/// The post-dial delay the edge adds by asking Centralita (route lookup in an async worker,
+/// the dialog, the plan), against a plain registrar that asks nothing, in the same run:
+/// 200 calls each, p50/p95 printed. A benchmark, not a timed test: it asserts only that
+/// every call connected.
+#[tokio::test]
+async fn post_dial_delay_added_by_asking_centralita() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let Some(plain) = KamailioNode::start().await else {
+        return;
+    };
+    let plain_id = add_plain_node(&edge.app, &plain).await;
+    let t = tenant(&edge.app, "Edge PDD").await;
+    let (_, pw1) = extension(&edge.app, &t, "1001").await;
+    let (_, pw2) = extension(&edge.app, &t, "1002").await;
+    edge.settle().await;
+    settle(&edge.app, &plain_id).await;
+    const CALLS: usize = 200;
+    let baseline = post_dial_delays(&plain, &t, &pw1, &pw2, CALLS).await;
+    let asked = post_dial_delays(&edge.node, &t, &pw1, &pw2, CALLS).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (b50, b95) = (percentile(&baseline, 0.5), percentile(&baseline, 0.95));
+    let (a50, a95) = (percentile(&asked, 0.5), percentile(&asked, 0.95));
+    println!(
+        "post-dial delay (INVITE → 180, {CALLS} calls each, loopback):\n  \
+         baseline, a registrar that asks nothing: p50 {:.2} ms  p95 {:.2} ms\n  \
+         edge asking Centralita (route plan):     p50 {:.2} ms  p95 {:.2} ms\n  \
+         added: p50 {:+.2} ms  p95 {:+.2} ms (target: ≤ 3 ms at p50)",
+        ms(b50),
+        ms(b95),
+        ms(a50),
+        ms(a95),
+        ms(a50) - ms(b50),
+        ms(a95) - ms(b95)
+    );
 }

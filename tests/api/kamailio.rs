@@ -843,7 +843,7 @@ impl Drop for KamailioNode {
 // The app side
 // ---------------------------------------------------------------------------------------
 
-async fn kam_app() -> TestApp {
+pub(crate) async fn kam_app() -> TestApp {
     TestApp::spawn_with(|c| c.trunk_secret_key = Some(TRUNK_KEY.into())).await
 }
 

@@ -124,6 +124,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(switch_nodes::update)
         .service(switch_nodes::rotate_token)
         .service(switch_nodes::plan)
+        .service(switch_nodes::calls)
         .service(switch_nodes::reconcile)
         .service(switch_nodes::delete)
         .service(installs::upgrade)

@@ -12,6 +12,7 @@ use centralita_domain::{
         provisioning::{
             Plan,
             job::{self as provisioning, ReconcileQueued},
+            node::NodeCalls,
         },
     },
 };
@@ -179,6 +180,30 @@ pub async fn plan(
 ) -> ApiResult<HttpResponse> {
     Ok(respond::ok(
         &provisioning::plan(&core, &actor, *path).await?,
+        None,
+    ))
+}
+
+/// The calls the node holds now, asked live from its dialog module over JSON-RPC: being set
+/// up, in progress, all. 409 when the node has no `kamailio` settings; 503 when it cannot
+/// be reached or does not route calls (an edge started without Centralita's URL).
+#[utoipa::path(
+    operation_id = "switch_node_calls",
+    tag = "switch",
+    params(("node_id" = Uuid, Path)),
+    responses((status = 200, description = "The node's calls", body = NodeCalls), CommonErrors,
+        (status = 409, description = "The node has no `kamailio` settings", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be reached", body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/v1/switch-nodes/{node_id}/calls")]
+pub async fn calls(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &provisioning::calls(&core, &actor, *path).await?,
         None,
     ))
 }

@@ -351,6 +351,14 @@ pub async fn plan(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<Plan> {
     Ok(diff(&want, &on_node?, &applied).plan())
 }
 
+/// `GET /v1/switch-nodes/{id}/calls`: the calls the node holds now, asked over JSON-RPC.
+pub async fn calls(core: &Core, actor: &Actor, id: Uuid) -> DomainResult<super::node::NodeCalls> {
+    require(actor, PlatformPermission::ReadSwitchNodes)?;
+    let (node, settings) = find_provisioned(core, id).await?;
+    let (settings, _tunnel) = crate::installs::tunnel::reach(core, node.id, settings).await?;
+    super::node::Rpc::new(&settings)?.active_calls().await
+}
+
 /// The answer of `POST /v1/switch-nodes/{id}/reconcile`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReconcileQueued {

@@ -274,6 +274,19 @@ impl NodeDb {
     }
 }
 
+/// The calls a node holds now, read from it live.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NodeCalls {
+    /// Calls being set up: routed or ringing, not answered yet.
+    pub setting_up: i64,
+    /// Calls answered and going on.
+    pub in_progress: i64,
+    /// Every call (dialog) the node holds.
+    pub total: i64,
+    /// When the node was asked.
+    pub read_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// The node's JSON-RPC over HTTP.
 pub struct Rpc {
     client: reqwest::Client,
@@ -283,6 +296,7 @@ pub struct Rpc {
 #[derive(Deserialize)]
 struct RpcAnswer {
     error: Option<RpcError>,
+    result: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +322,15 @@ impl Rpc {
 
     /// Calls `method` with `params`; an error answer is an error.
     async fn call(&self, method: &str, params: serde_json::Value) -> DomainResult<()> {
+        self.call_for(method, params).await.map(|_| ())
+    }
+
+    /// Calls `method` with `params`; answers its `result` (null when it has none).
+    async fn call_for(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> DomainResult<serde_json::Value> {
         let host = self.settings.rpc_host();
         let secret = &self.settings.rpc_url;
         let body =
@@ -333,8 +356,11 @@ impl Rpc {
             .map_err(|e| node_error(&format!("JSON-RPC {method} failed"), &host, &e, secret))?;
         let answer: Option<RpcAnswer> = serde_json::from_str(&text).ok();
         match answer {
-            Some(RpcAnswer { error: None }) if status.is_success() => Ok(()),
-            Some(RpcAnswer { error: Some(e) }) => Err(node_error(
+            Some(RpcAnswer {
+                error: None,
+                result,
+            }) if status.is_success() => Ok(result.unwrap_or_default()),
+            Some(RpcAnswer { error: Some(e), .. }) => Err(node_error(
                 &format!("JSON-RPC {method} answered an error"),
                 &host,
                 &format_args!(
@@ -356,6 +382,25 @@ impl Rpc {
     /// Makes Kamailio re-read its `domain` table (it caches it).
     pub async fn reload_domains(&self) -> DomainResult<()> {
         self.call("domain.reload", serde_json::json!([])).await
+    }
+
+    /// The node's dialogs by state (`dlg.stats_active`, from the dialog module, which only
+    /// an edge that routes calls loads).
+    pub async fn active_calls(&self) -> DomainResult<NodeCalls> {
+        let v = self
+            .call_for("dlg.stats_active", serde_json::json!([]))
+            .await?;
+        let count = |k: &str| {
+            v.get(k).and_then(serde_json::Value::as_i64).ok_or_else(|| {
+                DomainError::internal(format!("dlg.stats_active answered without {k}: {v}"))
+            })
+        };
+        Ok(NodeCalls {
+            setting_up: count("starting")? + count("connecting")?,
+            in_progress: count("answering")? + count("ongoing")?,
+            total: count("all")?,
+            read_at: chrono::Utc::now(),
+        })
     }
 
     /// Ends the live registrations of `aor` (`user@domain`); harmless when there are none.
