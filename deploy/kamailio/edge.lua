@@ -59,6 +59,42 @@ local function log(level, msg)
 	KSR.log(level, "centralita: " .. msg .. "\n")
 end
 
+-- The node's settings kept in Centralita (`GET /v1/switch/node`: the media server), asked
+-- at most every 30 s by each async worker and shared through $shv(media_node), so the
+-- failure routes (in other processes, where no HTTP may block) see them too.
+local self_asked_at = 0
+
+local function refresh_self()
+	local now_s = os.time()
+	if now_s - self_asked_at < 30 then
+		return
+	end
+	self_asked_at = now_s
+	local s = conf()
+	-- An empty body makes http_client send a GET (with our headers).
+	local code = KSR.http_client.query_post_hdrs(s.api .. "/v1/switch/node", "", s.auth, "$var(self)")
+	local text = KSR.pv.get("$var(self)")
+	KSR.pv.unset("$var(self)")
+	if code ~= 200 or type(text) ~= "string" then
+		log("WARN", "GET /v1/switch/node: HTTP " .. tostring(code) .. "; keeping the last settings")
+		return
+	end
+	local me = cjson.decode(text)
+	if type(me) == "table" then
+		local uri = me.media_server_uri
+		KSR.pv.sets("$shv(media_node)", type(uri) == "string" and uri or "")
+	end
+end
+
+-- The media server: the node's setting in Centralita, else the one it was started with.
+local function media_uri()
+	local uri = KSR.pv.get("$shv(media_node)")
+	if type(uri) == "string" and uri ~= "" then
+		return uri
+	end
+	return conf().media
+end
+
 -- Percent-encoding for one URL path segment (RFC 3986 unreserved characters stay).
 local function urlencode(s)
 	return (s:gsub("[^%w%-%._~]", function(c)
@@ -420,17 +456,17 @@ local OBJECT = {
 }
 
 local function media(plan)
-	local s = conf()
+	local server = media_uri()
 	local object = plan[OBJECT[plan.action]]
 	local user = plan.mailbox or plan.number
-	if s.media == "" or not safe(s.media, "^sips?:[%w%.%-:%[%];=]+$") then
-		log("ERR", "no media server configured (--media-uri): " .. plan.action .. " refused")
+	if server == "" or not safe(server, "^sips?:[%w%.%-:%[%];=]+$") then
+		log("ERR", "no media server (switch node setting or --media-uri): " .. plan.action .. " refused")
 		return reply(480, "Media Server Unavailable")
 	end
 	if not (safe(object, TOKEN) and safe(user, NUMBER)) then
 		return reply(500, "Bad Plan")
 	end
-	KSR.pv.sets("$ru", s.media:gsub("^(sips?:)", "%1" .. user .. "@"))
+	KSR.pv.sets("$ru", (server:gsub("^(sips?:)", "%1" .. user .. "@")))
 	KSR.hdr.append("X-Centralita-Action: " .. plan.action .. "\r\n")
 	KSR.hdr.append("X-Centralita-Object: " .. object .. "\r\n")
 	if plan.action == "voicemail" then
@@ -476,6 +512,7 @@ end
 -- (an authenticated phone) or `trunk` (a carrier).
 function ksr_call(source)
 	local ok, err = pcall(function()
+		refresh_self()
 		local caller, domain
 		if source == "trunk" then
 			caller = KSR.pv.get("$fU") or "anonymous"

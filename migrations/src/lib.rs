@@ -25,6 +25,7 @@ mod m20261206_000015_call_authorizations;
 mod m20261206_000016_cdrs;
 mod m20261206_000017_fees_invoices;
 mod m20261207_000018_installs;
+mod m20261207_000019_media_server;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_cdrs::Migration),
             Box::new(m20261206_000017_fees_invoices::Migration),
             Box::new(m20261207_000018_installs::Migration),
+            Box::new(m20261207_000019_media_server::Migration),
         ]
     }
 }

@@ -160,7 +160,6 @@ impl Edge {
         let node = KamailioNode::start_with(vec![
             ("KAM_API_URL", api_url),
             ("KAM_API_TOKEN_FILE", token_file.display().to_string()),
-            ("KAM_MEDIA_URI", format!("sip:{CARRIER_IP}:{media_port}")),
             ("KAM_CARRIER_NETS", format!("{CARRIER_IP}/32")),
             (
                 "KAM_PIKE_TRUSTED_NETS",
@@ -172,7 +171,9 @@ impl Edge {
             .patch(
                 &format!("/v1/switch-nodes/{node_id}"),
                 &app.admin,
-                json!({"kamailio": settings(&node)}),
+                // The media server is the node's setting here; the edge asks for it.
+                json!({"kamailio": settings(&node),
+                       "media_server_uri": format!("sip:{CARRIER_IP}:{media_port}")}),
             )
             .await;
         expect_json(res, 200).await;
@@ -270,10 +271,23 @@ async fn a_call_between_extensions_rings_by_the_plan_and_is_reported() {
         )
         .await;
     assert!(cross.ok(), "1001@b → 1002@a must get 403: {cross}");
+    // A number nothing answers to (no outbound route either): the plan's hangup, as 404.
+    let nowhere = edge
+        .call("uac_reject_404.xml", &a, ("1001", &pw1), "1999")
+        .await;
+    assert!(nowhere.ok(), "1999 reaches nothing: 404: {nowhere}");
 
-    let cdrs = edge.cdrs(&a, 1).await;
-    assert_eq!(cdrs.len(), 1, "{cdrs:?}");
-    let c = &cdrs[0];
+    let cdrs = edge.cdrs(&a, 2).await;
+    assert_eq!(cdrs.len(), 2, "{cdrs:?}");
+    let c = cdrs
+        .iter()
+        .find(|c| c["destination"] == "1002")
+        .expect("the answered call's CDR");
+    assert!(
+        cdrs.iter()
+            .any(|c| c["destination"] == "1999" && c["disposition"] == "failed"),
+        "the refused call has its CDR too: {cdrs:?}"
+    );
     assert_eq!(c["direction"], "internal", "{c}");
     assert_eq!(c["caller"], "1001", "{c}");
     assert_eq!(c["destination"], "1002", "{c}");
@@ -799,7 +813,7 @@ async fn with_centralita_gone_calls_in_progress_finish_and_new_ones_are_refused(
     edge.settle().await;
     edge.register(&t, "1002", &pw2).await;
 
-    // A call out that talks for 3 s; Centralita goes away after 1 s of it.
+    // A call out that talks for 3 s; Centralita goes away once it is answered.
     let carrier = edge
         .node
         .uas_at(CARRIER_IP, carrier_port, "uas.xml", vec![])
@@ -808,9 +822,15 @@ async fn with_centralita_gone_calls_in_progress_finish_and_new_ones_are_refused(
     args.extend(["-d", "3000"].map(str::to_owned));
     let calls_path = format!("/v1/switch-nodes/{}/calls", edge.node_id);
     let (call, during) = tokio::join!(edge.node.sipp("held", args), async {
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        let during = expect_json(edge.app.get(&calls_path, &edge.app.admin).await, 200).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Once the call is answered (the node says so), Centralita goes.
+        let mut during = Value::Null;
+        for _ in 0..25 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            during = expect_json(edge.app.get(&calls_path, &edge.app.admin).await, 200).await;
+            if during["in_progress"] == 1 {
+                break;
+            }
+        }
         gate.set(DOWN);
         during
     });
@@ -1060,4 +1080,87 @@ async fn post_dial_delay_added_by_asking_centralita() {
         ms(a50) - ms(b50),
         ms(a95) - ms(b95)
     );
+}
+
+/// The media server is a switch-node setting: validated (a SIP URI of a host and port, no
+/// user part or other parameters), shown in the node's view, told to the node itself, and
+/// cleared with `null`; tenants' staff cannot read it.
+#[tokio::test]
+async fn the_media_server_is_a_validated_switch_node_setting() {
+    let app = TestApp::spawn().await;
+    let created = expect_json(
+        app.post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": "media-node", "kind": "kamailio", "addresses": ["127.0.0.1"],
+                   "media_server_uri": "sip:10.0.0.5:5080"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["media_server_uri"], "sip:10.0.0.5:5080");
+    let id = created["id"].as_str().unwrap();
+    let token = created["token"].as_str().unwrap();
+    let me = expect_json(app.get("/v1/switch/node", token).await, 200).await;
+    assert_eq!(me["id"], id);
+    assert_eq!(me["media_server_uri"], "sip:10.0.0.5:5080");
+
+    for bad in [
+        "http://10.0.0.5",
+        "sip:voicemail@10.0.0.5",
+        "sip:10.0.0.5:0",
+        "sip:10.0.0.5:5080;lr",
+        "sip:bad host",
+        "sip:10.0.0.5;transport=sctp",
+    ] {
+        let res = app
+            .patch(
+                &format!("/v1/switch-nodes/{id}"),
+                &app.admin,
+                json!({"media_server_uri": bad}),
+            )
+            .await;
+        let p = assert_problem(res, 422, "validation_failed").await;
+        assert_field_error(&p, "media_server_uri", "invalid_uri");
+    }
+    let view = expect_json(
+        app.get(&format!("/v1/switch-nodes/{id}"), &app.admin).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        view["media_server_uri"], "sip:10.0.0.5:5080",
+        "nothing changed"
+    );
+
+    let res = app
+        .patch(
+            &format!("/v1/switch-nodes/{id}"),
+            &app.admin,
+            json!({"media_server_uri": "sips:media.example.com;transport=tls"}),
+        )
+        .await;
+    assert_eq!(
+        expect_json(res, 200).await["media_server_uri"],
+        "sips:media.example.com;transport=tls"
+    );
+    let res = app
+        .patch(
+            &format!("/v1/switch-nodes/{id}"),
+            &app.admin,
+            json!({"media_server_uri": null}),
+        )
+        .await;
+    assert!(expect_json(res, 200).await["media_server_uri"].is_null());
+    let me = expect_json(app.get("/v1/switch/node", token).await, 200).await;
+    assert!(me["media_server_uri"].is_null(), "{me}");
+
+    let (_, tenant_admin) = app.tenant_with_admin("Media Tenant").await;
+    let res = app
+        .get(&format!("/v1/switch-nodes/{id}"), &tenant_admin)
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = app.get("/v1/switch/node", &tenant_admin).await;
+    assert_eq!(res.status(), 401);
 }

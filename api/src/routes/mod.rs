@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     // expression, and a switch's calls are the traffic that waits (its paths overlap no
     // other route's, so the order changes nothing else).
     cfg.service(switch::authorize_call)
+        .service(switch::node_self)
         .service(switch::end_call)
         .service(switch::route)
         .service(switch::directory)

@@ -28,6 +28,19 @@ use crate::{
 };
 use uuid::Uuid;
 
+/// What the asking node is configured with here: its id, name and media server. Edges
+/// read it at start and every 30 s, so a node's settings are managed in one place.
+#[utoipa::path(
+    operation_id = "switch_node_self",
+    tag = "switch",
+    responses((status = 200, description = "The node's settings", body = switch::nodes::NodeSelf), CommonErrors),
+    security(("switch_node" = []))
+)]
+#[get("/v1/switch/node")]
+pub async fn node_self(node: SwitchNode) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(&switch::nodes::NodeSelf::of(&node.0), None))
+}
+
 /// What a media server needs to authenticate and place `user@domain`: HA1/HA1B digests
 /// (never a password), caller ID, voicemail, limits. 404 for unknown users, domains, and
 /// users of suspended tenants (or of tenants below a suspended partner).

@@ -32,6 +32,9 @@ pub struct Model {
     pub drift_repaired_total: i64,
     /// JSON array of the tenants the node serves (each with its subtree); `None`: all.
     pub tenant_ids: Option<Json>,
+    /// `sip:host[:port]` of the media server the node relays voicemail, IVR, queue and
+    /// conference calls to; `None`: the node's own setting.
+    pub media_server_uri: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

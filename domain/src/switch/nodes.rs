@@ -73,6 +73,8 @@ pub struct SwitchNodeView {
     /// Public start of the node's token (`sn_<prefix>_…`).
     pub token_prefix: String,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// The media server the node relays voicemail, IVR, queue and conference calls to.
+    pub media_server_uri: Option<String>,
     /// Whether Centralita provisions the node, and how that goes.
     pub provisioning: ProvisioningView,
     pub created_at: DateTime<Utc>,
@@ -107,6 +109,7 @@ impl SwitchNodeView {
             status: from_stored("switch_nodes.status", &m.status)?,
             token_prefix: m.token_prefix.clone(),
             last_seen_at: m.last_seen_at,
+            media_server_uri: m.media_server_uri.clone(),
             provisioning: ProvisioningView {
                 configured: m.kamailio_settings_sealed.is_some(),
                 last_applied_at: m.provisioned_at,
@@ -118,6 +121,27 @@ impl SwitchNodeView {
             updated_at: m.updated_at,
             version: m.version,
         })
+    }
+}
+
+/// What a node is told about itself (`GET /v1/switch/node`): the settings it runs calls
+/// with, managed here rather than on each host.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeSelf {
+    pub id: Uuid,
+    pub name: String,
+    /// Where to relay voicemail, IVR, queue and conference calls; `null`: the node's own
+    /// setting (`start.sh --media-uri`).
+    pub media_server_uri: Option<String>,
+}
+
+impl NodeSelf {
+    pub fn of(m: &switch_node::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name.clone(),
+            media_server_uri: m.media_server_uri.clone(),
+        }
     }
 }
 
@@ -145,6 +169,10 @@ pub struct CreateSwitchNode {
     /// Where Centralita provisions the node (its Kamailio database and JSON-RPC). Stored
     /// encrypted (needs `trunk_secret_key`), never returned.
     pub kamailio: Option<KamailioSettings>,
+    /// The media server the node relays voicemail, IVR, queue and conference calls to:
+    /// `sip:host[:port]` (host an IP address or a name; `;transport=udp|tcp|tls` allowed).
+    /// The node reads it from `GET /v1/switch/node`.
+    pub media_server_uri: Option<String>,
 }
 
 /// JSON merge patch of a switch node.
@@ -159,6 +187,9 @@ pub struct UpdateSwitchNode {
     /// Replaces the provisioning settings; `null` stops provisioning the node.
     #[serde(default, deserialize_with = "crate::validate::double_option")]
     pub kamailio: Option<Option<KamailioSettings>>,
+    /// `sip:host[:port]`; `null` leaves media calls to the node's own setting.
+    #[serde(default, deserialize_with = "crate::validate::double_option")]
+    pub media_server_uri: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -203,6 +234,47 @@ fn check_addresses(errors: &mut Errors, raw: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// A media server's SIP URI: `sip:` or `sips:`, a host (IP address or name), an optional
+/// port and an optional transport. Nothing else: the node puts it in a Request-URI.
+fn check_media_uri(errors: &mut Errors, raw: &str) -> Option<String> {
+    let bad = |errors: &mut Errors| {
+        errors.push(FieldError::new(
+            "media_server_uri",
+            "invalid_uri",
+            "must be sip:host[:port][;transport=udp|tcp|tls]",
+        ));
+        None
+    };
+    let raw = raw.trim();
+    let Some((scheme, rest)) = raw.split_once(':') else {
+        return bad(errors);
+    };
+    if !matches!(scheme, "sip" | "sips") || raw.len() > 300 {
+        return bad(errors);
+    }
+    let (hostport, params) = match rest.split_once(';') {
+        Some((hp, p)) => (hp, Some(p)),
+        None => (rest, None),
+    };
+    if !matches!(
+        params,
+        None | Some("transport=udp" | "transport=tcp" | "transport=tls")
+    ) {
+        return bad(errors);
+    }
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (hostport, None),
+    };
+    let host_ok = host.parse::<std::net::Ipv4Addr>().is_ok()
+        || crate::validate::Hostname::parse("media_server_uri", host).is_ok();
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    if !host_ok || !port_ok {
+        return bad(errors);
+    }
+    Some(raw.to_owned())
 }
 
 fn check_settings(errors: &mut Errors, settings: Option<&KamailioSettings>) {
@@ -297,6 +369,10 @@ pub async fn create(
     let name = errors.check(display_text("name", &input.name));
     let addresses = check_addresses(&mut errors, &input.addresses);
     check_settings(&mut errors, input.kamailio.as_ref());
+    let media = input
+        .media_server_uri
+        .as_deref()
+        .and_then(|m| check_media_uri(&mut errors, m));
     errors.finish()?;
     let sealed = seal_settings(core, input.kamailio.as_ref())?;
     let Some(name) = name else {
@@ -310,7 +386,8 @@ pub async fn create(
     if taken > 0 {
         return Err(DomainError::taken("name", "is already a switch node"));
     }
-    let (row, token) = new_row(name, &addresses, sealed, None);
+    let (mut row, token) = new_row(name, &addresses, sealed, None);
+    row.media_server_uri = Set(media);
     let model = row.insert(&txn).await?;
     let queued = provisioning::job::enqueue_for_node(&txn, &model).await?;
     let view = SwitchNodeView::new(&model)?;
@@ -363,6 +440,10 @@ pub async fn update(
     if let Some(settings) = &input.kamailio {
         check_settings(&mut errors, settings.as_ref());
     }
+    let media = input
+        .media_server_uri
+        .as_ref()
+        .map(|m| m.as_deref().and_then(|m| check_media_uri(&mut errors, m)));
     errors.finish()?;
     let sealed = match &input.kamailio {
         Some(settings) => Some(seal_settings(core, settings.as_ref())?),
@@ -394,6 +475,9 @@ pub async fn update(
     }
     if let Some(s) = input.status {
         am.status.set_if_not_equals(s.as_str().into());
+    }
+    if let Some(m) = media {
+        am.media_server_uri.set_if_not_equals(m);
     }
     if let Some(sealed) = sealed {
         // Sealed afresh each time (a new nonce): a write of the settings is always a change.
@@ -623,6 +707,7 @@ fn new_row(
         provision_error_at: Set(None),
         drift_repaired_total: Set(0),
         tenant_ids: Set(tenant_ids.map(|t| serde_json::json!(t))),
+        media_server_uri: Set(None),
     };
     (row, token)
 }
