@@ -216,9 +216,10 @@ end
 -- Outside calls: authorize, then trunks in failover order
 ------------------------------------------------------------------------------------------
 
--- Ask whether the call may go out. Answers the decision, or nil after refusing the call.
+-- Ask whether the call may go out. Answers the decision, or nil after refusing the call
+-- (or, with `quiet`, without: an outside leg of a ring is skipped, the other legs ring).
 -- `key` tells apart the outside legs of one call (each holds its own credit).
-local function authorize(number, key)
+local function authorize(number, key, quiet)
 	local f = call_facts()
 	local id = f.call_id .. key
 	local code, d = post("/v1/switch/calls", {
@@ -229,17 +230,23 @@ local function authorize(number, key)
 	})
 	if code ~= 200 or type(d) ~= "table" then
 		log("ERR", "authorize " .. id .. ": HTTP " .. tostring(code) .. ": refused (fail closed)")
-		reply(503, "Service Unavailable")
+		if not quiet then
+			reply(503, "Service Unavailable")
+		end
 		return nil
 	end
 	if d.decision ~= "allow" then
 		local c, r = deny_reply(d.reason)
 		log("NOTICE", "call " .. id .. " to " .. number .. " denied: " .. tostring(d.reason))
-		reply(c, r)
+		if not quiet then
+			reply(c, r)
+		end
 		return nil
 	end
 	if d.reason == "outbound" and type(d.max_duration_seconds) == "number" and d.max_duration_seconds <= 0 then
-		reply(402, "Payment Required")
+		if not quiet then
+			reply(402, "Payment Required")
+		end
 		return nil
 	end
 	d.authorized_id = id
@@ -328,18 +335,29 @@ local function add_leg(leg, first)
 		end
 		return 0
 	end
-	-- An outside number in a ring: authorized on its own, first trunk only.
-	local d = authorize(leg.number, "~" .. leg.number)
+	-- An outside number in a ring: authorized on its own (a denied one is skipped), first
+	-- trunk only. Which branch answered is seen in the reply route (ksr_call_answered), so
+	-- only that leg is charged; until then the dialog's timeout is the smallest grant.
+	local d = authorize(leg.number, "~" .. leg.number, true)
 	if not d then
-		return -1
+		return 0
 	end
 	local uri = d.trunks and trunk_uri(d.number, d.trunks[1])
 	if not uri then
 		return 0
 	end
 	dlg_set("authorized_legs", (dlg_get("authorized_legs") or "") .. d.authorized_id .. "\n")
+	local legs = cjson.decode(avp("outside_legs") or "") or {}
+	legs[uri] = d.authorized_id
+	set_avp("outside_legs", cjson.encode(legs))
+	KSR.tm.t_on_reply("CALL_REPLY")
 	if type(d.max_duration_seconds) == "number" then
-		KSR.dialog.dlg_set_timeout(math.floor(d.max_duration_seconds))
+		local grant = math.floor(d.max_duration_seconds)
+		local least = tonumber(avp("least_grant") or "")
+		if not least or grant < least then
+			set_avp("least_grant", grant)
+			KSR.dialog.dlg_set_timeout(grant)
+		end
 	end
 	if first then
 		KSR.pv.sets("$ru", uri)
@@ -594,6 +612,27 @@ function ksr_call_failure()
 	return 1
 end
 
+-- A branch answered (2xx in the reply route armed for rings with outside legs): when it is
+-- an outside leg, that leg is the one to charge.
+function ksr_call_answered()
+	local ok, err = pcall(function()
+		local legs = cjson.decode(avp("outside_legs") or "")
+		if type(legs) ~= "table" then
+			return
+		end
+		local id = legs[KSR.pv.get("$T_branch(uri)") or ""]
+		if id then
+			-- Charged through its own authorization (`/calls/{id}/end`); the call's CDR stays
+			-- `internal` so it is not rated and charged a second time.
+			dlg_set("answered_leg", id)
+		end
+	end)
+	if not ok then
+		log("ERR", "reply route " .. tostring(KSR.pv.get("$ci")) .. ": " .. tostring(err))
+	end
+	return 1
+end
+
 ------------------------------------------------------------------------------------------
 -- Reports: /calls/{id}/end for authorized calls, a CDR for every call
 ------------------------------------------------------------------------------------------
@@ -622,9 +661,12 @@ function ksr_dialog_done(how)
 		for id in (dlg_get("authorized_legs") or ""):gmatch("[^\n]+") do
 			ends[#ends + 1] = id
 		end
+		local answered_leg = dlg_get("answered_leg")
 		for _, id in ipairs(ends) do
 			local body = { ended_at = now_iso(ended), hangup_cause = cause }
-			if answered and id == authorized then
+			-- Only the leg that answered talked: the others end unanswered (charged nothing,
+			-- their holds released).
+			if answered and (id == authorized or id == answered_leg) then
 				body.answered_at = now_iso(answered)
 			end
 			KSR.mqueue.mq_add("reports", "end " .. id, cjson.encode(body))

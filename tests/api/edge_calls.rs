@@ -547,7 +547,7 @@ async fn outside_setup(edge: &Edge, name: &str, ports: &[u16]) -> (Tenant, Strin
         .post(
             &format!("/v1/tenants/{}/outbound-routes", t.id),
             &t.token,
-            json!({"name": "Out", "patterns": ["X."], "trunk_ids": trunks}),
+            json!({"name": "Out", "patterns": ["X.", "+X."], "trunk_ids": trunks}),
         )
         .await;
     expect_json(res, 201).await;
@@ -1163,4 +1163,73 @@ async fn the_media_server_is_a_validated_switch_node_setting() {
     assert_eq!(res.status(), 403);
     let res = app.get("/v1/switch/node", &tenant_admin).await;
     assert_eq!(res.status(), 401);
+}
+
+/// A simultaneous ring group with a phone and an outside number: both ring, the carrier
+/// answers, the phone is cancelled; that outside leg is charged, once.
+#[tokio::test]
+async fn an_outside_member_of_a_ring_group_is_charged_when_it_answers() {
+    let Some(edge) = Edge::start().await else {
+        return;
+    };
+    let carrier_port = free_phone_port();
+    let (t, pw, _) = outside_setup(&edge, "Edge Mixed Group", &[carrier_port]).await;
+    crate::calls::top_up(&edge.app, &t.id, "10").await;
+    let (id2, pw2) = extension(&edge.app, &t, "1002").await;
+    let res = edge
+        .app
+        .post(
+            &format!("/v1/tenants/{}/ring-groups", t.id),
+            &t.token,
+            json!({"number": "603", "name": "Mixed", "strategy": "simultaneous", "ring_seconds": 10,
+                   "members": [
+                       {"target": {"type": "extension", "id": id2}, "timeout_seconds": 10},
+                       {"target": {"type": "external_number", "number": format!("+{OUTSIDE}")}, "timeout_seconds": 10}
+                   ]}),
+        )
+        .await;
+    expect_json(res, 201).await;
+    edge.settle().await;
+    let port2 = edge.register(&t, "1002", &pw2).await;
+
+    let ringing = edge
+        .node
+        .uas_at("127.0.0.2", port2, "uas_noanswer.xml", vec![])
+        .await;
+    let carrier = edge
+        .node
+        .uas_at(CARRIER_IP, carrier_port, "uas.xml", vec![])
+        .await;
+    let mut args = call_args("uac_hold.xml", &t, "1001", &pw, "603");
+    args.extend(["-d", "1500"].map(str::to_owned));
+    let call = edge.node.sipp("mixed", args).await;
+    let ringing = ringing.finish(Duration::from_secs(10)).await;
+    let carrier = carrier.finish(Duration::from_secs(10)).await;
+    assert!(call.ok(), "the group's outside member answers: {call}");
+    assert!(ringing.ok(), "1002 rang and was cancelled: {ringing}");
+    assert!(carrier.ok(), "{carrier}");
+
+    let mut charges = Vec::new();
+    for _ in 0..100 {
+        charges = crate::calls::call_charges(&edge.app, &t.id).await;
+        if !charges.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let charges = crate::calls::call_charges(&edge.app, &t.id).await;
+    assert_eq!(
+        charges.len(),
+        1,
+        "the answering leg is charged, once: {charges:?}"
+    );
+    let amount: f64 = charges[0]["amount"].as_str().unwrap().parse().unwrap();
+    assert!(amount < 0.0, "the talk time cost something: {charges:?}");
+    let b = crate::calls::balance(&edge.app, &t.id).await;
+    assert_eq!(
+        b["held"].as_str().map(|h| h.parse::<f64>().unwrap()),
+        Some(0.0),
+        "{b}"
+    );
 }
