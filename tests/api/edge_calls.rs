@@ -667,6 +667,22 @@ async fn trunks_fail_over_and_dids_ring_their_destination() {
     );
 }
 
+/// The tenant's call charges once the edge reported the calls' ends (polled for up to 10 s,
+/// then a moment more, so a second charge would be seen too).
+async fn charges_once_reported(edge: &Edge, t: &Tenant) -> Vec<Value> {
+    for _ in 0..100 {
+        if !crate::calls::call_charges(&edge.app, &t.id)
+            .await
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::calls::call_charges(&edge.app, &t.id).await
+}
+
 /// Seconds of credit the prepaid test's balance buys at the deck's rate.
 const GRANT_SECONDS: u64 = 60;
 
@@ -711,17 +727,8 @@ async fn a_prepaid_call_ends_when_its_credit_does() {
         "the call lasted {took:?}, granted {GRANT_SECONDS} s"
     );
 
-    for _ in 0..100 {
-        if !crate::calls::call_charges(&edge.app, &t.id)
-            .await
-            .is_empty()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     edge.cdrs(&t, 1).await;
-    let charges = crate::calls::call_charges(&edge.app, &t.id).await;
+    let charges = charges_once_reported(&edge, &t).await;
     assert_eq!(charges.len(), 1, "charged once: {charges:?}");
     let b = crate::calls::balance(&edge.app, &t.id).await;
     let left: f64 = b["balance"].as_str().unwrap().parse().unwrap();
@@ -1209,16 +1216,7 @@ async fn an_outside_member_of_a_ring_group_is_charged_when_it_answers() {
     assert!(ringing.ok(), "1002 rang and was cancelled: {ringing}");
     assert!(carrier.ok(), "{carrier}");
 
-    let mut charges = Vec::new();
-    for _ in 0..100 {
-        charges = crate::calls::call_charges(&edge.app, &t.id).await;
-        if !charges.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let charges = crate::calls::call_charges(&edge.app, &t.id).await;
+    let charges = charges_once_reported(&edge, &t).await;
     assert_eq!(
         charges.len(),
         1,
