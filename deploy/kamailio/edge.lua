@@ -59,14 +59,15 @@ local function log(level, msg)
 	KSR.log(level, "centralita: " .. msg .. "\n")
 end
 
--- The node's settings kept in Centralita (`GET /v1/switch/node`: the media server), asked
--- at most every 30 s by each async worker and shared through $shv(media_node), so the
--- failure routes (in other processes, where no HTTP may block) see them too.
+-- The node's settings kept in Centralita (`GET /v1/switch/node`: the media server, the
+-- carriers' addresses), asked every few seconds by the report sender and at most every
+-- 30 s by each async worker, and shared through $shv(media_node) and $shv(carriers) so the
+-- request and failure routes of every process see them.
 local self_asked_at = 0
 
-local function refresh_self()
+local function refresh_self(every)
 	local now_s = os.time()
-	if now_s - self_asked_at < 30 then
+	if now_s - self_asked_at < every then
 		return
 	end
 	self_asked_at = now_s
@@ -80,10 +81,18 @@ local function refresh_self()
 		return
 	end
 	local me = cjson.decode(text)
-	if type(me) == "table" then
-		local uri = me.media_server_uri
-		KSR.pv.sets("$shv(media_node)", type(uri) == "string" and uri or "")
+	if type(me) ~= "table" then
+		return
 	end
+	local uri = me.media_server_uri
+	KSR.pv.sets("$shv(media_node)", type(uri) == "string" and uri or "")
+	local nets = {}
+	for _, ip in ipairs(type(me.carrier_addresses) == "table" and me.carrier_addresses or {}) do
+		if type(ip) == "string" and ip:match("^[%x%.:]+$") then
+			nets[#nets + 1] = ip .. (ip:find(":") and "/128" or "/32")
+		end
+	end
+	KSR.pv.sets("$shv(carriers)", table.concat(nets, ","))
 end
 
 -- The media server: the node's setting in Centralita, else the one it was started with.
@@ -530,7 +539,7 @@ end
 -- (an authenticated phone) or `trunk` (a carrier).
 function ksr_call(source)
 	local ok, err = pcall(function()
-		refresh_self()
+		refresh_self(30)
 		local caller, domain
 		if source == "trunk" then
 			caller = KSR.pv.get("$fU") or "anonymous"
@@ -753,6 +762,7 @@ end
 
 function ksr_flush_reports()
 	local ok, err = pcall(function()
+		refresh_self(5)
 		if not pending then
 			load()
 		end

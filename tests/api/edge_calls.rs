@@ -160,7 +160,6 @@ impl Edge {
         let node = KamailioNode::start_with(vec![
             ("KAM_API_URL", api_url),
             ("KAM_API_TOKEN_FILE", token_file.display().to_string()),
-            ("KAM_CARRIER_NETS", format!("{CARRIER_IP}/32")),
             (
                 "KAM_PIKE_TRUSTED_NETS",
                 format!("127.0.0.2/32,{CARRIER_IP}/32"),
@@ -1112,6 +1111,63 @@ async fn the_media_server_is_a_validated_switch_node_setting() {
     let me = expect_json(app.get("/v1/switch/node", token).await, 200).await;
     assert_eq!(me["id"], id);
     assert_eq!(me["media_server_uri"], "sip:10.0.0.5:5080");
+    assert_eq!(me["carrier_addresses"], json!([]));
+
+    // Carriers: the platform's enabled trunks with an IP address; not a tenant's trunk, not
+    // a disabled one, not one named by host name.
+    let (tenant, tenant_admin) = app.tenant_with_admin("Media Tenant").await;
+    for (path, token, name, host, enabled) in [
+        (
+            "/v1/trunks".to_owned(),
+            &app.admin,
+            "carrier-a",
+            "198.51.100.7",
+            true,
+        ),
+        (
+            "/v1/trunks".to_owned(),
+            &app.admin,
+            "carrier-b",
+            "2001:db8::5",
+            true,
+        ),
+        (
+            "/v1/trunks".to_owned(),
+            &app.admin,
+            "carrier-off",
+            "198.51.100.9",
+            false,
+        ),
+        (
+            "/v1/trunks".to_owned(),
+            &app.admin,
+            "carrier-dns",
+            "sip.carrier.example.com",
+            true,
+        ),
+        (
+            format!("/v1/tenants/{tenant}/trunks"),
+            &tenant_admin,
+            "byoc",
+            "203.0.113.4",
+            true,
+        ),
+    ] {
+        let res = app
+            .post(
+                &path,
+                token,
+                json!({"name": name, "host": host, "enabled": enabled}),
+            )
+            .await;
+        expect_json(res, 201).await;
+    }
+    let me = expect_json(app.get("/v1/switch/node", token).await, 200).await;
+    assert_eq!(
+        me["carrier_addresses"],
+        json!(["198.51.100.7", "2001:db8::5"]),
+        "{me}"
+    );
 
     for bad in [
         "http://10.0.0.5",

@@ -28,8 +28,9 @@ use crate::{
 };
 use uuid::Uuid;
 
-/// What the asking node is configured with here: its id, name and media server. Edges
-/// read it at start and every 30 s, so a node's settings are managed in one place.
+/// What the asking node is configured with here: its id, name, media server and the
+/// carriers' addresses (from the platform's trunks). Edges read it every few seconds, so a
+/// node's settings are managed in one place.
 #[utoipa::path(
     operation_id = "switch_node_self",
     tag = "switch",
@@ -37,8 +38,11 @@ use uuid::Uuid;
     security(("switch_node" = []))
 )]
 #[get("/v1/switch/node")]
-pub async fn node_self(node: SwitchNode) -> ApiResult<HttpResponse> {
-    Ok(respond::ok(&switch::nodes::NodeSelf::of(&node.0), None))
+pub async fn node_self(node: SwitchNode, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &switch::nodes::node_self(&core, &node.0).await?,
+        None,
+    ))
 }
 
 /// What a media server needs to authenticate and place `user@domain`: HA1/HA1B digests

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -133,16 +133,37 @@ pub struct NodeSelf {
     /// Where to relay voicemail, IVR, queue and conference calls; `null`: the node's own
     /// setting (`start.sh --media-uri`).
     pub media_server_uri: Option<String>,
+    /// The carriers' addresses: every enabled platform trunk whose host is an IP address.
+    /// An INVITE from one of them is a carrier delivering a call to a DID (no digest). Only
+    /// platform staff manage these trunks: a tenant's own trunk never makes an address a
+    /// carrier. Trunks named by host name are left out (the edge does no DNS on its hot
+    /// path); list such carriers with `start.sh --carrier-nets`.
+    pub carrier_addresses: Vec<String>,
 }
 
-impl NodeSelf {
-    pub fn of(m: &switch_node::Model) -> Self {
-        Self {
-            id: m.id,
-            name: m.name.clone(),
-            media_server_uri: m.media_server_uri.clone(),
-        }
-    }
+/// The asking node's settings, with the carriers' addresses as they are now.
+pub async fn node_self(core: &Core, node: &switch_node::Model) -> DomainResult<NodeSelf> {
+    let hosts: Vec<String> = crate::entities::trunk::Entity::find()
+        .filter(crate::entities::trunk::Column::TenantId.is_null())
+        .filter(crate::entities::trunk::Column::Enabled.eq(true))
+        .select_only()
+        .column(crate::entities::trunk::Column::Host)
+        .into_tuple()
+        .all(&core.db)
+        .await?;
+    let mut carrier_addresses: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| h.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
+        .collect();
+    carrier_addresses.sort();
+    carrier_addresses.dedup();
+    Ok(NodeSelf {
+        id: node.id,
+        name: node.name.clone(),
+        media_server_uri: node.media_server_uri.clone(),
+        carrier_addresses,
+    })
 }
 
 /// Registration and rotation answer: the only time the token is shown.
