@@ -19,7 +19,7 @@ use actix_web::{
 use centralita_domain::{Core, DomainError, ErrorCode};
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -29,6 +29,7 @@ pub mod middleware;
 pub mod problem;
 pub mod respond;
 pub mod routes;
+pub mod web_app;
 
 use crate::{middleware::Metrics, problem::ApiError};
 
@@ -47,6 +48,14 @@ impl Modify for BearerAuth {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "centralita_session",
+                "A browser session's refresh token, set by POST /v1/auth/session \
+                     (HttpOnly, SameSite=Strict, Path=/v1/auth/session)",
+            ))),
         );
         components.add_security_scheme(
             "bearer",
@@ -315,6 +324,9 @@ async fn fallback(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(page) = web_app::serve(&req) {
+        return Ok(page);
+    }
     Err(table
         .method_not_allowed(&req)
         .unwrap_or_else(|| ApiError(DomainError::not_found("route"))))

@@ -366,15 +366,15 @@ async fn wrong_methods_are_405_with_allow() {
 async fn unknown_paths_are_404() {
     let app = TestApp::spawn().await;
     let t = Uuid::now_v7();
+    // Other paths are the web app's pages (`web_app.rs`), whose router shows its own
+    // not-found page; under the API's prefix a wrong path is always a problem.
     for path in [
-        "/nope".to_owned(),
         "/v1".to_owned(),
         "/v1/nope".to_owned(),
-        "/v2/tenants".to_owned(),
         format!("/v1/tenants/{t}/nope"),
         format!("/v1/tenants/{t}/domains/{t}/nope"),
         "/v1/tenants/".to_owned(),
-        "/V1/TENANTS".to_owned(),
+        "/nope.json".to_owned(),
     ] {
         for token in [app.admin.as_str(), "garbage"] {
             let res = app.get(&path, token).await;

@@ -57,4 +57,5 @@ mod users;
 mod voicemail_boxes;
 mod voicemail_intake;
 mod voicemail_messages;
+mod web_app;
 mod worker_faults;

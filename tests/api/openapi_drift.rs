@@ -35,6 +35,7 @@ async fn every_operation_is_documented_with_responses_and_security() {
         "/v1/auth/token",
         "/v1/auth/refresh",
         "/v1/auth/logout",
+        "/v1/auth/session",
         "/livez",
         "/healthz",
         "/readyz",

@@ -1,9 +1,13 @@
 //! `/v1/auth/*` and `/v1/me`.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    cookie::{Cookie, SameSite, time::Duration},
+    delete, get, post, web,
+};
 use centralita_domain::{
-    Core,
-    services::auth::{self, LoginRequest, MeView, RefreshRequest, TokenPair},
+    Core, DomainError, ErrorCode,
+    services::auth::{self, LoginRequest, MeView, RefreshRequest, SessionTokens, TokenPair},
 };
 
 use crate::{
@@ -80,4 +84,108 @@ pub async fn logout(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRes
 pub async fn me(Auth(actor): Auth, core: web::Data<Core>) -> ApiResult<HttpResponse> {
     let me = auth::me(&core, &actor.principal).await?;
     Ok(respond::ok(&me, None))
+}
+
+/// The cookie that carries a browser session's refresh token.
+const SESSION_COOKIE: &str = "centralita_session";
+/// Only the session routes ever receive it: every other request carries the access token in
+/// its `Authorization` header, so a forged cross-site request carries no credential at all.
+const SESSION_PATH: &str = "/v1/auth/session";
+
+/// The session cookie: `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's
+/// page sends it), scoped to the session routes, and `Secure` for every client but one on
+/// this machine (so `cargo run` on plain HTTP works in a local browser).
+fn session_cookie(req: &HttpRequest, value: String, max_age: Duration) -> Cookie<'static> {
+    let secure = req.connection_info().scheme() == "https" || !client_addr(req).is_loopback();
+    Cookie::build(SESSION_COOKIE, value)
+        .path(SESSION_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(max_age)
+        .finish()
+}
+
+fn session_response(req: &HttpRequest, core: &Core, pair: TokenPair) -> HttpResponse {
+    let (tokens, refresh_token) = pair.into_session();
+    let ttl = i64::try_from(core.config.refresh_token_ttl_secs).unwrap_or(i64::MAX);
+    let mut res = respond::ok(&tokens, None);
+    // The name and attributes are constants and the value is our own URL-safe token, so
+    // building the header cannot fail; a failure would only leave the browser signed out.
+    if let Err(err) = res.add_cookie(&session_cookie(req, refresh_token, Duration::seconds(ttl))) {
+        tracing::error!(%err, "could not set the session cookie");
+    }
+    res
+}
+
+fn session_refresh_token(req: &HttpRequest) -> Option<RefreshRequest> {
+    req.cookie(SESSION_COOKIE).map(|c| RefreshRequest {
+        refresh_token: c.value().to_owned(),
+    })
+}
+
+/// Sign a browser in: as `POST /v1/auth/token`, but the refresh token is set as an
+/// `HttpOnly`, `SameSite=Strict` cookie scoped to `/v1/auth/session` instead of being
+/// returned, so scripts never hold it. The web app keeps the access token in memory only.
+#[utoipa::path(
+    operation_id = "create_session",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SessionTokens,
+            headers(("Set-Cookie" = String, description = "`centralita_session`: HttpOnly, SameSite=Strict, Path=/v1/auth/session"))),
+        (status = 429, description = "Too many failed logins", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        CommonErrors,
+    )
+)]
+#[post("/v1/auth/session")]
+pub async fn create_session(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    body: Body<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let input = body.parse()?;
+    let pair = auth::login(&core, input, client_addr(&req)).await?;
+    Ok(session_response(&req, &core, pair))
+}
+
+/// A new access token for the browser session in the cookie, rotating the cookie (its
+/// refresh token is single-use, as at `/v1/auth/refresh`). No cookie: 401.
+#[utoipa::path(
+    operation_id = "refresh_session",
+    tag = "auth",
+    responses(
+        (status = 200, description = "A new access token; the session cookie is rotated", body = SessionTokens),
+        CommonErrors,
+    ),
+    security(("session_cookie" = []))
+)]
+#[post("/v1/auth/session/refresh")]
+pub async fn refresh_session(req: HttpRequest, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    let presented = session_refresh_token(&req).ok_or_else(|| {
+        DomainError::new(ErrorCode::Unauthenticated, "There is no session to refresh")
+    })?;
+    let pair = auth::refresh(&core, presented).await?;
+    Ok(session_response(&req, &core, pair))
+}
+
+/// Sign the browser out: revokes the session's refresh token (and its family) and clears
+/// the cookie. Without a session it only clears the cookie.
+#[utoipa::path(
+    operation_id = "delete_session",
+    tag = "auth",
+    responses((status = 204, description = "Signed out; the session cookie is cleared"), CommonErrors),
+    security(("session_cookie" = []))
+)]
+#[delete("/v1/auth/session")]
+pub async fn delete_session(req: HttpRequest, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    if let Some(presented) = session_refresh_token(&req) {
+        auth::logout(&core, presented).await?;
+    }
+    let mut res = respond::no_content();
+    if let Err(err) = res.add_cookie(&session_cookie(&req, String::new(), Duration::ZERO)) {
+        tracing::error!(%err, "could not clear the session cookie");
+    }
+    Ok(res)
 }

@@ -53,6 +53,35 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
+/// What a browser session gets at sign-in and at each refresh: the access token only. The
+/// refresh token travels in an `HttpOnly` cookie that no script (of any origin) can read, so
+/// a script injected into the page could at worst use the short-lived access token while the
+/// page is open, never carry a session away.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionTokens {
+    /// JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl TokenPair {
+    /// Splits the pair for a browser: the part a script may hold, and the refresh token
+    /// that goes into the cookie.
+    pub fn into_session(self) -> (SessionTokens, String) {
+        (
+            SessionTokens {
+                access_token: self.access_token,
+                token_type: self.token_type,
+                expires_in: self.expires_in,
+            },
+            self.refresh_token,
+        )
+    }
+}
+
 /// The caller, as `GET /v1/me` answers.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeView {

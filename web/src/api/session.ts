@@ -1,0 +1,106 @@
+// The browser session.
+//
+// Sign-in goes to `POST /v1/auth/session`: the API sets the refresh token as an HttpOnly,
+// SameSite=Strict cookie scoped to `/v1/auth/session`, and answers the access token, which
+// lives only in this module's memory: never in localStorage, sessionStorage or a readable
+// cookie, so neither another origin's script nor one injected here can carry the session
+// away. A reload refreshes silently from the cookie; so does a timer a little before the
+// access token expires, and a 401 from any call (once, then the user signs in again).
+// Concurrent refreshes share one request: the refresh token is single-use, and two racing
+// exchanges would revoke the whole session as a replay.
+
+export type Listener = (signedIn: boolean) => void;
+
+interface Tokens {
+  access_token: string;
+  expires_in: number;
+}
+
+const SESSION = "/v1/auth/session";
+/** Refresh this long before the access token expires. */
+const EARLY_MS = 30_000;
+
+let access: string | null = null;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let inflight: Promise<boolean> | null = null;
+const listeners = new Set<Listener>();
+
+export function accessToken(): string | null {
+  return access;
+}
+
+export function onSessionChange(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function set(tokens: Tokens | null) {
+  clearTimeout(timer);
+  const was = access !== null;
+  access = tokens?.access_token ?? null;
+  if (tokens) {
+    const wait = Math.max(tokens.expires_in * 1000 - EARLY_MS, 5_000);
+    timer = setTimeout(() => void refresh(), wait);
+  }
+  if (was !== (access !== null)) listeners.forEach((l) => l(access !== null));
+}
+
+/** Signs in; answers `null` on success or the problem document of the failure. */
+export async function signIn(email: string, password: string): Promise<unknown | null> {
+  const res = await fetch(SESSION, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+    credentials: "same-origin",
+  });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) return body ?? { status: res.status, title: res.statusText };
+  set(body as Tokens);
+  return null;
+}
+
+/** A new access token from the session cookie; `false` when there is no valid session. */
+export function refresh(): Promise<boolean> {
+  inflight ??= (async () => {
+    try {
+      const res = await fetch(`${SESSION}/refresh`, { method: "POST", credentials: "same-origin" });
+      if (!res.ok) {
+        set(null);
+        return false;
+      }
+      set((await res.json()) as Tokens);
+      return true;
+    } catch {
+      // The network is down: keep what we have, a later call will try again.
+      return access !== null;
+    } finally {
+      inflight = null;
+    }
+  })();
+  return inflight;
+}
+
+/** Revokes the session on the server and forgets the access token. */
+export async function signOut(): Promise<void> {
+  try {
+    await fetch(SESSION, { method: "DELETE", credentials: "same-origin" });
+  } finally {
+    set(null);
+  }
+}
+
+/**
+ * `fetch` with the access token, retried once after a silent refresh when the API answers
+ * 401 (the token expired while the tab slept, say).
+ */
+export async function authFetch(input: Request): Promise<Response> {
+  const retry = input.clone();
+  const send = (req: Request) => {
+    const token = access;
+    if (token) req.headers.set("authorization", `Bearer ${token}`);
+    return fetch(req);
+  };
+  const res = await send(input);
+  if (res.status !== 401 || !(await refresh())) return res;
+  return send(retry);
+}

@@ -1,0 +1,104 @@
+// The app shell: restores the session from its cookie, loads who is signed in, and shows
+// the sign-in page or the signed-in layout with the router.
+
+import { useEffect, useState } from "preact/hooks";
+import { LocationProvider, Route, Router } from "preact-iso";
+import { api } from "./api/client";
+import { onSessionChange, refresh, signOut } from "./api/session";
+import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Locale } from "./i18n";
+import { Dashboard } from "./pages/Dashboard";
+import { ExtensionPage } from "./pages/ExtensionPage";
+import { Extensions } from "./pages/Extensions";
+import { NotFound } from "./pages/NotFound";
+import { SignIn } from "./pages/SignIn";
+import { Tenants } from "./pages/Tenants";
+import { MeContext, isPartner, isTenantAdmin, type Me } from "./state";
+
+type Phase = { at: "starting" } | { at: "signed-out" } | { at: "signed-in"; me: Me };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ at: "starting" });
+  const [locale, setLocaleState] = useState<Locale>(storedLocale(undefined));
+
+  const loadMe = async () => {
+    const { data } = await api.GET("/v1/me");
+    if (data) {
+      setLocaleState(storedLocale(data.id));
+      setPhase({ at: "signed-in", me: data });
+    } else setPhase({ at: "signed-out" });
+  };
+
+  useEffect(() => {
+    void refresh().then((ok) => (ok ? loadMe() : setPhase({ at: "signed-out" })));
+    return onSessionChange((signedIn) => {
+      if (!signedIn) setPhase({ at: "signed-out" });
+    });
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+
+  const me = phase.at === "signed-in" ? phase.me : null;
+  const setLocale = (l: Locale) => {
+    storeLocale(me?.id, l);
+    setLocaleState(l);
+  };
+
+  return (
+    <LocaleContext.Provider value={{ locale, setLocale }}>
+      {phase.at === "starting" && <p aria-busy="true">{translate(locale, "loading")}</p>}
+      {phase.at === "signed-out" && <SignIn onSignedIn={loadMe} />}
+      {me && (
+        <MeContext.Provider value={me}>
+          <LocationProvider>
+            <Layout me={me} locale={locale} setLocale={setLocale} />
+          </LocationProvider>
+        </MeContext.Provider>
+      )}
+    </LocaleContext.Provider>
+  );
+}
+
+function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: (l: Locale) => void }) {
+  const t = (k: Parameters<typeof translate>[1]) => translate(locale, k);
+  const tenantScoped = me.tenant_id != null;
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t("skipToContent")}
+      </a>
+      <header class="top">
+        <span class="brand">{t("appName")}</span>
+        <nav aria-label={t("menu")}>
+          <a href="/">{t("dashboard")}</a>
+          {tenantScoped && isTenantAdmin(me) && <a href="/extensions">{t("extensions")}</a>}
+          {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
+        </nav>
+        <div class="who">
+          <label>
+            <span class="sr-only">{t("language")}</span>
+            <select value={locale} onChange={(e) => setLocale(e.currentTarget.value as Locale)} aria-label={t("language")}>
+              {LOCALES.map((l) => (
+                <option value={l}>{l === "en" ? "English" : "Español"}</option>
+              ))}
+            </select>
+          </label>
+          <span>{me.user?.display_name ?? me.role}</span>
+          <button type="button" onClick={() => void signOut()}>
+            {t("signOut")}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Router>
+          <Route path="/" component={Dashboard} />
+          <Route path="/extensions" component={Extensions} />
+          <Route path="/extensions/:id" component={ExtensionPage} />
+          <Route path="/tenants" component={Tenants} />
+          <Route default component={NotFound} />
+        </Router>
+      </main>
+    </>
+  );
+}

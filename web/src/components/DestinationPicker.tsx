@@ -1,0 +1,182 @@
+// Choosing where a call goes: a kind (extension, ring group, IVR menu …) and then one of the
+// tenant's objects of that kind, found by typing part of its number or name. Never a raw id
+// field: the picker loads the tenant's objects through the same API a partner would call.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, type Schemas } from "../api/client";
+import { useT } from "../i18n";
+
+export type Destination = Schemas["Destination"];
+export type Kind = Destination["type"];
+
+/** An object a destination can name, as the picker lists it. */
+export interface Choice {
+  id: string;
+  label: string;
+}
+
+export const OBJECT_KINDS = [
+  "extension",
+  "voicemail_box",
+  "ring_group",
+  "ivr_menu",
+  "queue",
+  "conference",
+  "time_condition",
+] as const satisfies readonly Kind[];
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+const KIND_LABELS: Record<Kind, { en: string; es: string }> = {
+  extension: { en: "Extension", es: "Extensión" },
+  voicemail_box: { en: "Voicemail box", es: "Buzón de voz" },
+  ring_group: { en: "Ring group", es: "Grupo de timbrado" },
+  ivr_menu: { en: "IVR menu", es: "Menú IVR" },
+  queue: { en: "Queue", es: "Cola" },
+  conference: { en: "Conference", es: "Conferencia" },
+  time_condition: { en: "Time condition", es: "Condición horaria" },
+  external_number: { en: "Outside number", es: "Número externo" },
+  hangup: { en: "Hang up", es: "Colgar" },
+};
+
+const numbered = (x: { id: string; number: string; name: string }): Choice => ({
+  id: x.id,
+  label: `${x.number} · ${x.name}`,
+});
+
+/** Loads the tenant's objects of one kind (the first 200, which the search then narrows). */
+export async function loadChoices(tenant: string, kind: ObjectKind): Promise<Choice[]> {
+  const path = { params: { path: { tenant_id: tenant }, query: { limit: 200 } } };
+  switch (kind) {
+    case "extension": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/extensions", path);
+      return (data?.items ?? []).map((x) => ({ id: x.id, label: `${x.number} · ${x.display_name}` }));
+    }
+    case "voicemail_box": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/voicemail-boxes", path);
+      return (data?.items ?? []).map((x) => ({ id: x.id, label: x.mailbox }));
+    }
+    case "ring_group": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/ring-groups", path);
+      return (data?.items ?? []).map(numbered);
+    }
+    case "ivr_menu": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/ivr-menus", path);
+      return (data?.items ?? []).map(numbered);
+    }
+    case "queue": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/queues", path);
+      return (data?.items ?? []).map(numbered);
+    }
+    case "conference": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/conferences", path);
+      return (data?.items ?? []).map(numbered);
+    }
+    case "time_condition": {
+      const { data } = await api.GET("/v1/tenants/{tenant_id}/time-conditions", path);
+      return (data?.items ?? []).map((x) => ({ id: x.id, label: x.name }));
+    }
+  }
+}
+
+/** Case- and accent-insensitive search over the labels. */
+export function filterChoices(choices: Choice[], query: string): Choice[] {
+  const fold = (s: string) => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  const q = fold(query.trim());
+  return q ? choices.filter((c) => fold(c.label).includes(q)) : choices;
+}
+
+interface Props {
+  /** The field name problem+json errors use, also the inputs' id prefix. */
+  name: string;
+  label: string;
+  tenant: string;
+  value: Destination | null;
+  onChange: (d: Destination | null) => void;
+  /** Kinds offered; all by default. */
+  kinds?: readonly Kind[];
+  /** Allow "none" (for optional destinations such as forwarding). */
+  optional?: boolean;
+  error?: string;
+  /** Stand-in for the API in tests. */
+  load?: (tenant: string, kind: ObjectKind) => Promise<Choice[]>;
+}
+
+const isObjectKind = (k: string): k is ObjectKind => (OBJECT_KINDS as readonly string[]).includes(k);
+
+export function DestinationPicker(props: Props) {
+  const { name, label, tenant, value, onChange, optional, error } = props;
+  const t = useT();
+  const lang = document.documentElement.lang === "es" ? "es" : "en";
+  const kinds = props.kinds ?? (Object.keys(KIND_LABELS) as Kind[]);
+  const kind = value?.type ?? "";
+  const [choices, setChoices] = useState<Choice[] | null>(null);
+  const [query, setQuery] = useState("");
+  const load = props.load ?? loadChoices;
+
+  useEffect(() => {
+    setChoices(null);
+    if (isObjectKind(kind)) void load(tenant, kind).then(setChoices);
+  }, [kind, tenant]);
+
+  const shown = useMemo(() => filterChoices(choices ?? [], query), [choices, query]);
+  const selectedId = value && "id" in value ? value.id : "";
+
+  const pickKind = (k: string) => {
+    setQuery("");
+    if (k === "") onChange(null);
+    else if (k === "hangup") onChange({ type: "hangup" });
+    else if (k === "external_number") onChange({ type: "external_number", number: "" });
+    else if (isObjectKind(k)) onChange({ type: k, id: "" } as Destination);
+  };
+
+  const id = `f-${name}`;
+  return (
+    <fieldset class="destination" aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined}>
+      <legend>{label}</legend>
+      <label for={`${id}-kind`}>{lang === "es" ? "Tipo" : "Kind"}</label>
+      <select id={`${id}-kind`} value={kind} onChange={(e) => pickKind(e.currentTarget.value)}>
+        {(optional || !value) && <option value="">{lang === "es" ? "— ninguno —" : "— none —"}</option>}
+        {kinds.map((k) => (
+          <option value={k}>{KIND_LABELS[k][lang]}</option>
+        ))}
+      </select>
+      {value?.type === "external_number" && (
+        <>
+          <label for={`${id}-number`}>{t("number")}</label>
+          <input
+            id={`${id}-number`}
+            inputMode="tel"
+            placeholder="+34910000000"
+            value={value.number}
+            onInput={(e) => onChange({ type: "external_number", number: e.currentTarget.value })}
+          />
+        </>
+      )}
+      {isObjectKind(kind) && (
+        <>
+          <label for={`${id}-search`}>{lang === "es" ? "Buscar" : "Search"}</label>
+          <input id={`${id}-search`} type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+          <label for={`${id}-object`}>{KIND_LABELS[kind][lang]}</label>
+          <select
+            id={`${id}-object`}
+            value={selectedId}
+            aria-busy={choices === null ? "true" : undefined}
+            onChange={(e) => onChange({ type: kind, id: e.currentTarget.value } as Destination)}
+          >
+            <option value="" disabled>
+              {choices === null ? t("loading") : shown.length ? "…" : t("noItems")}
+            </option>
+            {shown.map((c) => (
+              <option value={c.id}>{c.label}</option>
+            ))}
+          </select>
+        </>
+      )}
+      {error && (
+        <small id={`${id}-error`} class="field-error">
+          {error}
+        </small>
+      )}
+    </fieldset>
+  );
+}

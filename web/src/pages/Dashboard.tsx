@@ -1,0 +1,90 @@
+import { api } from "../api/client";
+import { Show, useLoad } from "../components/load";
+import { useT } from "../i18n";
+import { useMe } from "../state";
+
+export function Dashboard() {
+  const t = useT();
+  const me = useMe();
+  const tenant = me.tenant_id;
+  return (
+    <section>
+      <h1>{t("dashboard")}</h1>
+      {tenant ? <TenantSummary tenant={tenant} /> : <p>{me.user?.email}</p>}
+    </section>
+  );
+}
+
+function TenantSummary({ tenant }: { tenant: string }) {
+  const t = useT();
+  const tenantPath = { params: { path: { tenant_id: tenant } } };
+  const [extensions] = useLoad(
+    () => api.GET("/v1/tenants/{tenant_id}/extensions", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }),
+    [tenant],
+  );
+  const [balance] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/balance", tenantPath), [tenant]);
+  const [calls] = useLoad(
+    () => api.GET("/v1/tenants/{tenant_id}/cdrs", { params: { path: { tenant_id: tenant }, query: { limit: 10 } } }),
+    [tenant],
+  );
+  return (
+    <div class="cards">
+      <article class="card">
+        <h2>{t("registered")}</h2>
+        <Show value={extensions}>
+          {(page) => (
+            <p class="figure" data-testid="extension-count">
+              {page.items.length}
+              {page.next_cursor ? "+" : ""}
+            </p>
+          )}
+        </Show>
+      </article>
+      <article class="card">
+        <h2>{t("balance")}</h2>
+        <Show value={balance}>
+          {(b) => (
+            <p class="figure">
+              {b.balance} {b.currency}
+              <small>
+                {" "}
+                · {t("available")} {b.available}
+              </small>
+            </p>
+          )}
+        </Show>
+      </article>
+      <article class="card wide">
+        <h2>{t("recentCalls")}</h2>
+        <Show value={calls}>
+          {(page) =>
+            page.items.length === 0 ? (
+              <p>{t("noItems")}</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("started")}</th>
+                    <th scope="col">{t("caller")}</th>
+                    <th scope="col">{t("destination")}</th>
+                    <th scope="col">{t("duration")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((c) => (
+                    <tr>
+                      <td>{new Date(c.started_at).toLocaleString()}</td>
+                      <td>{c.caller}</td>
+                      <td>{c.destination_name ?? c.destination}</td>
+                      <td>{c.duration_seconds} s</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Show>
+      </article>
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { useState } from "preact/hooks";
+import { api, type Schemas } from "../api/client";
+import { showProblem, type ShownProblem } from "../api/problem";
+import { Field } from "../components/Field";
+import { Show, useLoad } from "../components/load";
+import { Secret } from "../components/Secret";
+import { useT } from "../i18n";
+import { useMe } from "../state";
+import { NotFound } from "./NotFound";
+
+const INPUTS = ["number", "display_name"] as const;
+
+export function Extensions() {
+  const t = useT();
+  const me = useMe();
+  const tenant = me.tenant_id;
+  const [created, setCreated] = useState<Schemas["ExtensionCreated"] | null>(null);
+  const [problem, setProblem] = useState<ShownProblem | null>(null);
+  const [list, reload] = useLoad(
+    () =>
+      api.GET("/v1/tenants/{tenant_id}/extensions", {
+        params: { path: { tenant_id: tenant ?? "" }, query: { limit: 200 } },
+      }),
+    [tenant],
+  );
+  if (!tenant) return <NotFound />;
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    const formEl = e.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    const { data, error } = await api.POST("/v1/tenants/{tenant_id}/extensions", {
+      params: { path: { tenant_id: tenant } },
+      body: { number: String(form.get("number")), display_name: String(form.get("display_name")) },
+    });
+    if (data) {
+      setCreated(data);
+      setProblem(null);
+      formEl.reset();
+      reload();
+    } else setProblem(showProblem(error, INPUTS));
+  };
+
+  return (
+    <section>
+      <h1>{t("extensions")}</h1>
+      <form class="inline" onSubmit={create} aria-labelledby="new-ext">
+        <h2 id="new-ext">{t("newExtension")}</h2>
+        {problem && (
+          <p role="alert" class="error">
+            {problem.summary}
+          </p>
+        )}
+        <Field name="number" label={t("number")} required inputMode="numeric" error={problem?.fields.number} />
+        <Field name="display_name" label={t("displayName")} required error={problem?.fields.display_name} />
+        <button type="submit">{t("create")}</button>
+      </form>
+      {created && <Secret label={`${t("sipPassword")} ${created.sip_username}`} value={created.sip_password} />}
+      <Show value={list}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p>{t("noItems")}</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("number")}</th>
+                  <th scope="col">{t("displayName")}</th>
+                  <th scope="col">{t("dnd")}</th>
+                  <th scope="col">{t("enabled")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((x) => (
+                  <tr>
+                    <td>
+                      <a href={`/extensions/${x.id}`}>{x.number}</a>
+                    </td>
+                    <td>{x.display_name}</td>
+                    <td>{x.dnd ? t("yes") : t("no")}</td>
+                    <td>{x.enabled ? t("yes") : t("no")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Show>
+    </section>
+  );
+}

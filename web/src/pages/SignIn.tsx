@@ -1,0 +1,40 @@
+import { useState } from "preact/hooks";
+import { showProblem } from "../api/problem";
+import { signIn } from "../api/session";
+import { Field } from "../components/Field";
+import { useT } from "../i18n";
+
+export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const t = useT();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    setBusy(true);
+    setError(null);
+    const problem = await signIn(String(form.get("email") ?? ""), String(form.get("password") ?? ""));
+    setBusy(false);
+    if (problem) setError(showProblem(problem).summary);
+    else onSignedIn();
+  };
+
+  return (
+    <main id="main" class="sign-in">
+      <form onSubmit={submit} aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title">{t("appName")}</h1>
+        {error && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+        <Field name="email" label={t("email")} type="email" autoComplete="username" required />
+        <Field name="password" label={t("password")} type="password" autoComplete="current-password" required />
+        <button type="submit" disabled={busy}>
+          {busy ? t("signingIn") : t("signIn")}
+        </button>
+      </form>
+    </main>
+  );
+}

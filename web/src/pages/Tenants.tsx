@@ -1,0 +1,105 @@
+import { useState } from "preact/hooks";
+import { api, ifMatch, type Schemas } from "../api/client";
+import { showProblem, type ShownProblem } from "../api/problem";
+import { Field } from "../components/Field";
+import { Show, useLoad } from "../components/load";
+import { useT } from "../i18n";
+import { useMe } from "../state";
+
+type Tenant = Schemas["TenantView"];
+const INPUTS = ["name", "slug", "domain"] as const;
+
+/** A partner's child tenants (a platform admin's: all top-level ones): create, suspend, resume. */
+export function Tenants() {
+  const t = useT();
+  const me = useMe();
+  const [problem, setProblem] = useState<ShownProblem | null>(null);
+  const [list, reload] = useLoad(
+    () =>
+      api.GET("/v1/tenants", {
+        params: { query: me.tenant_id ? { parent_id: me.tenant_id, limit: 200 } : { limit: 200 } },
+      }),
+    [me.tenant_id],
+  );
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    const formEl = e.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    const slug = String(form.get("slug") ?? "").trim();
+    const { data, error } = await api.POST("/v1/tenants", {
+      body: { name: String(form.get("name")), slug: slug || null },
+    });
+    if (data) {
+      setProblem(null);
+      formEl.reset();
+      reload();
+    } else setProblem(showProblem(error, INPUTS));
+  };
+
+  const setStatus = async (tenant: Tenant, status: Tenant["status"]) => {
+    const { error } = await api.PATCH("/v1/tenants/{tenant_id}", {
+      params: { path: { tenant_id: tenant.id }, header: ifMatch(tenant.version) },
+      body: { status },
+    });
+    if (error) setProblem(showProblem(error));
+    reload();
+  };
+
+  return (
+    <section>
+      <h1>{t("tenants")}</h1>
+      <form class="inline" onSubmit={create} aria-labelledby="new-tenant">
+        <h2 id="new-tenant">{t("newTenant")}</h2>
+        {problem && (
+          <p role="alert" class="error">
+            {problem.summary}
+          </p>
+        )}
+        <Field name="name" label={t("name")} required error={problem?.fields.name} />
+        <Field name="slug" label={t("slug")} error={problem?.fields.slug} />
+        <button type="submit">{t("create")}</button>
+      </form>
+      <Show value={list}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p>{t("noItems")}</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("name")}</th>
+                  <th scope="col">{t("slug")}</th>
+                  <th scope="col">{t("status")}</th>
+                  <th scope="col">
+                    <span class="sr-only">{t("edit")}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((x) => (
+                  <tr data-tenant={x.slug}>
+                    <td>{x.name}</td>
+                    <td>{x.slug}</td>
+                    <td>{x.status === "active" ? t("active") : t("suspended")}</td>
+                    <td>
+                      {x.status === "active" ? (
+                        <button type="button" onClick={() => void setStatus(x, "suspended")}>
+                          {t("suspend")} <span class="sr-only">{x.name}</span>
+                        </button>
+                      ) : (
+                        <button type="button" onClick={() => void setStatus(x, "active")}>
+                          {t("resume")} <span class="sr-only">{x.name}</span>
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Show>
+    </section>
+  );
+}
