@@ -146,6 +146,13 @@ pub struct Actor {
     pub reason: Option<String>,
 }
 
+/// Self-service: a user may change the personal settings of a phone assigned to them (an
+/// extension whose `user_id` is theirs), whatever their role; an API key has no phone. The
+/// tenant's admins keep everything else about the extension (`Permission::PbxWrite`).
+pub fn owns_phone(principal: &Principal, owner: Option<Uuid>) -> bool {
+    principal.kind == PrincipalKind::User && owner == Some(principal.id)
+}
+
 /// What the principal is to the tenant it acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray)]
 pub enum Relation {

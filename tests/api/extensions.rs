@@ -1080,3 +1080,157 @@ async fn releasing_a_did_races_cleanly_with_its_use_as_caller_id() {
         );
     }
 }
+
+/// `/v1/me/extensions`: users change do-not-disturb, forwarding and follow-me on their own
+/// phones (nothing else, nobody else's), whatever their role.
+#[tokio::test]
+async fn users_change_their_own_phones_and_only_those() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = app.tenant_with_admin("Self service").await;
+    let (user_id, user) = app.create_user(&admin, &tenant, "tenant_user").await;
+    let (other_id, other) = app.create_user(&admin, &tenant, "tenant_user").await;
+    let mine = create_extension(
+        &app,
+        &admin,
+        &tenant,
+        json!({"number": "701", "display_name": "Mine", "user_id": user_id}),
+    )
+    .await;
+    let theirs = create_extension(
+        &app,
+        &admin,
+        &tenant,
+        json!({"number": "702", "display_name": "Theirs", "user_id": other_id}),
+    )
+    .await;
+    create_extension(
+        &app,
+        &admin,
+        &tenant,
+        json!({"number": "703", "display_name": "Nobody's"}),
+    )
+    .await;
+
+    let list = expect_json(app.get("/v1/me/extensions", &user).await, 200).await;
+    let numbers: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["701"]);
+    assert!(list["items"][0].get("sip_password").is_none());
+
+    let own = format!("/v1/me/extensions/{}", mine["id"].as_str().unwrap());
+    let forward = json!({"always": {"enabled": true,
+        "destination": {"type": "external_number", "number": "+34910000001"}}});
+    let res = app
+        .patch(&own, &user, json!({"dnd": true, "forwarding": forward}))
+        .await;
+    assert_eq!(header(&res, "etag"), "\"2\"");
+    let changed = expect_json(res, 200).await;
+    assert_eq!(changed["dnd"], true);
+    assert_eq!(
+        changed["forwarding"]["always"]["destination"]["number"],
+        "+34910000001"
+    );
+    // The admin sees the same change, and the audit log names the user.
+    let seen = expect_json(app.get(&ext_url(&tenant, &mine["id"]), &admin).await, 200).await;
+    assert_eq!(seen["dnd"], true);
+    let events = audit_events(&app, &format!("tenant_id={tenant}&action=extension.update")).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["actor_id"] == user_id.as_str() && e["actor_role"] == "tenant_user"),
+        "{events:?}"
+    );
+
+    // Another user's phone, an unassigned one and an unknown id: 404, unchanged.
+    for id in [
+        theirs["id"].as_str().unwrap().to_owned(),
+        Uuid::now_v7().to_string(),
+    ] {
+        assert_problem(
+            app.patch(
+                &format!("/v1/me/extensions/{id}"),
+                &user,
+                json!({"dnd": true}),
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    let untouched = expect_json(app.get(&ext_url(&tenant, &theirs["id"]), &admin).await, 200).await;
+    assert_eq!(untouched["dnd"], false);
+    assert_eq!(untouched["version"], 1);
+
+    // The admin's fields are not the user's; a bad destination is a field error; a stale
+    // If-Match is refused. None of them changes anything.
+    assert_problem(
+        app.patch(&own, &user, json!({"number": "799"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let p = assert_problem(
+        app.patch(
+            &own,
+            &user,
+            json!({"forwarding": {"busy": {"enabled": true,
+                "destination": {"type": "ring_group", "id": Uuid::now_v7()}}}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        field_errors(&p)
+            .iter()
+            .any(|(f, _)| f.starts_with("forwarding.busy")),
+        "{p}"
+    );
+    let res = app
+        .req(reqwest::Method::PATCH, &own, &user)
+        .header("if-match", "\"1\"")
+        .json(&json!({"dnd": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 412, "precondition_failed").await;
+    let after = expect_json(app.get(&ext_url(&tenant, &mine["id"]), &admin).await, 200).await;
+    assert_eq!(after["version"], 2);
+    assert_eq!(after["dnd"], true);
+
+    // Another user of the tenant sees only their own; an API key and staff have no phones.
+    let list = expect_json(app.get("/v1/me/extensions", &other).await, 200).await;
+    assert_eq!(list["items"][0]["number"], "702");
+    let key = create_api_key(&app, &admin, &tenant, "tenant_admin").await;
+    let list = expect_json(
+        app.get("/v1/me/extensions", key["key"].as_str().unwrap())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["items"], json!([]));
+    let list = expect_json(app.get("/v1/me/extensions", &app.admin).await, 200).await;
+    assert_eq!(list["items"], json!([]));
+    assert_problem(
+        app.patch(&own, &app.admin, json!({"dnd": false})).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Another tenant's user cannot reach this phone either.
+    let (_, outsider_admin) = app.tenant_with_admin("Outsider").await;
+    assert_problem(
+        app.patch(&own, &outsider_admin, json!({"dnd": false}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}

@@ -9,6 +9,7 @@ import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Loca
 import { Dashboard } from "./pages/Dashboard";
 import { ExtensionPage } from "./pages/ExtensionPage";
 import { Extensions } from "./pages/Extensions";
+import { MyPhones } from "./pages/MyPhones";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { Tenants } from "./pages/Tenants";
@@ -72,6 +73,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
         <span class="brand">{t("appName")}</span>
         <nav aria-label={t("menu")}>
           <a href="/">{t("dashboard")}</a>
+          {tenantScoped && <a href="/me/phone">{t("myPhone")}</a>}
           {tenantScoped && isTenantAdmin(me) && <a href="/extensions">{t("extensions")}</a>}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
         </nav>
@@ -96,6 +98,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/extensions" component={Extensions} />
           <Route path="/extensions/:id" component={ExtensionPage} />
           <Route path="/tenants" component={Tenants} />
+          <Route path="/me/phone" component={MyPhones} />
           <Route default component={NotFound} />
         </Router>
       </main>

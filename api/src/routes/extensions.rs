@@ -1,4 +1,4 @@
-//! `/v1/tenants/{tenant_id}/extensions`.
+//! `/v1/tenants/{tenant_id}/extensions`, and `/v1/me/extensions` (a user's own phones).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use centralita_domain::{
@@ -7,13 +7,13 @@ use centralita_domain::{
     services::extension_csv::{self, ImportReport},
     services::extensions::{
         self, CreateExtension, ExtensionCreated, ExtensionListQuery, ExtensionPage, ExtensionView,
-        UpdateExtension,
+        UpdateExtension, UpdateOwnExtension,
     },
 };
 use uuid::Uuid;
 
 use crate::{
-    extract::{Body, CsvBody, IfMatch, Scope},
+    extract::{Auth, Body, CsvBody, IfMatch, Scope},
     problem::{ApiResult, CommonErrors, WriteErrors},
     respond,
 };
@@ -206,4 +206,42 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     extensions::delete(&scope, &core, path.1, if_match.0).await?;
     Ok(respond::no_content())
+}
+
+/// The caller's own phones: the extensions assigned to them (`user_id`), whatever their
+/// role. Empty for API keys and platform staff.
+#[utoipa::path(
+    operation_id = "list_own_extensions",
+    tag = "extensions",
+    responses((status = 200, description = "The caller's extensions", body = ExtensionPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/me/extensions")]
+pub async fn list_own(Auth(actor): Auth, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    let page = extensions::list_own(&core, &actor).await?;
+    Ok(respond::ok(&page, None))
+}
+
+/// Change the personal settings of one of the caller's own phones: do-not-disturb,
+/// forwarding and follow-me (JSON merge patch; `If-Match` honoured). Everything else about
+/// the extension is the tenant admins'. Someone else's extension is a 404.
+#[utoipa::path(
+    operation_id = "update_own_extension",
+    tag = "extensions",
+    params(("extension_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateOwnExtension,
+    responses((status = 200, description = "Updated", body = ExtensionView, headers(("ETag" = String))), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/me/extensions/{extension_id}")]
+pub async fn update_own(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+    body: Body<UpdateOwnExtension>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let view =
+        extensions::update_own(&core, &actor, path.into_inner(), body.parse()?, if_match.0).await?;
+    Ok(respond::ok(&view, Some(view.version)))
 }

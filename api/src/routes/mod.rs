@@ -82,6 +82,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(extensions::update)
         .service(extensions::reset_password)
         .service(extensions::delete)
+        .service(extensions::list_own)
+        .service(extensions::update_own)
         .service(voicemail_boxes::list)
         .service(voicemail_boxes::create)
         .service(voicemail_boxes::get)

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::services::{from_json, to_json};
 use crate::{
-    authz::Permission,
+    authz::{Actor, Permission, PrincipalKind, owns_phone},
     core::Core,
     entities::{
         audit_event, destination_ref, dial_number, did, domain, extension, extension_credential,
@@ -819,10 +819,24 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> DomainResult<ExtensionView> {
     scope.authorize(Permission::PbxWrite)?;
+    write_update(scope, core, id, input, if_match, |_| Ok(())).await
+}
+
+/// The update itself, once the caller is allowed: `allowed` sees the stored row first (the
+/// self-service path checks that the phone is the caller's).
+async fn write_update(
+    scope: &TenantScope,
+    core: &Core,
+    id: Uuid,
+    input: UpdateExtension,
+    if_match: Option<i64>,
+    allowed: impl FnOnce(&extension::Model) -> DomainResult<()>,
+) -> DomainResult<ExtensionView> {
     let txn = core.begin().await?;
     let current = scope
         .find::<extension::Entity, _>(&txn, id, "extension")
         .await?;
+    allowed(&current)?;
     check_version(current.version, if_match)?;
     let realms = realms_of(scope, &txn, id).await?;
     let before = ExtensionView::new(&current, realms.clone())?;
@@ -924,6 +938,92 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// What users change on their own phones (`PATCH /v1/me/extensions/{id}`): whether it
+/// rings, where calls go instead, and what rings after it. The number, caller IDs, voicemail
+/// box and limits stay with the tenant's admins. `forwarding` and `follow_me`, when present,
+/// replace the whole value.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOwnExtension {
+    pub dnd: Option<bool>,
+    pub forwarding: Option<Forwarding>,
+    #[schema(max_items = 10)]
+    pub follow_me: Option<Vec<FollowMeStep>>,
+}
+
+/// The tenant of a user acting on their own phones; principals without a tenant (platform
+/// staff) have no phones here.
+async fn own_scope(core: &Core, actor: &Actor) -> DomainResult<Option<TenantScope>> {
+    let Some(tenant) = actor.principal.tenant_id else {
+        return Ok(None);
+    };
+    Ok(Some(
+        TenantScope::resolve(&core.db, actor.clone(), tenant.0).await?,
+    ))
+}
+
+/// The caller's own phones (extensions assigned to them, by number; at most 100, so one
+/// page), for `GET /v1/me/extensions`.
+pub async fn list_own(core: &Core, actor: &Actor) -> DomainResult<ExtensionPage> {
+    let empty = || ExtensionPage {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    let Some(scope) = own_scope(core, actor).await? else {
+        return Ok(empty());
+    };
+    if actor.principal.kind != PrincipalKind::User {
+        return Ok(empty());
+    }
+    let rows = scope
+        .select::<extension::Entity>()
+        .filter(extension::Column::UserId.eq(actor.principal.id))
+        .order_by_asc(extension::Column::Number)
+        .limit(100)
+        .all(&core.db)
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for m in &rows {
+        views.push(ExtensionView::new(
+            m,
+            realms_of(&scope, &core.db, m.id).await?,
+        )?);
+    }
+    Ok(ExtensionPage {
+        items: views,
+        next_cursor: None,
+    })
+}
+
+/// Changes the personal settings of one of the caller's own phones. Another user's phone,
+/// or one of another tenant, is a 404 like a missing one.
+pub async fn update_own(
+    core: &Core,
+    actor: &Actor,
+    id: Uuid,
+    input: UpdateOwnExtension,
+    if_match: Option<i64>,
+) -> DomainResult<ExtensionView> {
+    let scope = own_scope(core, actor)
+        .await?
+        .ok_or_else(|| DomainError::not_found("extension"))?;
+    let input = UpdateExtension {
+        dnd: input.dnd,
+        forwarding: input.forwarding,
+        follow_me: input.follow_me,
+        ..UpdateExtension::default()
+    };
+    let principal = actor.principal.clone();
+    write_update(&scope, core, id, input, if_match, move |row| {
+        if owns_phone(&principal, row.user_id) {
+            Ok(())
+        } else {
+            Err(DomainError::not_found("extension"))
+        }
+    })
+    .await
 }
 
 /// Generates a new SIP password and replaces the digests (for every current domain).

@@ -2,9 +2,9 @@
 // tenant's objects of that kind, found by typing part of its number or name. Never a raw id
 // field: the picker loads the tenant's objects through the same API a partner would call.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useContext, useEffect, useMemo, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
-import { useT } from "../i18n";
+import { LocaleContext, useT } from "../i18n";
 
 export type Destination = Schemas["Destination"];
 export type Kind = Destination["type"];
@@ -106,7 +106,7 @@ const isObjectKind = (k: string): k is ObjectKind => (OBJECT_KINDS as readonly s
 export function DestinationPicker(props: Props) {
   const { name, label, tenant, value, onChange, optional, error } = props;
   const t = useT();
-  const lang = document.documentElement.lang === "es" ? "es" : "en";
+  const lang = useContext(LocaleContext).locale;
   const kinds = props.kinds ?? (Object.keys(KIND_LABELS) as Kind[]);
   const kind = value?.type ?? "";
   const [choices, setChoices] = useState<Choice[] | null>(null);
@@ -115,7 +115,18 @@ export function DestinationPicker(props: Props) {
 
   useEffect(() => {
     setChoices(null);
-    if (isObjectKind(kind)) void load(tenant, kind).then(setChoices);
+    // Ignore an answer that arrives after the kind or tenant changed: it lists the wrong objects.
+    let current = true;
+    // A failed load lists nothing rather than "Loading…" for ever; the form's save then
+    // shows the API's answer.
+    if (isObjectKind(kind))
+      load(tenant, kind).then(
+        (c) => current && setChoices(c),
+        () => current && setChoices([]),
+      );
+    return () => {
+      current = false;
+    };
   }, [kind, tenant]);
 
   const shown = useMemo(() => filterChoices(choices ?? [], query), [choices, query]);

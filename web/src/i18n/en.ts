@@ -56,6 +56,8 @@ export const en = {
   yes: "Yes",
   no: "No",
   skipToContent: "Skip to content",
+  myPhone: "My phone",
+  noPhone: "No extension is assigned to you.",
   menu: "Menu",
 } as const;
 

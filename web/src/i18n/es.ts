@@ -58,5 +58,7 @@ export const es: Record<Key, string> = {
   yes: "Sí",
   no: "No",
   skipToContent: "Saltar al contenido",
+  myPhone: "Mi teléfono",
+  noPhone: "No tiene ninguna extensión asignada.",
   menu: "Menú",
 };

@@ -24,12 +24,14 @@ export function useT(): (key: Key) => string {
   return (key) => translate(locale, key);
 }
 
+/** The user's choice; before sign-in, the last choice made in this browser. */
 export function storedLocale(userId: string | undefined): Locale {
-  const saved = userId ? localStorage.getItem(`centralita.locale.${userId}`) : null;
+  const saved = localStorage.getItem(`centralita.locale.${userId ?? "last"}`);
   if (saved === "en" || saved === "es") return saved;
   return navigator.language.startsWith("es") ? "es" : "en";
 }
 
 export function storeLocale(userId: string | undefined, locale: Locale) {
   if (userId) localStorage.setItem(`centralita.locale.${userId}`, locale);
+  localStorage.setItem("centralita.locale.last", locale);
 }

@@ -1,7 +1,8 @@
 import { api } from "../api/client";
 import { Show, useLoad } from "../components/load";
 import { useT } from "../i18n";
-import { useMe } from "../state";
+import { isTenantAdmin, useMe } from "../state";
+import { MyPhones } from "./MyPhones";
 
 export function Dashboard() {
   const t = useT();
@@ -10,7 +11,9 @@ export function Dashboard() {
   return (
     <section>
       <h1>{t("dashboard")}</h1>
-      {tenant ? <TenantSummary tenant={tenant} /> : <p>{me.user?.email}</p>}
+      {tenant && isTenantAdmin(me) && <TenantSummary tenant={tenant} />}
+      {tenant && !isTenantAdmin(me) && <MyPhones />}
+      {!tenant && <p>{me.user?.email}</p>}
     </section>
   );
 }

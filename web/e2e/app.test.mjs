@@ -1,0 +1,315 @@
+// End to end: a real Centralita (the binary the cargo build made, on SQLite in a temporary
+// directory, on a free loopback port) driven in Debian's Chromium through playwright-core.
+// Run with `npm run e2e` (CENTRALITA_BIN overrides ../target/debug/centralita,
+// CHROMIUM_PATH overrides /usr/bin/chromium). Screenshots of the main pages go to
+// e2e/artifacts/; each main page is checked with axe-core for serious violations.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.CENTRALITA_BIN ?? resolve(here, "../../target/debug/centralita");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = resolve(here, "artifacts");
+const AXE = readFileSync(resolve(here, "../node_modules/axe-core/axe.min.js"), "utf8");
+const ADMIN = { email: "ops@e2e.example.com", password: "e2e-platform-password" };
+const PASSWORD = "e2e-user-password-1";
+
+let server;
+let data;
+let base;
+let browser;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on("error", fail);
+  });
+}
+
+async function api(method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return json;
+}
+
+async function token(email, password) {
+  return (await api("POST", "/v1/auth/token", null, { email, password })).access_token;
+}
+
+let seq = 0;
+/** A tenant with an admin (and a SIP domain); answers its id and the admin's e-mail. */
+async function tenantWithAdmin(admin, name, role = "tenant_admin", parent = null) {
+  seq += 1;
+  const tenant = await api("POST", "/v1/tenants", admin, {
+    name,
+    parent_id: parent,
+    domain: `t${seq}-${Date.now()}.pbx.example.com`,
+  });
+  const email = `admin${seq}@${tenant.slug}.example.com`;
+  await api("POST", `/v1/tenants/${tenant.id}/users`, admin, {
+    email,
+    display_name: `${name} Admin`,
+    role,
+    password: PASSWORD,
+  });
+  return { id: tenant.id, email };
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.cspErrors = () => errors.filter((e) => /Content.Security.Policy/i.test(e));
+  return page;
+}
+
+async function signIn(page, email, password = PASSWORD) {
+  await page.goto(base + "/");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core in the page: no serious or critical violations. */
+async function accessible(page, name) {
+  // Evaluated through the DevTools protocol: the page's CSP (rightly) forbids inline scripts.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return {
+      passes: r.passes.length,
+      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) })),
+    };
+  });
+  // axe ran its rules (a page it could not check would pass nothing).
+  assert.ok(result.passes > 10, `${name}: axe checked only ${result.passes} rules`);
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${name}: accessibility violations`);
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), "centralita-e2e-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, [], {
+    env: {
+      ...process.env,
+      CENTRALITA_LISTEN: `127.0.0.1:${port}`,
+      CENTRALITA_DATA_DIR: data,
+      CENTRALITA_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      CENTRALITA_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(base + "/readyz")).ok) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+describe("the web app in Chromium", () => {
+  test("a tenant admin creates an extension and sees its SIP password once", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const acme = await tenantWithAdmin(admin, "Acme Plumbing");
+    const page = await newPage();
+    await signIn(page, acme.email);
+    await accessible(page, "dashboard");
+    await shot(page, "dashboard");
+
+    await page.getByRole("link", { name: "Extensions" }).click();
+    await page.getByRole("heading", { name: "Extensions", level: 1 }).waitFor();
+    // A bad number: the API's field error is shown at the field.
+    await page.getByLabel("Number").fill("0123");
+    await page.getByLabel("Display name").fill("Reception");
+    await page.getByRole("button", { name: "Create" }).click();
+    const numberField = page.getByLabel("Number");
+    await page.locator("#f-number-error").waitFor();
+    assert.equal(await numberField.getAttribute("aria-invalid"), "true");
+
+    await numberField.fill("1001");
+    await page.getByRole("button", { name: "Create" }).click();
+    const secret = page.getByTestId("secret");
+    await secret.waitFor();
+    const password = await secret.textContent();
+    assert.ok(password && password.length >= 16, `SIP password shown: ${password}`);
+    await page.getByRole("link", { name: "1001" }).waitFor();
+    await accessible(page, "extensions");
+    await shot(page, "extensions");
+
+    // Through the API: the extension exists, and its password is not readable again.
+    const acmeToken = await token(acme.email, PASSWORD);
+    const list = await api("GET", `/v1/tenants/${acme.id}/extensions`, acmeToken);
+    assert.equal(list.items.length, 1);
+    assert.ok(!JSON.stringify(list).includes(password));
+
+    // A reload restores the session from its cookie (no token in storage), and the
+    // password is gone for good.
+    await page.reload();
+    await page.getByRole("heading", { name: "Extensions", level: 1 }).waitFor();
+    assert.equal(await page.getByTestId("secret").count(), 0);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    assert.ok(!stored.includes("rt_") && !stored.includes("eyJ"), `tokens in script-readable storage: ${stored}`);
+    assert.deepEqual(page.cspErrors(), []);
+  });
+
+  test("forwarding is set with the destination picker and reaches the API", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const t = await tenantWithAdmin(admin, "Forwarding Co");
+    const tt = await token(t.email, PASSWORD);
+    const ext = await api("POST", `/v1/tenants/${t.id}/extensions`, tt, { number: "2001", display_name: "Luis" });
+    await api("POST", `/v1/tenants/${t.id}/extensions`, tt, { number: "2002", display_name: "Recepción" });
+    const page = await newPage();
+    await signIn(page, t.email);
+    await page.goto(`${base}/extensions/${ext.id}`);
+    await page.getByRole("heading", { name: "2001 · Luis" }).waitFor();
+    await page.getByLabel("Kind").selectOption("extension");
+    await page.getByLabel("Search").fill("recepcion");
+    const target = page.getByLabel("Extension", { exact: true });
+    await target.selectOption({ label: "2002 · Recepción" });
+    await page.getByLabel("Do not disturb").check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+    await accessible(page, "extension");
+    await shot(page, "extension");
+
+    const saved = await api("GET", `/v1/tenants/${t.id}/extensions/${ext.id}`, tt);
+    assert.equal(saved.dnd, true);
+    assert.equal(saved.forwarding.always.destination.type, "extension");
+    assert.notEqual(saved.forwarding.always.destination.id, ext.id);
+  });
+
+  test("a tenant user turns on forwarding of their own phone", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const t = await tenantWithAdmin(admin, "Users Co");
+    const tt = await token(t.email, PASSWORD);
+    const email = `luis@users-${Date.now()}.example.com`;
+    await api("POST", `/v1/tenants/${t.id}/users`, tt, {
+      email,
+      display_name: "Luis",
+      role: "tenant_user",
+      password: PASSWORD,
+      extension: { number: "4001", display_name: "Luis" },
+    });
+    const page = await newPage();
+    await signIn(page, email);
+    // A tenant user has no admin pages: their dashboard is their phone.
+    assert.equal(await page.getByRole("link", { name: "Extensions" }).count(), 0);
+    await page.getByRole("link", { name: "My phone" }).click();
+    await page.getByRole("heading", { name: "4001 · Luis" }).waitFor();
+    await page.getByLabel("Kind").selectOption("external_number");
+    await page.getByLabel("Number").fill("+34910000002");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+    await accessible(page, "my-phone");
+    await shot(page, "my-phone");
+
+    const userToken = await token(email, PASSWORD);
+    const mine = await api("GET", "/v1/me/extensions", userToken);
+    assert.deepEqual(mine.items[0].forwarding.always, {
+      enabled: true,
+      destination: { type: "external_number", number: "+34910000002" },
+    });
+  });
+
+  test("another tenant's object URL is a not-found page", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const mine = await tenantWithAdmin(admin, "Mine Ltd");
+    const theirs = await tenantWithAdmin(admin, "Theirs Ltd");
+    const theirToken = await token(theirs.email, PASSWORD);
+    const ext = await api("POST", `/v1/tenants/${theirs.id}/extensions`, theirToken, {
+      number: "3001",
+      display_name: "Secret Person",
+    });
+    const page = await newPage();
+    await signIn(page, mine.email);
+    await page.goto(`${base}/extensions/${ext.id}`);
+    await page.getByRole("heading", { name: "Not found" }).waitFor();
+    assert.equal(await page.getByText("Secret Person").count(), 0);
+    await page.goto(`${base}/no/such/page`);
+    await page.getByRole("heading", { name: "Not found" }).waitFor();
+    await shot(page, "not-found");
+  });
+
+  test("a partner creates and suspends a child tenant", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const partner = await tenantWithAdmin(admin, "Reseller SL", "partner_admin");
+    const page = await newPage();
+    await signIn(page, partner.email);
+    await page.getByRole("link", { name: "Tenants" }).click();
+    await page.getByRole("heading", { name: "Tenants", level: 1 }).waitFor();
+    await page.getByLabel("Name").fill("Bakery Child");
+    await page.getByLabel("Slug").fill(`bakery-child-${Date.now()}`);
+    await page.getByRole("button", { name: "Create" }).click();
+    const row = page.locator("tr", { hasText: "Bakery Child" });
+    await row.waitFor();
+    await row.getByRole("button", { name: /Suspend/ }).click();
+    await row.getByText("Suspended").waitFor();
+    await accessible(page, "tenants");
+    await shot(page, "tenants");
+
+    const partnerToken = await token(partner.email, PASSWORD);
+    const children = await api("GET", `/v1/tenants?parent_id=${partner.id}`, partnerToken);
+    const child = children.items.find((c) => c.name === "Bakery Child");
+    assert.equal(child?.status, "suspended");
+  });
+
+  test("Spanish is a choice kept per user, and signing out ends the session", async () => {
+    const admin = await token(ADMIN.email, ADMIN.password);
+    const t = await tenantWithAdmin(admin, "Idiomas SA");
+    const page = await newPage();
+    await signIn(page, t.email);
+    await page.getByLabel("Language").selectOption("es");
+    await page.getByRole("heading", { name: "Panel" }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "es");
+    await page.reload();
+    await page.getByRole("heading", { name: "Panel" }).waitFor();
+    await shot(page, "dashboard-es");
+
+    await page.getByRole("button", { name: "Cerrar sesión" }).click();
+    await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();
+    await page.reload();
+    // The cookie's session was revoked: the app asks to sign in again.
+    await page.getByLabel("Contraseña").waitFor();
+    await accessible(page, "sign-in");
+    await shot(page, "sign-in");
+  });
+});
