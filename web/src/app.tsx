@@ -7,6 +7,14 @@ import { api } from "./api/client";
 import { onSessionChange, refresh, signOut } from "./api/session";
 import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Locale } from "./i18n";
 import { Dashboard } from "./pages/Dashboard";
+import { Users } from "./pages/Users";
+import { Voicemail } from "./pages/Voicemail";
+import { Calls } from "./pages/Calls";
+import { RingGroups } from "./pages/RingGroups";
+import { IvrMenus } from "./pages/IvrMenus";
+import { Dids } from "./pages/Dids";
+import { TimeConditions } from "./pages/TimeConditions";
+import { Billing } from "./pages/Billing";
 import { ExtensionPage } from "./pages/ExtensionPage";
 import { Extensions } from "./pages/Extensions";
 import { MyPhones } from "./pages/MyPhones";
@@ -74,7 +82,19 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
         <nav aria-label={t("menu")}>
           <a href="/">{t("dashboard")}</a>
           {tenantScoped && <a href="/me/phone">{t("myPhone")}</a>}
-          {tenantScoped && isTenantAdmin(me) && <a href="/extensions">{t("extensions")}</a>}
+          {tenantScoped && isTenantAdmin(me) && (
+            <>
+              <a href="/extensions">{t("extensions")}</a>
+              <a href="/users">{t("users")}</a>
+              <a href="/voicemail">{t("voicemail")}</a>
+              <a href="/ring-groups">{t("ringGroups")}</a>
+              <a href="/ivr-menus">{t("ivrMenus")}</a>
+              <a href="/time-conditions">{t("timeConditions")}</a>
+              <a href="/dids">{t("dids")}</a>
+              <a href="/calls">{t("calls")}</a>
+              <a href="/billing">{t("billing")}</a>
+            </>
+          )}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
         </nav>
         <div class="who">
@@ -98,6 +118,14 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/extensions" component={Extensions} />
           <Route path="/extensions/:id" component={ExtensionPage} />
           <Route path="/tenants" component={Tenants} />
+          <Route path="/users/*" component={Users} />
+          <Route path="/voicemail/*" component={Voicemail} />
+          <Route path="/calls/*" component={Calls} />
+          <Route path="/ring-groups/*" component={RingGroups} />
+          <Route path="/ivr-menus/*" component={IvrMenus} />
+          <Route path="/dids/*" component={Dids} />
+          <Route path="/time-conditions/*" component={TimeConditions} />
+          <Route path="/billing/*" component={Billing} />
           <Route path="/me/phone" component={MyPhones} />
           <Route default component={NotFound} />
         </Router>

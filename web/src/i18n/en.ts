@@ -58,6 +58,11 @@ export const en = {
   skipToContent: "Skip to content",
   myPhone: "My phone",
   noPhone: "No extension is assigned to you.",
+  voicemail: "Voicemail",
+  ringGroups: "Ring groups",
+  ivrMenus: "IVR menus",
+  dids: "Numbers (DIDs)",
+  timeConditions: "Time conditions",
   menu: "Menu",
 } as const;
 

@@ -60,5 +60,10 @@ export const es: Record<Key, string> = {
   skipToContent: "Saltar al contenido",
   myPhone: "Mi teléfono",
   noPhone: "No tiene ninguna extensión asignada.",
+  voicemail: "Buzones de voz",
+  ringGroups: "Grupos de timbrado",
+  ivrMenus: "Menús IVR",
+  dids: "Números (DID)",
+  timeConditions: "Condiciones horarias",
   menu: "Menú",
 };

@@ -35,3 +35,15 @@ export function storeLocale(userId: string | undefined, locale: Locale) {
   if (userId) localStorage.setItem(`centralita.locale.${userId}`, locale);
   localStorage.setItem("centralita.locale.last", locale);
 }
+
+/** Strings of one area of the app, in both languages (kept next to its pages, so areas do
+ * not all edit one table); the compiler checks both languages have every key. */
+export interface Strings<K extends string> {
+  en: Record<K, string>;
+  es: Record<K, string>;
+}
+
+export function useStrings<K extends string>(strings: Strings<K>): (key: K) => string {
+  const { locale } = useContext(LocaleContext);
+  return (key) => strings[locale][key];
+}

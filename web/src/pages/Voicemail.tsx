@@ -1,0 +1,6 @@
+// Placeholder: being built.
+import { NotFound } from "./NotFound";
+
+export function Voicemail() {
+  return <NotFound />;
+}
