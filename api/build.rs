@@ -18,7 +18,7 @@ use std::{
 fn main() {
     println!("cargo:rerun-if-env-changed=CENTRALITA_WEB_DIST");
     if let Ok(dist) = env::var("CENTRALITA_WEB_DIST") {
-        println!("cargo:rustc-env=CENTRALITA_WEB_DIR={dist}");
+        println!("cargo:rustc-env=CENTRALITA_WEB_EMBED_DIR={dist}");
         return;
     }
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
@@ -48,7 +48,7 @@ fn main() {
         &web,
         &["run", "build", "--", "--outDir", &out_arg, "--emptyOutDir"],
     );
-    println!("cargo:rustc-env=CENTRALITA_WEB_DIR={out_arg}");
+    println!("cargo:rustc-env=CENTRALITA_WEB_EMBED_DIR={out_arg}");
 }
 
 /// `node_modules` is missing, or npm's record of it is older than the lock file.

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::problem::{ApiError, current_request_id};
 
-fn core(req: &HttpRequest) -> Result<web::Data<Core>, ApiError> {
+pub(crate) fn core(req: &HttpRequest) -> Result<web::Data<Core>, ApiError> {
     req.app_data::<web::Data<Core>>()
         .cloned()
         .ok_or_else(|| ApiError(DomainError::internal("Core missing from app data")))
@@ -70,9 +70,8 @@ impl Auth {
         let reason = req
             .headers()
             .get("X-Acting-Reason")
-            // Free text: UTF-8 is accepted (`to_str` would drop any non-ASCII reason).
-            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-            .map(str::trim)
+            .and_then(|v| acting_reason(v.as_bytes()))
+            .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
             .map(|r| r.chars().take(500).collect());
         Ok(Self(Actor {
@@ -80,6 +79,20 @@ impl Auth {
             request_id: current_request_id(),
             reason,
         }))
+    }
+}
+
+/// The text of an `X-Acting-Reason` header. Free text: raw UTF-8 is accepted (`to_str`
+/// would drop any non-ASCII reason), and so is RFC 8187's `UTF-8''<percent-encoded>` form,
+/// which is how a browser sends one (`fetch` only sends Latin-1 header values).
+fn acting_reason(raw: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(raw).ok()?;
+    match text.strip_prefix("UTF-8''") {
+        Some(encoded) => percent_encoding::percent_decode_str(encoded)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned()),
+        None => Some(text.to_owned()),
     }
 }
 

@@ -10,11 +10,14 @@
 //! this origin, no inline script, no framing. Voicemail audio and greetings are fetched with
 //! the access token and played from `blob:` URLs, which is why `media-src` allows them.
 
+use std::{borrow::Cow, path::Path};
+
 use actix_web::{HttpRequest, HttpResponse, http::header};
 use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
 
 #[derive(RustEmbed)]
-#[folder = "$CENTRALITA_WEB_DIR"]
+#[folder = "$CENTRALITA_WEB_EMBED_DIR"]
 struct Assets;
 
 /// The policy of every page and file of the app.
@@ -34,6 +37,43 @@ const API_PREFIXES: &[&str] = &[
     "/metrics",
 ];
 
+/// A file of the app: its bytes, SHA-256 and media type.
+struct File {
+    data: Cow<'static, [u8]>,
+    sha256: [u8; 32],
+    mime: String,
+}
+
+/// Looks `name` up in the app: the embedded build, or, when the `web_dir` setting names a
+/// directory, a build on disk there (a development aid: end-to-end tests of a changed app,
+/// `npm run build` and a restart, without recompiling the server). Only plain relative
+/// names are looked up on disk: no `..`, no absolute paths.
+fn lookup(web_dir: Option<&Path>, name: &str) -> Option<File> {
+    if let Some(dir) = web_dir {
+        let relative = Path::new(name);
+        if !relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return None;
+        }
+        let data = std::fs::read(dir.join(relative)).ok()?;
+        return Some(File {
+            sha256: Sha256::digest(&data).into(),
+            mime: mime_guess::from_path(name)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned(),
+            data: Cow::Owned(data),
+        });
+    }
+    Assets::get(name).map(|f| File {
+        sha256: f.metadata.sha256_hash(),
+        mime: f.metadata.mimetype().to_owned(),
+        data: f.data,
+    })
+}
+
 /// The app's answer for `req`, or `None` when the path is not the app's (an API path, a
 /// method other than GET/HEAD, or a missing file with an extension).
 pub fn serve(req: &HttpRequest) -> Option<HttpResponse> {
@@ -49,7 +89,9 @@ pub fn serve(req: &HttpRequest) -> Option<HttpResponse> {
         return None;
     }
     let file = path.trim_start_matches('/');
-    if let Some(found) = Assets::get(file).filter(|_| !file.is_empty()) {
+    let core = crate::extract::core(req).ok();
+    let web_dir = core.as_ref().and_then(|c| c.config.web_dir.as_deref());
+    if let Some(found) = lookup(web_dir, file).filter(|_| !file.is_empty()) {
         let immutable = file.starts_with("assets/");
         return Some(respond(req, file, found, immutable));
     }
@@ -62,16 +104,11 @@ pub fn serve(req: &HttpRequest) -> Option<HttpResponse> {
     {
         return None;
     }
-    Assets::get("index.html").map(|index| respond(req, "index.html", index, false))
+    lookup(web_dir, "index.html").map(|index| respond(req, "index.html", index, false))
 }
 
-fn respond(
-    req: &HttpRequest,
-    name: &str,
-    file: rust_embed::EmbeddedFile,
-    immutable: bool,
-) -> HttpResponse {
-    let etag = format!("\"{}\"", hex_prefix(&file.metadata.sha256_hash()));
+fn respond(req: &HttpRequest, name: &str, file: File, immutable: bool) -> HttpResponse {
+    let etag = format!("\"{}\"", hex_prefix(&file.sha256));
     let cache = if immutable {
         "public, max-age=31536000, immutable"
     } else {
@@ -104,8 +141,8 @@ fn respond(
     res.body(file.data.into_owned())
 }
 
-fn mime_for(name: &str, file: &rust_embed::EmbeddedFile) -> String {
-    let mime = file.metadata.mimetype();
+fn mime_for(name: &str, file: &File) -> String {
+    let mime = file.mime.as_str();
     if name.ends_with(".html") || mime.starts_with("text/") || mime.ends_with("javascript") {
         format!("{mime}; charset=utf-8")
     } else {

@@ -79,6 +79,10 @@ pub struct Config {
     pub http_workers: Option<usize>,
     /// Whether `serve` runs the job worker in-process.
     pub embedded_worker: bool,
+    /// Serve the web app from this directory (a `vite build` output) instead of the copy
+    /// built into the binary: for working on the app against a running server and for its
+    /// end-to-end tests, without recompiling. Production leaves it unset.
+    pub web_dir: Option<std::path::PathBuf>,
     /// Where stored files (voicemail audio, IVR greetings) live: none, the data directory;
     /// `s3://bucket[/prefix]`, an S3-compatible object store shared by every process.
     pub storage_url: Option<String>,
@@ -174,6 +178,7 @@ impl Default for Config {
             bootstrap_admin_password: None,
             http_workers: None,
             worker_probe_listen: None,
+            web_dir: None,
             storage_url: None,
             storage_s3_endpoint: None,
             storage_s3_region: None,

@@ -561,6 +561,30 @@ async fn support_writes_need_a_reason_which_is_recorded() {
     let e = event_of(&app, "domain.create", d["id"].as_str().unwrap()).await;
     assert_eq!(e["acting_reason"], "é".repeat(500));
 
+    // A browser sends non-ASCII text in RFC 8187's form; it is decoded.
+    let res = app
+        .req(Method::POST, &domains, &support)
+        .header(
+            "X-Acting-Reason",
+            "UTF-8''Incidencia%20n%C2%BA%2042%3A%20a%C3%B1adir%20dominio",
+        )
+        .json(&json!({"name": "encoded.example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let d = expect_json(res, 201).await;
+    let e = event_of(&app, "domain.create", d["id"].as_str().unwrap()).await;
+    assert_eq!(e["acting_reason"], "Incidencia nº 42: añadir dominio");
+    // Encoded blank is still blank: refused.
+    let res = app
+        .req(Method::POST, &domains, &support)
+        .header("X-Acting-Reason", "UTF-8''%20%20")
+        .json(&json!({"name": "blank.example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 403, "reason_required").await;
+
     // Support never creates or deletes tenants, reason or not.
     let res = app
         .req(Method::POST, "/v1/tenants", &support)

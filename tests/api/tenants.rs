@@ -710,3 +710,84 @@ async fn patches_that_change_nothing_are_not_changes() {
         before + 1
     );
 }
+
+/// `GET /v1/tenants?q=`: find a customer by name, slug, SIP domain, DID or extension
+/// number, among the tenants the caller sees; the text is literal, never a pattern.
+#[tokio::test]
+async fn tenants_are_found_by_name_domain_did_or_extension() {
+    let app = TestApp::spawn().await;
+    let (acme, acme_admin) = app.tenant_with_admin("Acme Fontanería").await;
+    let (bakery, bakery_admin) = app.tenant_with_admin("Bakery 50% Off").await;
+    let acme_domain = add_domain(&app, &acme_admin, &acme).await;
+    claim_did(&app, &acme_admin, &acme, "+34910000777").await;
+    create_extension(
+        &app,
+        &bakery_admin,
+        &bakery,
+        json!({"number": "4321", "display_name": "Front desk"}),
+    )
+    .await;
+    let (_, support) = support_token(&app).await;
+
+    let found = |items: Vec<Value>| -> Vec<String> {
+        let mut ids: Vec<String> = items
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let search = |q: &str| format!("/v1/tenants?q={}", urlencode(q));
+    for (q, want) in [
+        ("acme", vec![acme.clone()]),
+        ("FONTANERÍA", vec![acme.clone()]),
+        (&acme_domain[..acme_domain.len() - 4], vec![acme.clone()]),
+        ("+34 910 000 777", vec![acme.clone()]),
+        ("910000777", vec![acme.clone()]),
+        ("4321", vec![bakery.clone()]),
+        ("50%", vec![bakery.clone()]),
+        // Literal: `%` and `_` are not wildcards.
+        ("a%e", vec![]),
+        ("_cme", vec![]),
+        // An extension number matches exactly, not in part.
+        ("432", vec![]),
+    ] {
+        let got = found(list_all(&app, &search(q), &support).await);
+        let mut want = want;
+        want.sort();
+        assert_eq!(got, want, "q={q}");
+    }
+
+    // Only among the tenants the caller sees.
+    assert!(
+        list_all(&app, &search("acme"), &bakery_admin)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        found(list_all(&app, &search("acme"), &acme_admin).await),
+        vec![acme.clone()]
+    );
+
+    // Too short or too long: a field error.
+    for q in ["a", " b ", &"x".repeat(101)] {
+        let p = assert_problem(
+            app.get(&search(q), &support).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_field_error(&p, "q", "invalid_length");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -267,3 +267,41 @@ async fn api_paths_and_missing_files_are_never_the_app() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_web_dir_setting_serves_a_build_from_disk_and_only_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>dev build</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("assets/app-1.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
+    let root = dir.path().join("assets");
+    let app = TestApp::spawn_with(|c| c.web_dir = Some(root.clone())).await;
+    // `web_dir` is the assets folder here, so `secret.txt` lies outside it.
+    std::fs::write(
+        root.join("index.html"),
+        "<!doctype html><title>dev build</title>",
+    )
+    .unwrap();
+
+    let res = get(&app, "/tenants").await;
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-security-policy").contains("script-src 'self'"));
+    assert!(res.text().await.unwrap().contains("dev build"));
+    let res = get(&app, "/app-1.js").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(res.text().await.unwrap(), "console.log(1)");
+    for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"] {
+        let res = get(&app, path).await;
+        assert_ne!(res.status(), 200, "{path}");
+        assert!(!res.text().await.unwrap().contains("outside"), "{path}");
+    }
+}

@@ -6,7 +6,7 @@
 
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,6 +19,8 @@ const BIN = process.env.CENTRALITA_BIN ?? resolve(here, "../../target/debug/cent
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = resolve(here, "artifacts");
 const AXE = readFileSync(resolve(here, "../node_modules/axe-core/axe.min.js"), "utf8");
+// The harness's own variable is not a server setting (the server refuses unknown ones).
+const { CENTRALITA_BIN: _bin, ...INHERITED } = process.env;
 export const ADMIN = { email: "ops@e2e.example.com", password: "e2e-platform-password" };
 export const PASSWORD = "e2e-user-password-1";
 
@@ -73,6 +75,18 @@ export async function tenantWithAdmin(admin, name, role = "tenant_admin", parent
   return { id: tenant.id, email };
 }
 
+/** Platform staff are made on the command line, never over HTTP: `centralita admin
+ * create-user` on the running server's database. Answers the e-mail (password `PASSWORD`). */
+export function staffUser(role = "support") {
+  seq += 1;
+  const email = `${role}${seq}@platform.example.com`;
+  execFileSync(BIN, ["admin", "create-user", "--email", email, "--display-name", `Staff ${seq}`, "--role", role, "--password", PASSWORD], {
+    env: { ...INHERITED, CENTRALITA_DATA_DIR: data, RUST_LOG: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return email;
+}
+
 export async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
@@ -122,7 +136,7 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(BIN, [], {
     env: {
-      ...process.env,
+      ...INHERITED,
       CENTRALITA_LISTEN: `127.0.0.1:${port}`,
       CENTRALITA_DATA_DIR: data,
       CENTRALITA_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,

@@ -4,9 +4,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { LocationProvider, Route, Router } from "preact-iso";
 import { api } from "./api/client";
-import { onSessionChange, refresh, signOut } from "./api/session";
+import { onSessionChange, refresh, setActingReason, signOut } from "./api/session";
+import { ActingBanner } from "./components/ActingBanner";
 import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Locale } from "./i18n";
+import { Audit } from "./pages/Audit";
 import { Dashboard } from "./pages/Dashboard";
+import { Support } from "./pages/Support";
 import { Users } from "./pages/Users";
 import { Voicemail } from "./pages/Voicemail";
 import { Calls } from "./pages/Calls";
@@ -21,13 +24,14 @@ import { MyPhones } from "./pages/MyPhones";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { Tenants } from "./pages/Tenants";
-import { MeContext, isPartner, isTenantAdmin, type Me } from "./state";
+import { ActingContext, MeContext, isPartner, isStaff, isTenantAdmin, type Acting, type Me } from "./state";
 
 type Phase = { at: "starting" } | { at: "signed-out" } | { at: "signed-in"; me: Me };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ at: "starting" });
   const [locale, setLocaleState] = useState<Locale>(storedLocale(undefined));
+  const [acting, setActing] = useState<Acting | null>(null);
 
   const loadMe = async () => {
     const { data } = await api.GET("/v1/me");
@@ -40,7 +44,11 @@ export function App() {
   useEffect(() => {
     void refresh().then((ok) => (ok ? loadMe() : setPhase({ at: "signed-out" })));
     return onSessionChange((signedIn) => {
-      if (!signedIn) setPhase({ at: "signed-out" });
+      if (!signedIn) {
+        setActing(null);
+        setActingReason(null);
+        setPhase({ at: "signed-out" });
+      }
     });
   }, []);
 
@@ -48,9 +56,11 @@ export function App() {
     document.documentElement.lang = locale;
   }, [locale]);
 
-  const me = phase.at === "signed-in" ? phase.me : null;
+  const signedIn = phase.at === "signed-in" ? phase.me : null;
+  // Staff inside a tenant see every page as that tenant's.
+  const me = signedIn && acting ? { ...signedIn, tenant_id: acting.tenant.id } : signedIn;
   const setLocale = (l: Locale) => {
-    storeLocale(me?.id, l);
+    storeLocale(signedIn?.id, l);
     setLocaleState(l);
   };
 
@@ -60,9 +70,11 @@ export function App() {
       {phase.at === "signed-out" && <SignIn onSignedIn={loadMe} />}
       {me && (
         <MeContext.Provider value={me}>
-          <LocationProvider>
-            <Layout me={me} locale={locale} setLocale={setLocale} />
-          </LocationProvider>
+          <ActingContext.Provider value={{ acting, setActing }}>
+            <LocationProvider>
+              <Layout me={me} locale={locale} setLocale={setLocale} />
+            </LocationProvider>
+          </ActingContext.Provider>
         </MeContext.Provider>
       )}
     </LocaleContext.Provider>
@@ -81,7 +93,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
         <span class="brand">{t("appName")}</span>
         <nav aria-label={t("menu")}>
           <a href="/">{t("dashboard")}</a>
-          {tenantScoped && <a href="/me/phone">{t("myPhone")}</a>}
+          {tenantScoped && !isStaff(me) && <a href="/me/phone">{t("myPhone")}</a>}
           {tenantScoped && isTenantAdmin(me) && (
             <>
               <a href="/extensions">{t("extensions")}</a>
@@ -95,7 +107,9 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
               <a href="/billing">{t("billing")}</a>
             </>
           )}
+          {tenantScoped && isTenantAdmin(me) && <a href="/audit">{t("audit")}</a>}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
+          {isStaff(me) && <a href="/support">{t("findCustomer")}</a>}
         </nav>
         <div class="who">
           <label>
@@ -112,6 +126,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           </button>
         </div>
       </header>
+      <ActingBanner />
       <main id="main" tabIndex={-1}>
         <Router>
           <Route path="/" component={Dashboard} />
@@ -127,6 +142,8 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/time-conditions/*" component={TimeConditions} />
           <Route path="/billing/*" component={Billing} />
           <Route path="/me/phone" component={MyPhones} />
+          <Route path="/support" component={Support} />
+          <Route path="/audit" component={Audit} />
           <Route default component={NotFound} />
         </Router>
       </main>

@@ -16,5 +16,24 @@ export function useMe(): Me {
 }
 
 export const isPartner = (me: Me) => me.role === "partner_admin" || me.role === "platform_admin";
+export const isStaff = (me: Me) => me.role === "platform_admin" || me.role === "support";
+/** Sees the tenant admin's pages (support staff read them, and change only with a reason). */
 export const isTenantAdmin = (me: Me) =>
-  me.role === "tenant_admin" || me.role === "partner_admin" || me.role === "platform_admin";
+  me.role === "tenant_admin" || me.role === "partner_admin" || isStaff(me);
+
+/**
+ * Platform staff working inside one tenant (opened from the support search): every page then
+ * works on that tenant, as `me.tenant_id`. `reason` is what support staff stated before
+ * changing anything; `null` means read-only.
+ */
+export interface Acting {
+  tenant: Schemas["TenantView"];
+  reason: string | null;
+}
+
+export const ActingContext = createContext<{
+  acting: Acting | null;
+  setActing: (a: Acting | null) => void;
+}>({ acting: null, setActing: () => {} });
+
+export const useActing = () => useContext(ActingContext);

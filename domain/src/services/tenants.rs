@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +17,7 @@ use crate::{
         Actor, Grant, Permission, PlatformPermission, Relation, Visibility, grant, grant_platform,
     },
     core::Core,
-    entities::{domain, tenant},
+    entities::{did, domain, extension, tenant},
     error::{DomainError, DomainResult, FieldError},
     ids::TenantId,
     pagination::PageRequest,
@@ -116,6 +118,68 @@ pub struct TenantListQuery {
     /// Only the direct children of this tenant.
     pub parent_id: Option<Uuid>,
     pub status: Option<TenantStatus>,
+    /// Find tenants (among those the caller sees) by part of their name or slug, part of a
+    /// SIP domain, part of a DID's number, or an extension's exact number; 2-100
+    /// characters, case-insensitive. How support staff find a customer who calls in.
+    #[param(min_length = 2, max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// The `q` filter of [`list`]: a tenant matches when its name or slug, one of its SIP
+/// domains or DIDs contains the text, or one of its extensions has exactly that number.
+/// The text is matched literally (`%` and `_` are escaped), never as a pattern.
+fn search_condition(raw: &str) -> DomainResult<Condition> {
+    let q = raw.trim().to_lowercase();
+    let len = q.chars().count();
+    if !(2..=100).contains(&len) {
+        return Err(DomainError::field(
+            "q",
+            "invalid_length",
+            "Search for 2 to 100 characters",
+        ));
+    }
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let contains = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let lower = |col: Expr| Expr::expr(Func::lower(col));
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let mut any = Condition::any()
+        .add(lower(Expr::col(tenant::Column::Name)).like(contains()))
+        .add(lower(Expr::col(tenant::Column::Slug)).like(contains()))
+        .add(
+            tenant::Column::Id.in_subquery(
+                Query::select()
+                    .column(domain::Column::TenantId)
+                    .from(domain::Entity)
+                    .and_where(lower(Expr::col(domain::Column::Name)).like(contains()))
+                    .to_owned(),
+            ),
+        )
+        .add(
+            tenant::Column::Id.in_subquery(
+                Query::select()
+                    .column(extension::Column::TenantId)
+                    .from(extension::Entity)
+                    .and_where(extension::Column::Number.eq(q.clone()))
+                    .to_owned(),
+            ),
+        );
+    // A phone number as people type it (`+34 910 00 00 01`, `910-000-001`): its digits.
+    if digits.len() >= 3 {
+        any = any.add(
+            tenant::Column::Id.in_subquery(
+                Query::select()
+                    .column(did::Column::TenantId)
+                    .from(did::Entity)
+                    .and_where(did::Column::TenantId.is_not_null())
+                    .and_where(did::Column::Number.like(LikeExpr::new(format!("%{digits}%"))))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(any)
 }
 
 /// Whether the actor's role may create a tenant anywhere at all (platform admins, and
@@ -254,6 +318,9 @@ pub async fn list(core: &Core, actor: &Actor, query: &TenantListQuery) -> Domain
     }
     if let Some(status) = query.status {
         select = select.filter(tenant::Column::Status.eq(status.as_str()));
+    }
+    if let Some(q) = &query.q {
+        select = select.filter(search_condition(q)?);
     }
     let (rows, next_cursor) = page
         .fetch(&core.db, select, tenant::Column::Id, |m| m.id)

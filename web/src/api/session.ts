@@ -21,6 +21,8 @@ const SESSION = "/v1/auth/session";
 const EARLY_MS = 30_000;
 
 let access: string | null = null;
+/** Support staff's stated reason for acting inside a tenant, sent with every call. */
+let actingReason: string | null = null;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | null = null;
 const listeners = new Set<Listener>();
@@ -85,8 +87,23 @@ export async function signOut(): Promise<void> {
   try {
     await fetch(SESSION, { method: "DELETE", credentials: "same-origin" });
   } finally {
+    actingReason = null;
     set(null);
   }
+}
+
+/**
+ * Support staff state why they act inside a tenant; the API refuses their changes without
+ * it and the audit log keeps it. `null` ends it (leaving the tenant, signing out).
+ */
+export function setActingReason(reason: string | null) {
+  actingReason = reason?.trim() || null;
+}
+
+/** The header value: RFC 8187's `UTF-8''…` form, since `fetch` cannot send non-Latin-1
+ * text (a reason in Spanish) in a header as is. */
+export function actingReasonHeader(reason: string): string {
+  return `UTF-8''${encodeURIComponent(reason)}`;
 }
 
 /**
@@ -98,6 +115,7 @@ export async function authFetch(input: Request): Promise<Response> {
   const send = (req: Request) => {
     const token = access;
     if (token) req.headers.set("authorization", `Bearer ${token}`);
+    if (actingReason) req.headers.set("x-acting-reason", actingReasonHeader(actingReason));
     return fetch(req);
   };
   const res = await send(input);

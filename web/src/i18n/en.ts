@@ -63,6 +63,8 @@ export const en = {
   ivrMenus: "IVR menus",
   dids: "Numbers (DIDs)",
   timeConditions: "Time conditions",
+  audit: "Audit log",
+  findCustomer: "Find a customer",
   menu: "Menu",
 } as const;
 

@@ -65,5 +65,7 @@ export const es: Record<Key, string> = {
   ivrMenus: "Menús IVR",
   dids: "Números (DID)",
   timeConditions: "Condiciones horarias",
+  audit: "Auditoría",
+  findCustomer: "Buscar cliente",
   menu: "Menú",
 };
