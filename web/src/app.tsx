@@ -7,7 +7,9 @@ import { api } from "./api/client";
 import { onSessionChange, refresh, setActingReason, signOut } from "./api/session";
 import { ActingBanner } from "./components/ActingBanner";
 import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Locale } from "./i18n";
+import { ApiKeys } from "./pages/ApiKeys";
 import { Audit } from "./pages/Audit";
+import { OutboundRoutes } from "./pages/OutboundRoutes";
 import { Dashboard } from "./pages/Dashboard";
 import { Support } from "./pages/Support";
 import { Users } from "./pages/Users";
@@ -103,10 +105,12 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
               <a href="/ivr-menus">{t("ivrMenus")}</a>
               <a href="/time-conditions">{t("timeConditions")}</a>
               <a href="/dids">{t("dids")}</a>
+              <a href="/outbound-routes">{t("outboundRoutes")}</a>
               <a href="/calls">{t("calls")}</a>
               <a href="/billing">{t("billing")}</a>
             </>
           )}
+          {tenantScoped && isTenantAdmin(me) && <a href="/api-keys">{t("apiKeys")}</a>}
           {tenantScoped && isTenantAdmin(me) && <a href="/audit">{t("audit")}</a>}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
           {isStaff(me) && <a href="/support">{t("findCustomer")}</a>}
@@ -144,6 +148,8 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/me/phone" component={MyPhones} />
           <Route path="/support" component={Support} />
           <Route path="/audit" component={Audit} />
+          <Route path="/api-keys" component={ApiKeys} />
+          <Route path="/outbound-routes" component={OutboundRoutes} />
           <Route default component={NotFound} />
         </Router>
       </main>

@@ -65,6 +65,9 @@ export const en = {
   timeConditions: "Time conditions",
   audit: "Audit log",
   findCustomer: "Find a customer",
+  exportCsv: "Export as CSV",
+  outboundRoutes: "Outbound routes",
+  apiKeys: "API keys",
   menu: "Menu",
 } as const;
 

@@ -67,5 +67,8 @@ export const es: Record<Key, string> = {
   timeConditions: "Condiciones horarias",
   audit: "Auditoría",
   findCustomer: "Buscar cliente",
+  exportCsv: "Exportar a CSV",
+  outboundRoutes: "Rutas salientes",
+  apiKeys: "Claves de API",
   menu: "Menú",
 };

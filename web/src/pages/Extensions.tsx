@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
+import { ExtensionImport } from "../components/ExtensionImport";
 import { Field } from "../components/Field";
+import { downloadFile } from "../components/download";
 import { Show, useLoad } from "../components/load";
 import { Secret } from "../components/Secret";
 import { useT } from "../i18n";
@@ -56,6 +58,20 @@ export function Extensions() {
         <button type="submit">{t("create")}</button>
       </form>
       {created && <Secret label={`${t("sipPassword")} ${created.sip_username}`} value={created.sip_password} />}
+      <p>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() =>
+            void downloadFile(`/v1/tenants/${encodeURIComponent(tenant)}/extensions/export`, "extensions.csv", "text/csv").catch(
+              (err: unknown) => setProblem(showProblem({ detail: String(err instanceof Error ? err.message : err) })),
+            )
+          }
+        >
+          {t("exportCsv")}
+        </button>
+      </p>
+      <ExtensionImport tenant={tenant} onImported={reload} />
       <Show value={list}>
         {(page) =>
           page.items.length === 0 ? (
