@@ -26,6 +26,7 @@ mod m20261206_000016_cdrs;
 mod m20261206_000017_fees_invoices;
 mod m20261207_000018_installs;
 mod m20261207_000019_media_server;
+mod m20261207_000020_user_locale;
 
 /// The ordered list of every migration; `centralita migrate` and `serve` apply what is missing.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_fees_invoices::Migration),
             Box::new(m20261207_000018_installs::Migration),
             Box::new(m20261207_000019_media_server::Migration),
+            Box::new(m20261207_000020_user_locale::Migration),
         ]
     }
 }

@@ -896,3 +896,66 @@ async fn a_password_reset_by_an_admin_ends_the_access_tokens() {
     let fresh = app.login(&email, "reset-by-the-admin-1234").await;
     assert_eq!(app.get("/v1/me", &fresh).await.status(), 200);
 }
+
+/// `PATCH /v1/me`: users change their own name and web-app language, nothing else.
+#[tokio::test]
+async fn users_change_their_own_name_and_language() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = app.tenant_with_admin("Prefs").await;
+    let (_, user) = app.create_user(&admin, &tenant, "tenant_user").await;
+
+    let me = expect_json(app.get("/v1/me", &user).await, 200).await;
+    assert!(me["user"]["locale"].is_null());
+    let version = me["user"]["version"].as_i64().unwrap();
+
+    let changed = expect_json(
+        app.patch(
+            "/v1/me",
+            &user,
+            json!({"locale": "es", "display_name": "Luisa"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["user"]["locale"], "es");
+    assert_eq!(changed["user"]["display_name"], "Luisa");
+    assert_eq!(changed["user"]["version"], version + 1);
+    let me = expect_json(app.get("/v1/me", &user).await, 200).await;
+    assert_eq!(me["user"]["locale"], "es");
+
+    // Bad input changes nothing.
+    for (body, status, code) in [
+        (json!({"locale": "fr"}), 422, "validation_failed"),
+        (json!({"display_name": "  "}), 422, "validation_failed"),
+        (json!({"role": "tenant_admin"}), 422, "validation_failed"),
+    ] {
+        assert_problem(app.patch("/v1/me", &user, body).await, status, code).await;
+    }
+    let me = expect_json(app.get("/v1/me", &user).await, 200).await;
+    assert_eq!(me["user"]["locale"], "es");
+    assert_eq!(me["user"]["display_name"], "Luisa");
+    assert_eq!(me["role"], "tenant_user");
+
+    // `null` goes back to the browser's language.
+    let cleared = expect_json(
+        app.patch("/v1/me", &user, json!({"locale": null})).await,
+        200,
+    )
+    .await;
+    assert!(cleared["user"]["locale"].is_null());
+
+    // An API key has no profile.
+    let key = create_api_key(&app, &admin, &tenant, "tenant_admin").await;
+    assert_problem(
+        app.patch(
+            "/v1/me",
+            key["key"].as_str().unwrap(),
+            json!({"locale": "en"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}

@@ -164,6 +164,15 @@ describe("the web app in Chromium", () => {
     await page.reload();
     await page.getByRole("heading", { name: "Panel" }).waitFor();
     await shot(page, "dashboard-es");
+    // Kept with the user's account: another browser (a fresh context) opens in Spanish.
+    const elsewhere = await newPage();
+    await elsewhere.goto(base + "/");
+    await elsewhere.getByLabel("E-mail").fill(t.email);
+    await elsewhere.getByLabel("Password").fill(PASSWORD);
+    await elsewhere.getByRole("button", { name: "Sign in" }).click();
+    await elsewhere.getByRole("heading", { name: "Panel" }).waitFor();
+    const me = await api("GET", "/v1/me", await token(t.email, PASSWORD));
+    assert.equal(me.user.locale, "es");
 
     await page.getByRole("button", { name: "Cerrar sesión" }).click();
     await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();

@@ -38,7 +38,8 @@ export function App() {
   const loadMe = async () => {
     const { data } = await api.GET("/v1/me");
     if (data) {
-      setLocaleState(storedLocale(data.id));
+      // The language the user chose, kept with their account; else this browser's last.
+      setLocaleState(data.user?.locale ?? storedLocale(data.id));
       setPhase({ at: "signed-in", me: data });
     } else setPhase({ at: "signed-out" });
   };
@@ -64,6 +65,8 @@ export function App() {
   const setLocale = (l: Locale) => {
     storeLocale(signedIn?.id, l);
     setLocaleState(l);
+    // Kept per user on the server, so it follows them to other browsers.
+    if (signedIn?.user) void api.PATCH("/v1/me", { body: { locale: l } });
   };
 
   return (
@@ -137,13 +140,21 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/extensions" component={Extensions} />
           <Route path="/extensions/:id" component={ExtensionPage} />
           <Route path="/tenants" component={Tenants} />
+          <Route path="/users" component={Users} />
           <Route path="/users/*" component={Users} />
+          <Route path="/voicemail" component={Voicemail} />
           <Route path="/voicemail/*" component={Voicemail} />
+          <Route path="/calls" component={Calls} />
           <Route path="/calls/*" component={Calls} />
+          <Route path="/ring-groups" component={RingGroups} />
           <Route path="/ring-groups/*" component={RingGroups} />
+          <Route path="/ivr-menus" component={IvrMenus} />
           <Route path="/ivr-menus/*" component={IvrMenus} />
+          <Route path="/dids" component={Dids} />
           <Route path="/dids/*" component={Dids} />
+          <Route path="/time-conditions" component={TimeConditions} />
           <Route path="/time-conditions/*" component={TimeConditions} />
+          <Route path="/billing" component={Billing} />
           <Route path="/billing/*" component={Billing} />
           <Route path="/me/phone" component={MyPhones} />
           <Route path="/support" component={Support} />

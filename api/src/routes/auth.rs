@@ -3,11 +3,12 @@
 use actix_web::{
     HttpRequest, HttpResponse,
     cookie::{Cookie, SameSite, time::Duration},
-    delete, get, post, web,
+    delete, get, patch, post, web,
 };
 use centralita_domain::{
     Core, DomainError, ErrorCode,
     services::auth::{self, LoginRequest, MeView, RefreshRequest, SessionTokens, TokenPair},
+    services::users::UpdateMe,
 };
 
 use crate::{
@@ -84,6 +85,25 @@ pub async fn logout(core: web::Data<Core>, body: Body<RefreshRequest>) -> ApiRes
 pub async fn me(Auth(actor): Auth, core: web::Data<Core>) -> ApiResult<HttpResponse> {
     let me = auth::me(&core, &actor.principal).await?;
     Ok(respond::ok(&me, None))
+}
+
+/// Change your own display name or web-app language (`locale`: `en`, `es`, or `null` to
+/// follow the browser). Users only; an API key gets 403.
+#[utoipa::path(
+    operation_id = "update_me",
+    tag = "auth",
+    request_body = UpdateMe,
+    responses((status = 200, description = "The caller, changed", body = MeView), CommonErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/me")]
+pub async fn update_me(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    body: Body<UpdateMe>,
+) -> ApiResult<HttpResponse> {
+    let view = auth::update_me(&core, &actor.principal, body.parse()?).await?;
+    Ok(respond::ok(&view, None))
 }
 
 /// The cookie that carries a browser session's refresh token.

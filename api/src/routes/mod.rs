@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::refresh_session)
         .service(auth::delete_session)
         .service(auth::me)
+        .service(auth::update_me)
         .service(tenants::list)
         .service(tenants::create)
         .service(tenants::get)

@@ -20,6 +20,8 @@ pub struct Model {
     /// Bumped when the user's access tokens must end (logout, password change, ...): a
     /// token is valid only while its `gen` claim equals this.
     pub token_generation: i64,
+    /// The web app's language the user chose (`Locale`); NULL: not chosen.
+    pub locale: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -22,7 +22,12 @@ use crate::{
     error::{DomainError, DomainResult, ErrorCode},
     ids::TenantId,
     ratelimit::LoginThrottle,
-    services::{api_keys::KEY_PREFIX, from_stored, tenants::TenantStatus, users::UserView},
+    services::{
+        api_keys::KEY_PREFIX,
+        from_stored,
+        tenants::TenantStatus,
+        users::{UpdateMe, UserView},
+    },
     tokens::{Claims, digests_equal, random_token, sha256_hex},
     validate::{Email, Errors, NewPassword, display_text},
 };
@@ -481,6 +486,44 @@ pub async fn me(core: &Core, principal: &Principal) -> DomainResult<MeView> {
     })
 }
 
+/// Changes the caller's own name or web-app language (`PATCH /v1/me`). Users only: an API
+/// key has no profile. Not audited: it changes nothing anyone else relies on.
+pub async fn update_me(
+    core: &Core,
+    principal: &Principal,
+    input: UpdateMe,
+) -> DomainResult<MeView> {
+    if principal.kind != PrincipalKind::User {
+        return Err(DomainError::forbidden(
+            "An API key has no profile to change",
+        ));
+    }
+    let mut errors = Errors::default();
+    let display_name = input
+        .display_name
+        .as_deref()
+        .and_then(|n| errors.check(display_text("display_name", n)));
+    errors.finish()?;
+    let current = user::Entity::find_by_id(principal.id)
+        .one(&core.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("user"))?;
+    let mut am: user::ActiveModel = current.clone().into();
+    if let Some(n) = display_name {
+        am.display_name.set_if_not_equals(n);
+    }
+    if let Some(locale) = input.locale {
+        am.locale
+            .set_if_not_equals(locale.map(|l| l.as_str().to_owned()));
+    }
+    if am.is_changed() {
+        am.version = Set(current.version + 1);
+        am.updated_at = Set(Utc::now());
+        am.update(&core.db).await?;
+    }
+    me(core, principal).await
+}
+
 /// Creates a platform staff user (`centralita admin create-user`, and the first admin).
 /// Not reachable over HTTP: staff are made by whoever runs the servers.
 pub async fn create_staff_user(
@@ -521,6 +564,7 @@ pub async fn create_staff_user(
         updated_at: Set(now),
         version: Set(1),
         token_generation: Set(0),
+        locale: Set(None),
     }
     .insert(&core.db)
     .await?;

@@ -43,6 +43,35 @@ impl UserStatus {
     }
 }
 
+/// The languages of the web app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Locale {
+    En,
+    Es,
+}
+
+impl Locale {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Es => "es",
+        }
+    }
+}
+
+/// What users change about themselves (`PATCH /v1/me`), whatever their role: the name
+/// others see and the web app's language (`null`: follow the browser).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::validate::double_option")]
+    #[schema(value_type = Option<Locale>)]
+    pub locale: Option<Option<Locale>>,
+}
+
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
@@ -54,6 +83,8 @@ pub struct UserView {
     pub tenant_id: Option<Uuid>,
     pub status: UserStatus,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The web app's language the user chose; `null`: the browser's.
+    pub locale: Option<Locale>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -71,6 +102,11 @@ impl UserView {
             tenant_id: m.tenant_id,
             status: from_stored("users.status", &m.status)?,
             last_login_at: m.last_login_at,
+            locale: m
+                .locale
+                .as_deref()
+                .map(|l| from_stored("users.locale", l))
+                .transpose()?,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -259,6 +295,7 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
         token_generation: Set(0),
+        locale: Set(None),
     }
     .insert(&txn)
     .await?;
