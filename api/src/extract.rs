@@ -84,16 +84,21 @@ impl Auth {
 
 /// The text of an `X-Acting-Reason` header. Free text: raw UTF-8 is accepted (`to_str`
 /// would drop any non-ASCII reason), and so is RFC 8187's `UTF-8''<percent-encoded>` form,
-/// which is how a browser sends one (`fetch` only sends Latin-1 header values).
+/// which is how a browser sends one (`fetch` only sends Latin-1 header values). Control
+/// characters (which decoding could let in: NUL, line breaks) are dropped, so the audit log
+/// holds one line of text and a reason of nothing but them is no reason.
 fn acting_reason(raw: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(raw).ok()?;
-    match text.strip_prefix("UTF-8''") {
-        Some(encoded) => percent_encoding::percent_decode_str(encoded)
-            .decode_utf8()
-            .ok()
-            .map(|c| c.into_owned()),
-        None => Some(text.to_owned()),
-    }
+    let decoded = match text.get(..7) {
+        Some(charset) if charset.eq_ignore_ascii_case("UTF-8''") => {
+            percent_encoding::percent_decode_str(&text[7..])
+                .decode_utf8()
+                .ok()?
+                .into_owned()
+        }
+        _ => text.to_owned(),
+    };
+    Some(decoded.chars().filter(|c| !c.is_control()).collect())
 }
 
 impl FromRequest for Auth {

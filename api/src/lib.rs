@@ -4,6 +4,7 @@
 //! - [`extract`]: authentication, tenant scoping, bodies and preconditions;
 //! - [`problem`]: the single mapping from domain errors to RFC 9457 problem documents;
 //! - [`middleware`]: request ids, access log and Prometheus metrics;
+//! - [`web_app`]: the web app (`web/`, built by `build.rs`) embedded and served at `/`;
 //! - [`build_app`] assembles all of it; [`openapi`] derives the OpenAPI 3.1 document from the
 //!   very same route registrations, so the document cannot forget a route.
 

@@ -575,15 +575,28 @@ async fn support_writes_need_a_reason_which_is_recorded() {
     let d = expect_json(res, 201).await;
     let e = event_of(&app, "domain.create", d["id"].as_str().unwrap()).await;
     assert_eq!(e["acting_reason"], "Incidencia nº 42: añadir dominio");
-    // Encoded blank is still blank: refused.
+    // Encoded blank, or only control characters, is still no reason: refused.
+    for blank in ["UTF-8''%20%20", "utf-8''%00%0D%0A", "UTF-8''%09"] {
+        let res = app
+            .req(Method::POST, &domains, &support)
+            .header("X-Acting-Reason", blank)
+            .json(&json!({"name": "blank.example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 403, "reason_required").await;
+    }
+    // Line breaks and NULs are dropped from a real reason.
     let res = app
         .req(Method::POST, &domains, &support)
-        .header("X-Acting-Reason", "UTF-8''%20%20")
-        .json(&json!({"name": "blank.example.com"}))
+        .header("X-Acting-Reason", "utf-8''Ticket%0A%00 42")
+        .json(&json!({"name": "controls.example.com"}))
         .send()
         .await
         .unwrap();
-    assert_problem(res, 403, "reason_required").await;
+    let d = expect_json(res, 201).await;
+    let e = event_of(&app, "domain.create", d["id"].as_str().unwrap()).await;
+    assert_eq!(e["acting_reason"], "Ticket 42");
 
     // Support never creates or deletes tenants, reason or not.
     let res = app

@@ -64,6 +64,22 @@ describe("support staff in Chromium", () => {
     const events = await api("GET", `/v1/tenants/${t.id}/audit-events?action=extension.create`, tt);
     assert.ok(events.items.some((e) => e.actor_role === "support" && e.acting_reason === reason));
 
+    // The reason was stated for this tenant only: opening another one (straight from the
+    // search, without leaving) is read-only again, and a change there is refused.
+    const other = await tenantWithAdmin(admin, "Otra Empresa SL");
+    const ot = await token(other.email, "e2e-user-password-1");
+    await page.getByRole("link", { name: "Find a customer" }).click();
+    await page.getByLabel(/^Name, slug/).fill("Otra Empresa");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.locator("tr", { hasText: "Otra Empresa SL" }).getByRole("button", { name: /Open/ }).click();
+    await page.getByText(/Read-only/).waitFor();
+    await page.getByRole("link", { name: "Extensions" }).click();
+    await page.getByLabel("Number").fill("7001");
+    await page.getByLabel("Display name").fill("Not allowed");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("alert").filter({ hasText: /reason/i }).waitFor();
+    assert.equal((await api("GET", `/v1/tenants/${other.id}/extensions`, ot)).items.length, 0);
+
     // Leaving the tenant ends the reason too.
     await page.getByRole("button", { name: "Leave tenant" }).click();
     await page.getByRole("heading", { name: "Find a customer" }).waitFor();

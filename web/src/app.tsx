@@ -36,7 +36,7 @@ export function App() {
   const [acting, setActing] = useState<Acting | null>(null);
 
   const loadMe = async () => {
-    const { data } = await api.GET("/v1/me");
+    const { data } = await api.GET("/v1/me").catch(() => ({ data: undefined }));
     if (data) {
       // The language the user chose, kept with their account; else this browser's last.
       setLocaleState(data.user?.locale ?? storedLocale(data.id));
@@ -58,6 +58,10 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
+
+  // The reason staff stated travels with every call while, and only while, they act inside
+  // the tenant they stated it for: opening another tenant starts read-only again.
+  useEffect(() => setActingReason(acting?.reason ?? null), [acting]);
 
   const signedIn = phase.at === "signed-in" ? phase.me : null;
   // Staff inside a tenant see every page as that tenant's.

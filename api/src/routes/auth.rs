@@ -113,26 +113,26 @@ const SESSION_COOKIE: &str = "centralita_session";
 const SESSION_PATH: &str = "/v1/auth/session";
 
 /// The session cookie: `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's
-/// page sends it), scoped to the session routes, and `Secure` for every client but one on
-/// this machine (so `cargo run` on plain HTTP works in a local browser).
-fn session_cookie(req: &HttpRequest, value: String, max_age: Duration) -> Cookie<'static> {
-    let secure = req.connection_info().scheme() == "https" || !client_addr(req).is_loopback();
+/// page sends it), scoped to the session routes, and always `Secure`: browsers treat
+/// `http://localhost` and `http://127.0.0.1` as secure origins, so `cargo run` with a local
+/// browser works, and no guess about proxies can ever send it over plain HTTP.
+fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path(SESSION_PATH)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(secure)
+        .secure(true)
         .max_age(max_age)
         .finish()
 }
 
-fn session_response(req: &HttpRequest, core: &Core, pair: TokenPair) -> HttpResponse {
+fn session_response(core: &Core, pair: TokenPair) -> HttpResponse {
     let (tokens, refresh_token) = pair.into_session();
     let ttl = i64::try_from(core.config.refresh_token_ttl_secs).unwrap_or(i64::MAX);
     let mut res = respond::ok(&tokens, None);
     // The name and attributes are constants and the value is our own URL-safe token, so
     // building the header cannot fail; a failure would only leave the browser signed out.
-    if let Err(err) = res.add_cookie(&session_cookie(req, refresh_token, Duration::seconds(ttl))) {
+    if let Err(err) = res.add_cookie(&session_cookie(refresh_token, Duration::seconds(ttl))) {
         tracing::error!(%err, "could not set the session cookie");
     }
     res
@@ -167,7 +167,7 @@ pub async fn create_session(
 ) -> ApiResult<HttpResponse> {
     let input = body.parse()?;
     let pair = auth::login(&core, input, client_addr(&req)).await?;
-    Ok(session_response(&req, &core, pair))
+    Ok(session_response(&core, pair))
 }
 
 /// A new access token for the browser session in the cookie, rotating the cookie (its
@@ -187,7 +187,7 @@ pub async fn refresh_session(req: HttpRequest, core: web::Data<Core>) -> ApiResu
         DomainError::new(ErrorCode::Unauthenticated, "There is no session to refresh")
     })?;
     let pair = auth::refresh(&core, presented).await?;
-    Ok(session_response(&req, &core, pair))
+    Ok(session_response(&core, pair))
 }
 
 /// Sign the browser out: revokes the session's refresh token (and its family) and clears
@@ -204,7 +204,7 @@ pub async fn delete_session(req: HttpRequest, core: web::Data<Core>) -> ApiResul
         auth::logout(&core, presented).await?;
     }
     let mut res = respond::no_content();
-    if let Err(err) = res.add_cookie(&session_cookie(&req, String::new(), Duration::ZERO)) {
+    if let Err(err) = res.add_cookie(&session_cookie(String::new(), Duration::ZERO)) {
         tracing::error!(%err, "could not clear the session cookie");
     }
     Ok(res)

@@ -215,11 +215,19 @@ describe("the refresh timer", () => {
 });
 
 describe("authFetch", () => {
+  it("never sends the token to another origin", async () => {
+    await signedIn();
+    fetchMock.mockResolvedValueOnce(new Response("{}", { status: 200 }));
+    await session.authFetch(new Request("https://elsewhere.example.com/v1/tenants"));
+    const sent = fetchMock.mock.calls.at(-1)?.[0] as Request;
+    expect(sent.headers.get("authorization")).toBeNull();
+  });
+
   it("sends the access token as a bearer token", async () => {
     await signedIn("t-abc");
     fetchMock.mockResolvedValueOnce(json({ items: [] }));
 
-    const res = await session.authFetch(new Request("http://localhost/v1/tenants"));
+    const res = await session.authFetch(new Request(`${location.origin}/v1/tenants`));
 
     expect(res.status).toBe(200);
     expect(fetchMock).toHaveBeenCalledTimes(1);
@@ -229,7 +237,7 @@ describe("authFetch", () => {
 
   it("sends no authorization header when signed out", async () => {
     fetchMock.mockResolvedValueOnce(json({}));
-    await session.authFetch(new Request("http://localhost/v1/healthz"));
+    await session.authFetch(new Request(`${location.origin}/v1/healthz`));
     expect((fetchMock.mock.calls[0]![0] as Request).headers.has("authorization")).toBe(false);
   });
 
@@ -245,7 +253,7 @@ describe("authFetch", () => {
     const body = JSON.stringify({ number: "200", display_name: "Recepción" });
 
     const res = await session.authFetch(
-      new Request("http://localhost/v1/tenants/t1/extensions", {
+      new Request(`${location.origin}/v1/tenants/t1/extensions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -278,7 +286,7 @@ describe("authFetch", () => {
       .mockResolvedValueOnce(json(tokens("t-new")))
       .mockResolvedValueOnce(second401);
 
-    const res = await session.authFetch(new Request("http://localhost/v1/tenants"));
+    const res = await session.authFetch(new Request(`${location.origin}/v1/tenants`));
 
     expect(res).toBe(second401);
     expect(fetchMock).toHaveBeenCalledTimes(3);
@@ -292,7 +300,7 @@ describe("authFetch", () => {
     const unauthorized = json({ title: "Unauthorized", status: 401 }, 401);
     fetchMock.mockResolvedValueOnce(unauthorized).mockResolvedValueOnce(json({ title: "Unauthorized", status: 401 }, 401));
 
-    const res = await session.authFetch(new Request("http://localhost/v1/tenants"));
+    const res = await session.authFetch(new Request(`${location.origin}/v1/tenants`));
 
     expect(res).toBe(unauthorized);
     expect(fetchMock).toHaveBeenCalledTimes(2);
@@ -307,7 +315,7 @@ describe("authFetch", () => {
     const forbidden = json({ title: "Forbidden", status: 403 }, 403);
     fetchMock.mockResolvedValueOnce(forbidden);
 
-    expect(await session.authFetch(new Request("http://localhost/v1/tenants"))).toBe(forbidden);
+    expect(await session.authFetch(new Request(`${location.origin}/v1/tenants`))).toBe(forbidden);
     expect(fetchMock).toHaveBeenCalledTimes(1);
     expect(session.accessToken()).toBe("t-old");
   });
@@ -321,8 +329,8 @@ describe("authFetch", () => {
       return auth === "Bearer t-new" ? json({ ok: true }) : json({ status: 401 }, 401);
     });
 
-    const a = session.authFetch(new Request("http://localhost/v1/tenants"));
-    const b = session.authFetch(new Request("http://localhost/v1/me"));
+    const a = session.authFetch(new Request(`${location.origin}/v1/tenants`));
+    const b = session.authFetch(new Request(`${location.origin}/v1/me`));
     await vi.waitFor(() => expect(refreshCalls(fetchMock)).toHaveLength(1));
     refreshed.resolve(json(tokens("t-new")));
     const [ra, rb] = await Promise.all([a, b]);
@@ -373,6 +381,30 @@ describe("signOut and listeners", () => {
     fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
     await session.signOut();
     expect(listener.mock.calls).toEqual([[true]]);
+    expect(session.accessToken()).toBeNull();
+  });
+});
+
+describe("refresh and sign-out races", () => {
+  it("a refresh answered after sign-out does not sign the page back in", async () => {
+    await signedIn();
+    let answer: (r: Response) => void = () => {};
+    fetchMock.mockImplementationOnce(() => new Promise<Response>((ok) => (answer = ok)));
+    const pending = session.refresh();
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await session.signOut();
+    answer(json(tokens("t-late")));
+    expect(await pending).toBe(false);
+    expect(session.accessToken()).toBeNull();
+  });
+
+  it("keeps the session when the refresh fails for a reason other than the session", async () => {
+    await signedIn();
+    fetchMock.mockResolvedValueOnce(new Response("{}", { status: 503 }));
+    expect(await session.refresh()).toBe(true);
+    expect(session.accessToken()).toBe("t-old");
+    fetchMock.mockResolvedValueOnce(new Response("{}", { status: 401 }));
+    expect(await session.refresh()).toBe(false);
     expect(session.accessToken()).toBeNull();
   });
 });

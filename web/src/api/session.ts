@@ -25,6 +25,8 @@ let access: string | null = null;
 let actingReason: string | null = null;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | null = null;
+/** Bumped by sign-out, so a refresh that was in flight then is ignored. */
+let generation = 0;
 const listeners = new Set<Listener>();
 
 export function accessToken(): string | null {
@@ -61,15 +63,32 @@ export async function signIn(email: string, password: string): Promise<unknown |
   return null;
 }
 
+/**
+ * Tabs of one browser share the session cookie, and its refresh token is single-use: two
+ * tabs exchanging the same one would look like a stolen token and end the session
+ * everywhere. The Web Locks API makes their exchanges take turns (each then sends the
+ * cookie the previous one left); without it (old browsers, tests) the in-tab single flight
+ * still holds.
+ */
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  return locks ? (locks.request("centralita-session-refresh", work) as unknown as Promise<T>) : work();
+}
+
 /** A new access token from the session cookie; `false` when there is no valid session. */
 export function refresh(): Promise<boolean> {
-  inflight ??= (async () => {
+  const started = generation;
+  inflight ??= oneAtATime(async () => {
     try {
       const res = await fetch(`${SESSION}/refresh`, { method: "POST", credentials: "same-origin" });
-      if (!res.ok) {
+      // Signed out meanwhile: a late answer must not sign the page back in.
+      if (started !== generation) return false;
+      if (res.status === 401 || res.status === 403) {
         set(null);
         return false;
       }
+      // Overloaded or restarting (429, 5xx): keep the session, a later call tries again.
+      if (!res.ok) return access !== null;
       set((await res.json()) as Tokens);
       return true;
     } catch {
@@ -78,12 +97,13 @@ export function refresh(): Promise<boolean> {
     } finally {
       inflight = null;
     }
-  })();
+  });
   return inflight;
 }
 
 /** Revokes the session on the server and forgets the access token. */
 export async function signOut(): Promise<void> {
+  generation += 1;
   try {
     await fetch(SESSION, { method: "DELETE", credentials: "same-origin" });
   } finally {
@@ -111,6 +131,8 @@ export function actingReasonHeader(reason: string): string {
  * 401 (the token expired while the tab slept, say).
  */
 export async function authFetch(input: Request): Promise<Response> {
+  // Credentials go to this origin's API only, never to a URL of another origin.
+  if (typeof location !== "undefined" && new URL(input.url, location.href).origin !== location.origin) return fetch(input);
   const retry = input.clone();
   const send = (req: Request) => {
     const token = access;

@@ -4,7 +4,6 @@
 
 import { useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { setActingReason } from "../api/session";
 import { useStrings, type Strings } from "../i18n";
 import { useActing, useMe } from "../state";
 
@@ -47,11 +46,9 @@ export function ActingBanner() {
       return;
     }
     setError(null);
-    setActingReason(reason);
     setActing({ ...acting, reason });
   };
   const leave = () => {
-    setActingReason(null);
     setActing(null);
     route("/support");
   };

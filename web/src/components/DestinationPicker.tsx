@@ -26,7 +26,7 @@ export const OBJECT_KINDS = [
 ] as const satisfies readonly Kind[];
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
-const KIND_LABELS: Record<Kind, { en: string; es: string }> = {
+export const KIND_LABELS: Record<Kind, { en: string; es: string }> = {
   extension: { en: "Extension", es: "Extensión" },
   voicemail_box: { en: "Voicemail box", es: "Buzón de voz" },
   ring_group: { en: "Ring group", es: "Grupo de timbrado" },

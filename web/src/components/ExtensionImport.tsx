@@ -75,7 +75,9 @@ export function ExtensionImport({ tenant, onImported }: { tenant: string; onImpo
     setBusy(true);
     setError(null);
     const url = `/v1/tenants/${encodeURIComponent(tenant)}/extensions/import${dryRun ? "?dry_run=true" : ""}`;
-    const res = await authFetch(new Request(url, { method: "POST", headers: { "content-type": "text/csv" }, body: await file.text() }));
+    const res = await authFetch(new Request(url, { method: "POST", headers: { "content-type": "text/csv" }, body: await file.arrayBuffer() }));
+    // The bytes as they are: the API checks they are UTF-8 (a spreadsheet's Windows-1252
+    // export is refused with a clear error rather than read with its accents mangled).
     const body: unknown = await res.json().catch(() => null);
     setBusy(false);
     // A report (valid or not) is the answer to read; anything else is a problem document.

@@ -68,6 +68,7 @@ export const en = {
   exportCsv: "Export as CSV",
   outboundRoutes: "Outbound routes",
   apiKeys: "API keys",
+  networkDown: "Centralita cannot be reached. Check your connection and try again.",
   menu: "Menu",
 } as const;
 

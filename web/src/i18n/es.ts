@@ -70,5 +70,6 @@ export const es: Record<Key, string> = {
   exportCsv: "Exportar a CSV",
   outboundRoutes: "Rutas salientes",
   apiKeys: "Claves de API",
+  networkDown: "No se puede contactar con Centralita. Compruebe la conexión e inténtelo de nuevo.",
   menu: "Menú",
 };

@@ -7,7 +7,7 @@ import { showProblem, type ShownProblem } from "../api/problem";
 import { Field } from "../components/Field";
 import { Show } from "../components/load";
 import { NO_FILTERS, cdrQuery, exportFileName, toSearch, type CdrFilters } from "../components/people/cdrQuery";
-import { downloadFile } from "../components/people/download";
+import { downloadFile } from "../components/download";
 import { usePaged } from "../components/people/paged";
 import { useSubPath } from "../components/people/subpath";
 import { MoreButton, SelectField, TableWrap } from "../components/people/ui";

@@ -31,7 +31,10 @@ function Editor({ tenant, ext, onSaved }: { tenant: string; ext: Extension; onSa
   const t = useT();
   const [displayName, setDisplayName] = useState(ext.display_name);
   const [dnd, setDnd] = useState(ext.dnd);
-  const [always, setAlways] = useState<Destination | null>(ext.forwarding.always?.destination ?? null);
+  const [always, setAlways] = useState<Destination | null>(
+    // A rule an admin turned off is shown (and kept) as no forwarding, never re-enabled.
+    ext.forwarding.always?.enabled ? ext.forwarding.always.destination : null,
+  );
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [saved, setSaved] = useState(false);
   const [password, setPassword] = useState<string | null>(null);

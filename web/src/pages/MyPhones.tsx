@@ -35,7 +35,10 @@ function PhoneSettings({ ext, onSaved }: { ext: Extension; onSaved: () => void }
   const t = useT();
   const me = useMe();
   const [dnd, setDnd] = useState(ext.dnd);
-  const [always, setAlways] = useState<Destination | null>(ext.forwarding.always?.destination ?? null);
+  const [always, setAlways] = useState<Destination | null>(
+    // A rule an admin turned off is shown (and kept) as no forwarding, never re-enabled.
+    ext.forwarding.always?.enabled ? ext.forwarding.always.destination : null,
+  );
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => setSaved(false), [dnd, always]);

@@ -14,10 +14,15 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     const form = new FormData(e.currentTarget as HTMLFormElement);
     setBusy(true);
     setError(null);
-    const problem = await signIn(String(form.get("email") ?? ""), String(form.get("password") ?? ""));
-    setBusy(false);
-    if (problem) setError(showProblem(problem).summary);
-    else onSignedIn();
+    try {
+      const problem = await signIn(String(form.get("email") ?? ""), String(form.get("password") ?? ""));
+      if (problem) setError(showProblem(problem).summary);
+      else onSignedIn();
+    } catch {
+      setError(t("networkDown"));
+    } finally {
+      setBusy(false);
+    }
   };
 
   return (

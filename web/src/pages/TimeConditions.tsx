@@ -10,7 +10,7 @@ import { showProblem, type ShownProblem } from "../api/problem";
 import { DestinationPicker, type Destination } from "../components/DestinationPicker";
 import { Field } from "../components/Field";
 import { Show, useLoad } from "../components/load";
-import { DestinationText, type LabelCache } from "../components/schedule/DestinationText";
+import { DestinationText, newLabels, type Labels } from "../components/DestinationText";
 import { ScheduleEditor } from "../components/schedule/ScheduleEditor";
 import { WhatHappensAt } from "../components/schedule/WhatHappensAt";
 import { browserTimeZone, editorToSchedule, emptyEditor, scheduleToEditor, validate, type EditorState } from "../components/schedule/model";
@@ -105,7 +105,7 @@ function List({ tenant }: { tenant: string }) {
   const t = useT();
   const rs = useStrings(SCHEDULE_STRINGS);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const cache: LabelCache = useMemo(() => new Map(), []);
+  const cache: Labels = useMemo(newLabels, []);
   const [list] = useLoad(
     () =>
       api.GET("/v1/tenants/{tenant_id}/time-conditions", {
@@ -148,10 +148,10 @@ function List({ tenant }: { tenant: string }) {
                         <td>{summarize(scheduleToEditor(c.schedule), rs)}</td>
                         <td>{c.schedule.time_zone}</td>
                         <td>
-                          <DestinationText tenant={tenant} destination={c.matched_destination} cache={cache} />
+                          <DestinationText tenant={tenant} value={c.matched_destination} labels={cache} />
                         </td>
                         <td>
-                          <DestinationText tenant={tenant} destination={c.unmatched_destination} cache={cache} />
+                          <DestinationText tenant={tenant} value={c.unmatched_destination} labels={cache} />
                         </td>
                       </tr>
                     ))}
@@ -203,7 +203,7 @@ function Create({ tenant }: { tenant: string }) {
 function Edit({ tenant, id }: { tenant: string; id: string }) {
   const s = useStrings(S);
   const { route } = useLocation();
-  const cache: LabelCache = useMemo(() => new Map(), []);
+  const cache: Labels = useMemo(newLabels, []);
   const [problem, setProblem] = useState<string | null>(null);
   const [condition, reload] = useLoad(
     () =>

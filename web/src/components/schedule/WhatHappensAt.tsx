@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { showProblem } from "../../api/problem";
 import { useStrings, type Strings } from "../../i18n";
-import { DestinationText, type LabelCache } from "./DestinationText";
+import { DestinationText, type Labels } from "../DestinationText";
 import { browserTimeZone, nowInZone, zonedToInstant } from "./model";
 import { SCHEDULE_STRINGS, describeRule } from "./strings";
 
@@ -54,7 +54,7 @@ function initialTime(zone: string): string {
   }
 }
 
-export function WhatHappensAt({ tenant, condition, cache }: { tenant: string; condition: Condition; cache: LabelCache }) {
+export function WhatHappensAt({ tenant, condition, cache }: { tenant: string; condition: Condition; cache: Labels }) {
   const s = useStrings(S);
   const rs = useStrings(SCHEDULE_STRINGS);
   const zone = condition.schedule.time_zone;
@@ -120,7 +120,7 @@ export function WhatHappensAt({ tenant, condition, cache }: { tenant: string; co
                 {result.matched ? s("matched") : s("unmatched")}
               </strong>
               {" · "}
-              {s("goesTo")}: <DestinationText tenant={tenant} destination={result.destination} cache={cache} />
+              {s("goesTo")}: <DestinationText tenant={tenant} value={result.destination} labels={cache} />
             </p>
             <p class="hint">
               {rule && `${s("byRule")}: ${describeRule(rule, rs)}`}

@@ -2,7 +2,7 @@ import { useContext, useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { DestinationText, newLabels } from "../../components/callflow/DestinationText";
+import { DestinationText, newLabels } from "../../components/DestinationText";
 import { Field } from "../../components/Field";
 import { Show, useLoad } from "../../components/load";
 import { LocaleContext, useStrings, useT } from "../../i18n";
@@ -86,7 +86,7 @@ export function DidList({ tenant }: { tenant: string }) {
                         {d.country ? ` (${d.country})` : ""}
                       </td>
                       <td>
-                        <DestinationText tenant={tenant} value={d.destination} labels={labels} />
+                        <DestinationText tenant={tenant} value={d.destination} labels={labels} none={s("notRouted")} />
                       </td>
                       <td>{money(d.monthly_fee, d.currency, locale)}</td>
                     </tr>

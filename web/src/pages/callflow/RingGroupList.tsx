@@ -1,6 +1,6 @@
 import { useMemo } from "preact/hooks";
 import { api } from "../../api/client";
-import { DestinationText, newLabels } from "../../components/callflow/DestinationText";
+import { DestinationText, newLabels } from "../../components/DestinationText";
 import { Show, useLoad } from "../../components/load";
 import { useStrings, useT } from "../../i18n";
 import { RG } from "./ringGroupStrings";
