@@ -743,7 +743,7 @@ async fn suspended_tenants_and_their_descendants_cannot_sign_in() {
 }
 
 #[tokio::test]
-async fn me_is_get_only_and_needs_a_token() {
+async fn me_is_get_or_patch_only_and_needs_a_token() {
     let app = TestApp::spawn().await;
     let res = app
         .req(Method::POST, "/v1/me", &app.admin)
@@ -751,8 +751,18 @@ async fn me_is_get_only_and_needs_a_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(header(&res, "allow"), "GET");
+    assert_eq!(header(&res, "allow"), "GET, PATCH");
     assert_problem(res, 405, "method_not_allowed").await;
+    let res = app.client.get(app.url("/v1/me")).send().await.unwrap();
+    assert_problem(res, 401, "unauthenticated").await;
+    let res = app
+        .client
+        .patch(app.url("/v1/me"))
+        .json(&json!({"locale": "es"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "unauthenticated").await;
 }
 
 #[tokio::test]

@@ -347,7 +347,8 @@ async fn wrong_methods_are_405_with_allow() {
         (Method::DELETE, "/v1/audit-events".to_owned(), "GET"),
         (Method::GET, "/v1/auth/token".to_owned(), "POST"),
         (Method::GET, "/v1/auth/refresh".to_owned(), "POST"),
-        (Method::DELETE, "/v1/me".to_owned(), "GET"),
+        (Method::DELETE, "/v1/me".to_owned(), "GET, PATCH"),
+        (Method::GET, "/v1/auth/session".to_owned(), "DELETE, POST"),
         (Method::POST, "/healthz".to_owned(), "GET"),
     ] {
         let res = app

@@ -143,6 +143,9 @@ describe("the web app in Chromium", () => {
     const row = page.locator("tr", { hasText: "Bakery Child" });
     await row.waitFor();
     await row.getByRole("button", { name: /Suspend/ }).click();
+    // Asked first, in the page: nothing happens until confirmed.
+    await row.getByText(/Its users cannot sign in/).waitFor();
+    await row.getByRole("button", { name: "Suspend", exact: true }).click();
     await row.getByText("Suspended").waitFor();
     await accessible(page, "tenants");
     await shot(page, "tenants");

@@ -10,6 +10,8 @@ import { LOCALES, LocaleContext, storeLocale, storedLocale, translate, type Loca
 import { ApiKeys } from "./pages/ApiKeys";
 import { Audit } from "./pages/Audit";
 import { OutboundRoutes } from "./pages/OutboundRoutes";
+import { Queues } from "./pages/Queues";
+import { Conferences } from "./pages/Conferences";
 import { Dashboard } from "./pages/Dashboard";
 import { Support } from "./pages/Support";
 import { Users } from "./pages/Users";
@@ -110,6 +112,8 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
               <a href="/voicemail">{t("voicemail")}</a>
               <a href="/ring-groups">{t("ringGroups")}</a>
               <a href="/ivr-menus">{t("ivrMenus")}</a>
+              <a href="/queues">{t("queues")}</a>
+              <a href="/conferences">{t("conferences")}</a>
               <a href="/time-conditions">{t("timeConditions")}</a>
               <a href="/dids">{t("dids")}</a>
               <a href="/outbound-routes">{t("outboundRoutes")}</a>
@@ -153,6 +157,10 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/ring-groups" component={RingGroups} />
           <Route path="/ring-groups/*" component={RingGroups} />
           <Route path="/ivr-menus" component={IvrMenus} />
+          <Route path="/queues" component={Queues} />
+          <Route path="/queues/*" component={Queues} />
+          <Route path="/conferences" component={Conferences} />
+          <Route path="/conferences/*" component={Conferences} />
           <Route path="/ivr-menus/*" component={IvrMenus} />
           <Route path="/dids" component={Dids} />
           <Route path="/dids/*" component={Dids} />

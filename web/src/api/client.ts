@@ -9,7 +9,12 @@ import { authFetch } from "./session";
 export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
 
-export const api = createClient<paths>({ baseUrl: "", fetch: authFetch });
+// Absolute URLs of this origin (the same thing in a browser; needed where `Request` wants
+// absolute URLs, as under Node in the unit tests).
+export const api = createClient<paths>({
+  baseUrl: typeof location !== "undefined" ? location.origin : "",
+  fetch: authFetch,
+});
 
 /** `If-Match` for a resource at `version` (the API's ETags are the quoted version). */
 export function ifMatch(version: number): { "If-Match": string } {

@@ -252,3 +252,26 @@ describe("DestinationPicker", () => {
 function chooseKindEs(kind: string) {
   fireEvent.change(screen.getByLabelText("Tipo"), { target: { value: kind } });
 }
+
+describe("loadChoices", () => {
+  it("follows next_cursor until the last page", async () => {
+    const page = (items: { id: string; number: string; name: string }[], next: string | null) =>
+      new Response(JSON.stringify({ items, next_cursor: next }), { status: 200, headers: { "content-type": "application/json" } });
+    const fetchMock = vi
+      .fn<(input: Request) => Promise<Response>>()
+      .mockResolvedValueOnce(page([{ id: "a", number: "200", name: "A" }, { id: "b", number: "201", name: "B" }], "c2"))
+      .mockResolvedValueOnce(page([{ id: "c", number: "202", name: "C" }], null));
+    vi.stubGlobal("fetch", fetchMock);
+    try {
+      const { loadChoices } = await import("./DestinationPicker");
+      const choices = await loadChoices("t1", "ring_group");
+      expect(choices.map((c) => c.id)).toEqual(["a", "b", "c"]);
+      expect(fetchMock).toHaveBeenCalledTimes(2);
+      const second = new URL(fetchMock.mock.calls[1]![0].url);
+      expect(second.pathname).toBe("/v1/tenants/t1/ring-groups");
+      expect(second.searchParams.get("cursor")).toBe("c2");
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});

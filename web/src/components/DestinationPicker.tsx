@@ -43,38 +43,50 @@ const numbered = (x: { id: string; number: string; name: string }): Choice => ({
   label: `${x.number} · ${x.name}`,
 });
 
-/** Loads the tenant's objects of one kind (the first 200, which the search then narrows). */
+/** At most this many pages of 200 objects per kind (a picker over 2,000 needs a server search). */
+const MAX_PAGES = 10;
+
+/** Every page of a cursor-paginated list, up to `MAX_PAGES`. */
+async function allPages<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor?: string | null } | undefined>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const data = await page(cursor);
+    if (!data) break;
+    items.push(...data.items);
+    if (!data.next_cursor) break;
+    cursor = data.next_cursor;
+  }
+  return items;
+}
+
+/** Loads the tenant's objects of one kind (all of them, up to 2,000), for the search to narrow. */
 export async function loadChoices(tenant: string, kind: ObjectKind): Promise<Choice[]> {
-  const path = { params: { path: { tenant_id: tenant }, query: { limit: 200 } } };
+  const at = (cursor: string | undefined) => ({ params: { path: { tenant_id: tenant }, query: { limit: 200, cursor } } });
   switch (kind) {
-    case "extension": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/extensions", path);
-      return (data?.items ?? []).map((x) => ({ id: x.id, label: `${x.number} · ${x.display_name}` }));
-    }
-    case "voicemail_box": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/voicemail-boxes", path);
-      return (data?.items ?? []).map((x) => ({ id: x.id, label: x.mailbox }));
-    }
-    case "ring_group": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/ring-groups", path);
-      return (data?.items ?? []).map(numbered);
-    }
-    case "ivr_menu": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/ivr-menus", path);
-      return (data?.items ?? []).map(numbered);
-    }
-    case "queue": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/queues", path);
-      return (data?.items ?? []).map(numbered);
-    }
-    case "conference": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/conferences", path);
-      return (data?.items ?? []).map(numbered);
-    }
-    case "time_condition": {
-      const { data } = await api.GET("/v1/tenants/{tenant_id}/time-conditions", path);
-      return (data?.items ?? []).map((x) => ({ id: x.id, label: x.name }));
-    }
+    case "extension":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/extensions", at(c))).data)).map((x) => ({
+        id: x.id,
+        label: `${x.number} · ${x.display_name}`,
+      }));
+    case "voicemail_box":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/voicemail-boxes", at(c))).data)).map((x) => ({
+        id: x.id,
+        label: x.mailbox,
+      }));
+    case "ring_group":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/ring-groups", at(c))).data)).map(numbered);
+    case "ivr_menu":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/ivr-menus", at(c))).data)).map(numbered);
+    case "queue":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/queues", at(c))).data)).map(numbered);
+    case "conference":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/conferences", at(c))).data)).map(numbered);
+    case "time_condition":
+      return (await allPages(async (c) => (await api.GET("/v1/tenants/{tenant_id}/time-conditions", at(c))).data)).map((x) => ({
+        id: x.id,
+        label: x.name,
+      }));
   }
 }
 

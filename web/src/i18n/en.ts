@@ -69,6 +69,10 @@ export const en = {
   outboundRoutes: "Outbound routes",
   apiKeys: "API keys",
   networkDown: "Centralita cannot be reached. Check your connection and try again.",
+  resetPasswordQuestion: "Reset the SIP password? Phones using the old one stop registering until they get the new one.",
+  suspendQuestion: "Suspend this tenant? Its users cannot sign in and its phones cannot call until it is resumed.",
+  queues: "Queues",
+  conferences: "Conferences",
   menu: "Menu",
 } as const;
 

@@ -71,5 +71,9 @@ export const es: Record<Key, string> = {
   outboundRoutes: "Rutas salientes",
   apiKeys: "Claves de API",
   networkDown: "No se puede contactar con Centralita. Compruebe la conexión e inténtelo de nuevo.",
+  resetPasswordQuestion: "¿Restablecer la contraseña SIP? Los teléfonos con la antigua dejarán de registrarse hasta recibir la nueva.",
+  suspendQuestion: "¿Suspender este cliente? Sus usuarios no podrán entrar ni sus teléfonos llamar hasta que se reanude.",
+  queues: "Colas",
+  conferences: "Conferencias",
   menu: "Menú",
 };

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useRoute } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
+import { Confirm } from "../components/Confirm";
 import { DestinationPicker, type Destination } from "../components/DestinationPicker";
 import { Field } from "../components/Field";
 import { Show, useLoad } from "../components/load";
@@ -104,9 +105,13 @@ function Editor({ tenant, ext, onSaved }: { tenant: string; ext: Extension; onSa
         {saved && <span role="status"> {t("saved")}</span>}
       </form>
       <p>
-        <button type="button" onClick={() => void reset()}>
-          {t("resetPassword")}
-        </button>
+        <Confirm
+          action={t("resetPassword")}
+          name={ext.number}
+          question={t("resetPasswordQuestion")}
+          confirm={t("resetPassword")}
+          onConfirm={reset}
+        />
       </p>
       {password && <Secret label={t("sipPassword")} value={password} />}
     </section>

@@ -5,6 +5,7 @@
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
+import { Confirm } from "../components/Confirm";
 import { Field } from "../components/Field";
 import { Show, useLoad } from "../components/load";
 import { useStrings, type Strings } from "../i18n";
@@ -17,7 +18,7 @@ const INPUTS = ["name", "patterns", "strip", "prepend", "trunk_ids"] as const;
 const S: Strings<
   | "title" | "tester" | "dialled" | "caller" | "test" | "matched" | "noMatch" | "sent" | "pattern" | "route" | "trunks"
   | "newRoute" | "name" | "patterns" | "patternsHint" | "strip" | "prepend" | "create" | "none" | "noTrunks" | "platformTrunk"
-  | "delete" | "position"
+  | "delete" | "deleteQuestion" | "position"
 > = {
   en: {
     title: "Outbound routes",
@@ -42,6 +43,7 @@ const S: Strings<
     noTrunks: "The tenant has no trunks of its own.",
     platformTrunk: "platform carrier",
     delete: "Delete",
+    deleteQuestion: "Delete this route? Numbers it matched go by the next route that matches, or are refused.",
     position: "Order",
   },
   es: {
@@ -67,6 +69,7 @@ const S: Strings<
     noTrunks: "El cliente no tiene troncales propias.",
     platformTrunk: "operador de la plataforma",
     delete: "Eliminar",
+    deleteQuestion: "¿Eliminar esta ruta? Los números que encajaban saldrán por la siguiente ruta que encaje, o se rechazarán.",
     position: "Orden",
   },
 };
@@ -199,9 +202,13 @@ export function OutboundRoutes() {
                     </td>
                     <td>{r.trunk_ids.map(trunkName).join(" → ")}</td>
                     <td>
-                      <button type="button" class="danger" onClick={() => void remove(r.id)}>
-                        {s("delete")} <span class="sr-only">{r.name}</span>
-                      </button>
+                      <Confirm
+                        action={s("delete")}
+                        name={r.name}
+                        question={s("deleteQuestion")}
+                        confirm={s("delete")}
+                        onConfirm={() => remove(r.id)}
+                      />
                     </td>
                   </tr>
                 ))}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, ifMatch, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
+import { Confirm } from "../components/Confirm";
 import { Field } from "../components/Field";
 import { Show, useLoad } from "../components/load";
 import { useT } from "../i18n";
@@ -84,9 +85,13 @@ export function Tenants() {
                     <td>{x.status === "active" ? t("active") : t("suspended")}</td>
                     <td>
                       {x.status === "active" ? (
-                        <button type="button" onClick={() => void setStatus(x, "suspended")}>
-                          {t("suspend")} <span class="sr-only">{x.name}</span>
-                        </button>
+                        <Confirm
+                          action={t("suspend")}
+                          name={x.name}
+                          question={t("suspendQuestion")}
+                          confirm={t("suspend")}
+                          onConfirm={() => setStatus(x, "suspended")}
+                        />
                       ) : (
                         <button type="button" onClick={() => void setStatus(x, "active")}>
                           {t("resume")} <span class="sr-only">{x.name}</span>

@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Schemas } from "../../api/client";
-import { Confirm } from "./Confirm";
+import { Confirm } from "../Confirm";
 import { intOrUndefined, rowInputs, unfinished } from "./destinations";
 import { GreetingUpload, audioType } from "./Greeting";
 import { memberRows, membersBody, newMemberRow } from "./MembersEditor";

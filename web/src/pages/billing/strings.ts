@@ -202,13 +202,7 @@ export const TRANSACTION_KINDS: readonly Kind[] = [
   "invoice",
 ];
 
-/** An amount exactly as the API wrote it, with its currency: `100.50 EUR`. */
-export function money(amount: string, currency: string): string {
-  return `${amount} ${currency}`;
-}
-
-/** Whether a decimal string is below zero (by its sign, not by converting it). */
-export const isNegative = (amount: string) => /^\s*-/.test(amount) && /[1-9]/.test(amount);
+export { isNegative, money } from "../../money";
 
 /** A calendar date (`YYYY-MM-DD`) in the user's words; no time zone moves it. */
 export function formatDate(date: string, locale: string): string {

@@ -1,12 +1,13 @@
-import { useContext, useMemo, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
+import { money } from "../../money";
 import { DestinationText, newLabels } from "../../components/DestinationText";
 import { Field } from "../../components/Field";
 import { Show, useLoad } from "../../components/load";
-import { LocaleContext, useStrings, useT } from "../../i18n";
-import { DID, NUMBER_TYPES, money } from "./didStrings";
+import { useStrings, useT } from "../../i18n";
+import { DID, NUMBER_TYPES } from "./didStrings";
 
 /** The tenant's numbers, and claiming one from the platform's inventory. The tenant cannot
  * list the inventory, so it types the number its provider gave it. */
@@ -14,7 +15,6 @@ export function DidList({ tenant }: { tenant: string }) {
   const t = useT();
   const s = useStrings(DID);
   const types = useStrings(NUMBER_TYPES);
-  const { locale } = useContext(LocaleContext);
   const { route } = useLocation();
   const labels = useMemo(newLabels, [tenant]);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
@@ -88,7 +88,7 @@ export function DidList({ tenant }: { tenant: string }) {
                       <td>
                         <DestinationText tenant={tenant} value={d.destination} labels={labels} none={s("notRouted")} />
                       </td>
-                      <td>{money(d.monthly_fee, d.currency, locale)}</td>
+                      <td>{money(d.monthly_fee, d.currency)}</td>
                     </tr>
                   ))}
                 </tbody>

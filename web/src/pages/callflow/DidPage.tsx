@@ -2,13 +2,14 @@ import { useContext, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/callflow/Confirm";
+import { Confirm } from "../../components/Confirm";
 import { unfinished } from "../../components/callflow/destinations";
 import { FLOW, fill } from "../../components/callflow/strings";
 import { DestinationPicker, type Destination } from "../../components/DestinationPicker";
 import { Show, useLoad } from "../../components/load";
 import { LocaleContext, useStrings, useT } from "../../i18n";
-import { DID, NUMBER_TYPES, money } from "./didStrings";
+import { money } from "../../money";
+import { DID, NUMBER_TYPES } from "./didStrings";
 
 type Did = Schemas["DidView"];
 
@@ -79,9 +80,9 @@ function DidDetail({ tenant, did, reload }: { tenant: string; did: Did; reload: 
           </>
         )}
         <dt>{s("setupFee")}</dt>
-        <dd>{money(did.setup_fee, did.currency, locale)}</dd>
+        <dd>{money(did.setup_fee, did.currency)}</dd>
         <dt>{s("monthlyFee")}</dt>
-        <dd>{money(did.monthly_fee, did.currency, locale)}</dd>
+        <dd>{money(did.monthly_fee, did.currency)}</dd>
         {did.assigned_at && (
           <>
             <dt>{s("since")}</dt>

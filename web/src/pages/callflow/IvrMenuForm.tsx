@@ -5,7 +5,7 @@ import { useContext, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/callflow/Confirm";
+import { Confirm } from "../../components/Confirm";
 import { intOrUndefined, rowInputs, unfinished } from "../../components/callflow/destinations";
 import { GreetingPlayer, GreetingUpload } from "../../components/callflow/Greeting";
 import { IvrOptionsEditor, OPTION_FIELDS, newOptionRow, optionRows, optionsBody, type OptionRow } from "../../components/callflow/IvrOptionsEditor";

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/callflow/Confirm";
+import { Confirm } from "../../components/Confirm";
 import { intOrUndefined, rowInputs, unfinished } from "../../components/callflow/destinations";
 import { MEMBER_FIELDS, MembersEditor, memberRows, membersBody, newMemberRow, type MemberRow } from "../../components/callflow/MembersEditor";
 import { Select } from "../../components/callflow/Select";

@@ -88,14 +88,3 @@ export const NUMBER_TYPES: Strings<Schemas["NumberType"]> = {
     unknown: "Desconocido",
   },
 };
-
-/** A fee as the API gives it (a decimal string) with its currency, in the reader's format. */
-export function money(amount: string, currency: string, locale: string): string {
-  const n = Number(amount);
-  if (!Number.isFinite(n)) return `${amount} ${currency}`;
-  try {
-    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(n);
-  } catch {
-    return `${amount} ${currency}`;
-  }
-}

@@ -2,7 +2,7 @@
 // button opens a question with "yes" and "cancel"; focus moves to the answer and back.
 
 import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { useT } from "../../i18n";
+import { useT } from "../i18n";
 
 interface Props {
   /** The first button's text; `name` follows it for screen readers. */
