@@ -154,6 +154,32 @@ describe("the web app in Chromium", () => {
     const children = await api("GET", `/v1/tenants?parent_id=${partner.id}`, partnerToken);
     const child = children.items.find((c) => c.name === "Bakery Child");
     assert.equal(child?.status, "suspended");
+
+    // The customer's billing terms: a bad tax rate is refused at the field, then postpaid
+    // with a credit limit is saved.
+    await row.getByRole("link", { name: /Billing terms/ }).click();
+    await page.getByRole("heading", { name: "Billing terms of Bakery Child" }).waitFor();
+    await page.getByLabel("Tax rate (%)").fill("250");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("#f-tax_rate-error").waitFor();
+    await page.getByLabel("Tax rate (%)").fill("21");
+    await page.getByLabel("Account").selectOption("postpaid");
+    await page.getByLabel("Credit limit").fill("50.00");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+    await accessible(page, "child-billing");
+    await shot(page, "child-billing");
+    const terms = await api("GET", `/v1/tenants/${child.id}/billing-account`, partnerToken);
+    assert.equal(terms.kind, "postpaid");
+    assert.match(terms.credit_limit, /^50(\.0+)?$/);
+
+    // The revenue report over the partner's subtree (no calls yet: the empty state).
+    await page.getByRole("link", { name: "Revenue" }).click();
+    await page.getByRole("heading", { name: "Revenue and margin" }).waitFor();
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.getByText("No calls in this period.").waitFor();
+    await accessible(page, "revenue");
+    await shot(page, "revenue");
   });
 
   test("Spanish is a choice kept per user, and signing out ends the session", async () => {

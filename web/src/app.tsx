@@ -11,6 +11,8 @@ import { ApiKeys } from "./pages/ApiKeys";
 import { Audit } from "./pages/Audit";
 import { OutboundRoutes } from "./pages/OutboundRoutes";
 import { Queues } from "./pages/Queues";
+import { ChildBilling } from "./pages/partner/ChildBilling";
+import { Revenue } from "./pages/partner/Revenue";
 import { Conferences } from "./pages/Conferences";
 import { Dashboard } from "./pages/Dashboard";
 import { Support } from "./pages/Support";
@@ -124,6 +126,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           {tenantScoped && isTenantAdmin(me) && <a href="/api-keys">{t("apiKeys")}</a>}
           {tenantScoped && isTenantAdmin(me) && <a href="/audit">{t("audit")}</a>}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
+          {isPartner(me) && tenantScoped && <a href="/revenue">{t("revenue")}</a>}
           {isStaff(me) && <a href="/support">{t("findCustomer")}</a>}
         </nav>
         <div class="who">
@@ -148,6 +151,8 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/extensions" component={Extensions} />
           <Route path="/extensions/:id" component={ExtensionPage} />
           <Route path="/tenants" component={Tenants} />
+          <Route path="/tenants/:id/billing" component={ChildBilling} />
+          <Route path="/revenue" component={Revenue} />
           <Route path="/users" component={Users} />
           <Route path="/users/*" component={Users} />
           <Route path="/voicemail" component={Voicemail} />

@@ -73,6 +73,8 @@ export const en = {
   suspendQuestion: "Suspend this tenant? Its users cannot sign in and its phones cannot call until it is resumed.",
   queues: "Queues",
   conferences: "Conferences",
+  revenue: "Revenue",
+  billingTerms: "Billing terms",
   menu: "Menu",
 } as const;
 

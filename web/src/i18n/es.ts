@@ -75,5 +75,7 @@ export const es: Record<Key, string> = {
   suspendQuestion: "¿Suspender este cliente? Sus usuarios no podrán entrar ni sus teléfonos llamar hasta que se reanude.",
   queues: "Colas",
   conferences: "Conferencias",
+  revenue: "Ingresos",
+  billingTerms: "Facturación",
   menu: "Menú",
 };

@@ -83,7 +83,10 @@ export function Tenants() {
                     <td>{x.name}</td>
                     <td>{x.slug}</td>
                     <td>{x.status === "active" ? t("active") : t("suspended")}</td>
-                    <td>
+                    <td class="actions">
+                      <a href={`/tenants/${x.id}/billing`}>
+                        {t("billingTerms")} <span class="sr-only">{x.name}</span>
+                      </a>{" "}
                       {x.status === "active" ? (
                         <Confirm
                           action={t("suspend")}
