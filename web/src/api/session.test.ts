@@ -408,3 +408,17 @@ describe("refresh and sign-out races", () => {
     expect(session.accessToken()).toBeNull();
   });
 });
+
+describe("an unreachable API", () => {
+  it("answers a 503 problem document instead of rejecting, so forms show it", async () => {
+    await signedIn();
+    fetchMock.mockRejectedValueOnce(new TypeError("Failed to fetch"));
+    const res = await session.authFetch(new Request(`${location.origin}/v1/tenants`));
+    expect(res.status).toBe(503);
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("unreachable");
+    expect(problem.detail).toMatch(/cannot be reached/);
+    // The session is kept: the network, not the session, failed.
+    expect(session.accessToken()).toBe("t-old");
+  });
+});

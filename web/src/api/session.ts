@@ -127,6 +127,21 @@ export function actingReasonHeader(reason: string): string {
 }
 
 /**
+ * The answer when the API cannot be reached at all (offline, server restarting): a problem
+ * document like any other, so every form shows it and stays usable instead of waiting on a
+ * promise that rejected.
+ */
+function unreachable(): Response {
+  const lang = typeof document !== "undefined" ? document.documentElement.lang : "en";
+  const detail =
+    lang === "es"
+      ? "No se puede contactar con Centralita. Compruebe la conexión e inténtelo de nuevo."
+      : "Centralita cannot be reached. Check your connection and try again.";
+  const problem = { type: "urn:centralita:problem:unreachable", title: "Unreachable", status: 503, detail, code: "unreachable", errors: [] };
+  return new Response(JSON.stringify(problem), { status: 503, headers: { "content-type": "application/problem+json" } });
+}
+
+/**
  * `fetch` with the access token, retried once after a silent refresh when the API answers
  * 401 (the token expired while the tab slept, say).
  */
@@ -134,11 +149,15 @@ export async function authFetch(input: Request): Promise<Response> {
   // Credentials go to this origin's API only, never to a URL of another origin.
   if (typeof location !== "undefined" && new URL(input.url, location.href).origin !== location.origin) return fetch(input);
   const retry = input.clone();
-  const send = (req: Request) => {
+  const send = async (req: Request) => {
     const token = access;
     if (token) req.headers.set("authorization", `Bearer ${token}`);
     if (actingReason) req.headers.set("x-acting-reason", actingReasonHeader(actingReason));
-    return fetch(req);
+    try {
+      return await fetch(req);
+    } catch {
+      return unreachable();
+    }
   };
   const res = await send(input);
   if (res.status !== 401 || !(await refresh())) return res;
