@@ -1010,7 +1010,10 @@ fn invite_to_ringing(trace: &str) -> Vec<Duration> {
     delays
 }
 
-/// Post-dial delays (authenticated INVITE → 180) of `calls` calls 1001 → 1002 on `node`.
+/// Post-dial delays (authenticated INVITE → 180) of at least `calls` calls 1001 → 1002 on
+/// `node`. A few more calls are placed than measured: sipp's message trace, written while
+/// it runs, can miss a line under load (seen once in 200 calls on a busy CI machine), and
+/// a benchmark must not fail on its own bookkeeping; every call must still connect.
 async fn post_dial_delays(
     node: &KamailioNode,
     t: &Tenant,
@@ -1021,7 +1024,8 @@ async fn post_dial_delays(
     let port = free_phone_port();
     let reg = node.register_from("1002", &t.domain, pw2, Some(port)).await;
     assert!(reg.ok(), "{reg}");
-    let n = calls.to_string();
+    let placed = calls + calls / 20;
+    let n = placed.to_string();
     let callee = node
         .uas_at(
             "127.0.0.2",
@@ -1040,10 +1044,10 @@ async fn post_dial_delays(
     assert!(callee.ok(), "{callee}");
     let trace = node.path(&format!("{}.msg", run.name));
     let mut delays = invite_to_ringing(&std::fs::read_to_string(&trace).unwrap());
-    assert_eq!(
+    assert!(
+        delays.len() >= calls && delays.len() <= placed,
+        "{} post-dial delays measured of {placed} calls (at least {calls} needed) in {}",
         delays.len(),
-        calls,
-        "one post-dial delay per call in {}",
         trace.display()
     );
     delays.sort();
@@ -1052,8 +1056,8 @@ async fn post_dial_delays(
 
 /// The post-dial delay the edge adds by asking Centralita (route lookup in an async worker,
 /// the dialog, the plan), against a plain registrar that asks nothing, in the same run:
-/// 200 calls each, p50/p95 printed. A benchmark, not a timed test: it asserts only that
-/// every call connected.
+/// at least 200 calls measured each, p50/p95 printed. A benchmark, not a timed test: it
+/// asserts only that every call connected.
 #[tokio::test]
 async fn post_dial_delay_added_by_asking_centralita() {
     let Some(edge) = Edge::start().await else {
@@ -1075,10 +1079,12 @@ async fn post_dial_delay_added_by_asking_centralita() {
     let (b50, b95) = (percentile(&baseline, 0.5), percentile(&baseline, 0.95));
     let (a50, a95) = (percentile(&asked, 0.5), percentile(&asked, 0.95));
     println!(
-        "post-dial delay (INVITE → 180, {CALLS} calls each, loopback):\n  \
+        "post-dial delay (INVITE → 180, {} and {} calls measured, loopback):\n  \
          baseline, a registrar that asks nothing: p50 {:.2} ms  p95 {:.2} ms\n  \
          edge asking Centralita (route plan):     p50 {:.2} ms  p95 {:.2} ms\n  \
          added: p50 {:+.2} ms  p95 {:+.2} ms (target: ≤ 3 ms at p50)",
+        baseline.len(),
+        asked.len(),
         ms(b50),
         ms(b95),
         ms(a50),
