@@ -71,7 +71,6 @@ export function ChildBilling() {
         <Show value={account}>
           {(a) => (
             <Terms
-              key={a.version}
               child={child}
               name={t.name}
               account={a}
@@ -86,6 +85,8 @@ export function ChildBilling() {
   );
 }
 
+/** The form stays mounted across saves (its fields hold what was saved, the next save sends
+ * the reloaded version in If-Match), so the "Saved" status stays visible. */
 function Terms(props: {
   child: string;
   name: string;
