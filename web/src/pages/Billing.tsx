@@ -3,6 +3,7 @@
 // (`/billing/invoices/:id`). Sub-pages are told apart from the location itself, so they render
 // whatever pattern the app's router mounts this under.
 
+import { isUuid } from "../components/subpath";
 import { useContext, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, type Schemas } from "../api/client";
@@ -15,7 +16,6 @@ import { BILLING_STRINGS, TRANSACTION_KINDS, formatInstant, isNegative, money, p
 
 type Kind = Schemas["TransactionKind"];
 const BASE = "/billing";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function Billing() {
   const me = useMe();
@@ -24,7 +24,7 @@ export function Billing() {
   if (!tenant || !path.startsWith(BASE)) return <NotFound />;
   const rest = path.slice(BASE.length).split("/").filter(Boolean);
   if (rest.length === 0) return <Overview tenant={tenant} />;
-  if (rest.length === 2 && rest[0] === "invoices" && UUID.test(rest[1]!)) return <InvoicePage tenant={tenant} id={rest[1]!} />;
+  if (rest.length === 2 && rest[0] === "invoices" && isUuid(rest[1]!)) return <InvoicePage tenant={tenant} id={rest[1]!} />;
   return <NotFound />;
 }
 

@@ -9,7 +9,7 @@ import { Show } from "../components/load";
 import { NO_FILTERS, cdrQuery, exportFileName, toSearch, type CdrFilters } from "../components/people/cdrQuery";
 import { downloadFile } from "../components/download";
 import { usePaged } from "../components/people/paged";
-import { useSubPath } from "../components/people/subpath";
+import { useSubPath } from "../components/subpath";
 import { MoreButton, SelectField, TableWrap } from "../components/people/ui";
 import { useT } from "../i18n";
 import { useMe } from "../state";

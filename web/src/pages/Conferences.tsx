@@ -1,7 +1,7 @@
 // Conference rooms: the list (`/conferences`), a new one (`/conferences/new`) and one room
 // (`/conferences/:id`), for the signed-in tenant admin's tenant.
 
-import { useSubPath } from "../components/callflow/subpath";
+import { useSubPath } from "../components/subpath";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 import { ConferencePage, NewConference } from "./pbx/ConferenceForm";

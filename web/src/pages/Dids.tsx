@@ -1,7 +1,7 @@
 // The tenant's phone numbers (DIDs): the list with a claim form (`/dids`) and one number,
 // where its calls go and its release (`/dids/:id`).
 
-import { useSubPath } from "../components/callflow/subpath";
+import { useSubPath } from "../components/subpath";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 import { DidPage } from "./callflow/DidPage";

@@ -1,7 +1,7 @@
 // IVR menus: the list (`/ivr-menus`), a new one (`/ivr-menus/new`) and one menu with its
 // greeting (`/ivr-menus/:id`), for the signed-in tenant admin's tenant.
 
-import { useSubPath } from "../components/callflow/subpath";
+import { useSubPath } from "../components/subpath";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 import { IvrMenuPage, NewIvrMenu } from "./callflow/IvrMenuForm";

@@ -1,7 +1,7 @@
 // Call queues: the list (`/queues`), a new one (`/queues/new`) and one queue
 // (`/queues/:id`), for the signed-in tenant admin's tenant.
 
-import { useSubPath } from "../components/callflow/subpath";
+import { useSubPath } from "../components/subpath";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 import { NewQueue, QueuePage } from "./pbx/QueueForm";

@@ -1,7 +1,7 @@
 // Ring groups: the list (`/ring-groups`), a new one (`/ring-groups/new`) and one group
 // (`/ring-groups/:id`), for the signed-in tenant admin's tenant.
 
-import { useSubPath } from "../components/callflow/subpath";
+import { useSubPath } from "../components/subpath";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 import { NewRingGroup, RingGroupPage } from "./callflow/RingGroupForm";

@@ -3,6 +3,7 @@
 // apart from the location itself, so `/time-conditions`, `/time-conditions/new` and
 // `/time-conditions/:id` all render whatever pattern the app's router mounts this under.
 
+import { isUuid } from "../components/subpath";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../api/client";
@@ -24,7 +25,6 @@ type Body = Schemas["CreateTimeCondition"];
 
 const INPUTS = ["name", "schedule", "matched_destination", "unmatched_destination"] as const;
 const BASE = "/time-conditions";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const S: Strings<
   | "title"
@@ -96,7 +96,7 @@ export function TimeConditions() {
   const rest = path.slice(BASE.length).split("/").filter(Boolean);
   if (rest.length === 0) return <List tenant={tenant} />;
   if (rest.length === 1 && rest[0] === "new") return <Create tenant={tenant} />;
-  if (rest.length === 1 && UUID.test(rest[0]!)) return <Edit tenant={tenant} id={rest[0]!} />;
+  if (rest.length === 1 && isUuid(rest[0]!)) return <Edit tenant={tenant} id={rest[0]!} />;
   return <NotFound />;
 }
 

@@ -3,7 +3,7 @@
 import { api } from "../api/client";
 import { Show } from "../components/load";
 import { usePaged } from "../components/people/paged";
-import { useSubPath } from "../components/people/subpath";
+import { useSubPath } from "../components/subpath";
 import { MoreButton, TableWrap } from "../components/people/ui";
 import { useT } from "../i18n";
 import { useMe } from "../state";
