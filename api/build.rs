@@ -44,9 +44,20 @@ fn main() {
         npm(&web, &["ci", "--no-audit", "--no-fund"]);
     }
     let out_arg = out.display().to_string();
+    // Vite refuses to start while another Vite command runs on the project (a developer's
+    // `npm run dev`, a test's build). That lock guards a shared output directory; this
+    // build writes only to cargo's own OUT_DIR, so it must not fail the compile.
     npm(
         &web,
-        &["run", "build", "--", "--outDir", &out_arg, "--emptyOutDir"],
+        &[
+            "run",
+            "build",
+            "--",
+            "--outDir",
+            &out_arg,
+            "--emptyOutDir",
+            "--bypass-lock",
+        ],
     );
     println!("cargo:rustc-env=CENTRALITA_WEB_EMBED_DIR={out_arg}");
 }
