@@ -15,7 +15,13 @@ use rand::seq::SliceRandom;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn record(s: &Setup, call_id: &str, direction: &str, destination: &str, secs: i64) -> Value {
+pub(crate) fn record(
+    s: &Setup,
+    call_id: &str,
+    direction: &str,
+    destination: &str,
+    secs: i64,
+) -> Value {
     let started = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
     let answered = started + chrono::Duration::seconds(5);
     json!({
@@ -28,7 +34,7 @@ fn record(s: &Setup, call_id: &str, direction: &str, destination: &str, secs: i6
     })
 }
 
-async fn ingest(app: &TestApp, node: &str, records: Vec<Value>) -> Vec<Value> {
+pub(crate) async fn ingest(app: &TestApp, node: &str, records: Vec<Value>) -> Vec<Value> {
     let res = app
         .post("/v1/switch/cdrs", node, json!({ "cdrs": records }))
         .await;

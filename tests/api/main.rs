@@ -43,6 +43,7 @@ mod redis_down;
 mod ring_groups;
 mod roles;
 mod routing;
+mod self_service;
 mod smoke;
 mod spec;
 mod ssh;

@@ -7,7 +7,7 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn new_box(app: &TestApp, token: &str, tenant: &str, mailbox: &str) -> String {
+pub(crate) async fn new_box(app: &TestApp, token: &str, tenant: &str, mailbox: &str) -> String {
     let res = app
         .post(
             &format!("/v1/tenants/{tenant}/voicemail-boxes"),
@@ -22,7 +22,7 @@ async fn new_box(app: &TestApp, token: &str, tenant: &str, mailbox: &str) -> Str
 }
 
 /// Stores a message as the intake will: a row and an audio file.
-async fn deliver(app: &TestApp, tenant: &str, box_id: &str, audio: &[u8]) -> String {
+pub(crate) async fn deliver(app: &TestApp, tenant: &str, box_id: &str, audio: &[u8]) -> String {
     let id = Uuid::now_v7();
     let key = format!("{id}.wav");
     let dir = audio_dir(&app.core.config.data_dir);

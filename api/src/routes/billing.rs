@@ -173,6 +173,29 @@ fn cdr_csv(body: centralita_domain::csv_cells::CsvStream) -> HttpResponse {
         .streaming(body.map(|chunk| chunk.map_err(crate::problem::ApiError)))
 }
 
+/// The caller's own call history: records whose caller, destination or extension is the
+/// number of one of the phones assigned to them, newest last (cursor pages), with the same
+/// filters as the tenant's list. Charges are the billing's and are left out. API keys and
+/// platform staff have no phones, hence no history.
+#[utoipa::path(
+    operation_id = "list_own_cdrs",
+    tag = "billing",
+    params(CdrListQuery),
+    responses((status = 200, description = "A page of the caller's records", body = CdrPage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/me/cdrs")]
+pub async fn list_own_cdrs(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    query: web::Query<CdrListQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &cdrs::list_own(&core, &actor, &query).await?,
+        None,
+    ))
+}
+
 /// The tenant's call detail records, newest last (cursor pages), filtered by start time,
 /// extension, direction and disposition. Each shows what the tenant was charged; a partner
 /// looking at a customer's records also sees its own cost and margin, platform staff the

@@ -1,4 +1,5 @@
-//! `/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages`.
+//! `/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages`, and
+//! `/v1/me/voicemail-messages` (a user's own, from the boxes their phones use).
 
 use actix_web::{HttpResponse, delete, get, patch, web};
 use centralita_domain::{
@@ -6,13 +7,13 @@ use centralita_domain::{
     authz::Permission,
     services::voicemail_messages::{
         self, UpdateVoicemailMessage, VoicemailMessageListQuery, VoicemailMessagePage,
-        VoicemailMessageView,
+        VoicemailMessageView, own,
     },
 };
 use uuid::Uuid;
 
 use crate::{
-    extract::{Body, Scope},
+    extract::{Auth, Body, Scope},
     problem::{ApiResult, CommonErrors, WriteErrors},
     respond,
 };
@@ -109,5 +110,83 @@ pub async fn delete(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     voicemail_messages::delete(&scope, &core, path.1, path.2).await?;
+    Ok(respond::no_content())
+}
+
+/// The caller's own voicemail: the messages of every box their phones (the extensions
+/// assigned to them) use, oldest first, whatever their role. API keys and platform staff
+/// have none.
+#[utoipa::path(
+    operation_id = "list_own_voicemail_messages",
+    tag = "voicemail",
+    params(VoicemailMessageListQuery),
+    responses((status = 200, description = "A page of the caller's messages", body = VoicemailMessagePage), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/me/voicemail-messages")]
+pub async fn list_own(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    query: web::Query<VoicemailMessageListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = own::list(&core, &actor, &query).await?;
+    Ok(respond::ok(&page, None))
+}
+
+/// Download the audio of one of the caller's messages (404 for anyone else's).
+#[utoipa::path(
+    operation_id = "get_own_voicemail_message_audio",
+    tag = "voicemail",
+    params(("message_id" = Uuid, Path)),
+    responses((status = 200, description = "The recording", content_type = "audio/*", body = super::Binary), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/me/voicemail-messages/{message_id}/audio")]
+pub async fn audio_own(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let (content_type, bytes) = own::audio(&core, &actor, id).await?;
+    let name = format!("voicemail-{id}");
+    Ok(respond::audio(content_type, bytes, Some(&name)))
+}
+
+/// Mark one of the caller's messages read or unread (404 for anyone else's).
+#[utoipa::path(
+    operation_id = "update_own_voicemail_message",
+    tag = "voicemail",
+    params(("message_id" = Uuid, Path)),
+    request_body = UpdateVoicemailMessage,
+    responses((status = 200, description = "Updated", body = VoicemailMessageView), CommonErrors, WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/v1/me/voicemail-messages/{message_id}")]
+pub async fn mark_own(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+    body: Body<UpdateVoicemailMessage>,
+) -> ApiResult<HttpResponse> {
+    let view = own::mark(&core, &actor, path.into_inner(), body.parse()?).await?;
+    Ok(respond::ok(&view, None))
+}
+
+/// Delete one of the caller's messages and its recording (404 for anyone else's).
+#[utoipa::path(
+    operation_id = "delete_own_voicemail_message",
+    tag = "voicemail",
+    params(("message_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), CommonErrors),
+    security(("bearer" = []))
+)]
+#[delete("/v1/me/voicemail-messages/{message_id}")]
+pub async fn delete_own(
+    Auth(actor): Auth,
+    core: web::Data<Core>,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    own::delete(&core, &actor, path.into_inner()).await?;
     Ok(respond::no_content())
 }

@@ -964,6 +964,41 @@ async fn own_scope(core: &Core, actor: &Actor) -> DomainResult<Option<TenantScop
     ))
 }
 
+/// A signed-in user's phones in their tenant: the one way self-service reads (voicemail,
+/// call history) learn what is theirs.
+pub(crate) struct OwnPhones {
+    pub scope: TenantScope,
+    /// Their extensions' numbers, as calls name them.
+    pub numbers: Vec<String>,
+    /// The voicemail boxes their extensions use.
+    pub boxes: Vec<Uuid>,
+}
+
+/// The caller's phones, or `None` for principals that have none: platform staff (no
+/// tenant) and API keys (no person). The owner is [`owns_phone`]'s: the extension's user.
+pub(crate) async fn own_phones(core: &Core, actor: &Actor) -> DomainResult<Option<OwnPhones>> {
+    if actor.principal.kind != PrincipalKind::User {
+        return Ok(None);
+    }
+    let Some(scope) = own_scope(core, actor).await? else {
+        return Ok(None);
+    };
+    let rows = scope
+        .select::<extension::Entity>()
+        .filter(extension::Column::UserId.eq(actor.principal.id))
+        .all(&core.db)
+        .await?;
+    let numbers = rows.iter().map(|m| m.number.clone()).collect();
+    let mut boxes: Vec<Uuid> = rows.iter().filter_map(|m| m.voicemail_box_id).collect();
+    boxes.sort_unstable();
+    boxes.dedup();
+    Ok(Some(OwnPhones {
+        scope,
+        numbers,
+        boxes,
+    }))
+}
+
 /// The caller's own phones (extensions assigned to them, by number; at most 100, so one
 /// page), for `GET /v1/me/extensions`.
 pub async fn list_own(core: &Core, actor: &Actor) -> DomainResult<ExtensionPage> {

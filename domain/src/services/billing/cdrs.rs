@@ -899,6 +899,43 @@ pub async fn list(scope: &TenantScope, core: &Core, query: &CdrListQuery) -> Dom
     })
 }
 
+/// `GET /v1/me/cdrs`: a user's own call history, the records whose caller, destination or
+/// extension is one of the numbers of the phones assigned to them (whatever their role: a
+/// tenant user has no `BillingRead`). What calls cost is the billing's and stays there: the
+/// charge and its currency are left out. Principals without phones (API
+/// keys, platform staff) have an empty history.
+pub async fn list_own(core: &Core, actor: &Actor, query: &CdrListQuery) -> DomainResult<CdrPage> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let empty = CdrPage {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    let Some(own) = crate::services::extensions::own_phones(core, actor).await? else {
+        return Ok(empty);
+    };
+    if own.numbers.is_empty() {
+        return Ok(empty);
+    }
+    let mine = sea_orm::Condition::any()
+        .add(cdr::Column::Caller.is_in(own.numbers.clone()))
+        .add(cdr::Column::Destination.is_in(own.numbers.clone()))
+        .add(cdr::Column::Extension.is_in(own.numbers));
+    let select = filtered(&own.scope, query)?.filter(mine);
+    let (rows, next_cursor) = page
+        .fetch(&core.db, select, cdr::Column::Id, |m| m.id)
+        .await?;
+    let items = views(&core.db, Viewer::Own, rows)
+        .await?
+        .into_iter()
+        .map(|v| CdrView {
+            charge: None,
+            currency: None,
+            ..v
+        })
+        .collect();
+    Ok(CdrPage { items, next_cursor })
+}
+
 /// The CSV columns of an export, in order.
 const EXPORT_COLUMNS: [&str; 20] = [
     "id",

@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod intake;
+pub mod own;
 
 use std::path::{Path, PathBuf};
 
@@ -135,10 +136,21 @@ pub async fn list(
     scope.authorize(Permission::PbxRead)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     find_box(scope, core, box_id).await?;
-    let mut select = voicemail_message::Entity::find()
+    let select = voicemail_message::Entity::find()
         .filter(voicemail_message::Column::TenantId.eq(scope.tenant().id))
         .filter(voicemail_message::Column::BoxId.eq(box_id));
-    if let Some(r) = query.read {
+    page_of(core, &page, select, query.read).await
+}
+
+/// A page of the messages `select` names (already narrowed to a tenant and its boxes),
+/// read or unread only when asked.
+async fn page_of(
+    core: &Core,
+    page: &PageRequest,
+    mut select: sea_orm::Select<voicemail_message::Entity>,
+    read: Option<bool>,
+) -> DomainResult<VoicemailMessagePage> {
+    if let Some(r) = read {
         select = select.filter(voicemail_message::Column::Read.eq(r));
     }
     let (rows, next_cursor) = page
@@ -171,7 +183,10 @@ pub async fn audio(
     id: Uuid,
 ) -> DomainResult<(String, Vec<u8>)> {
     scope.authorize(Permission::PbxRead)?;
-    let m = find_message(scope, core, box_id, id).await?;
+    read_audio(core, find_message(scope, core, box_id, id).await?).await
+}
+
+async fn read_audio(core: &Core, m: voicemail_message::Model) -> DomainResult<(String, Vec<u8>)> {
     let bytes = core
         .files
         .read(storage::Area::Voicemail, &m.storage_key, "voicemail audio")
@@ -188,6 +203,17 @@ pub async fn mark(
 ) -> DomainResult<VoicemailMessageView> {
     scope.authorize(Permission::PbxWrite)?;
     let current = find_message(scope, core, box_id, id).await?;
+    mark_message(scope, core, current, input).await
+}
+
+/// Marks a found message; whoever calls has decided the actor may.
+async fn mark_message(
+    scope: &TenantScope,
+    core: &Core,
+    current: voicemail_message::Model,
+    input: UpdateVoicemailMessage,
+) -> DomainResult<VoicemailMessageView> {
+    let id = current.id;
     if current.read == input.read {
         return VoicemailMessageView::new(&current);
     }
@@ -226,7 +252,16 @@ pub async fn mark(
 /// audit event; a file left behind by a crash in between is harmless and invisible.
 pub async fn delete(scope: &TenantScope, core: &Core, box_id: Uuid, id: Uuid) -> DomainResult<()> {
     scope.authorize(Permission::PbxWrite)?;
-    let current = find_message(scope, core, box_id, id).await?;
+    delete_message(scope, core, find_message(scope, core, box_id, id).await?).await
+}
+
+/// Deletes a found message; whoever calls has decided the actor may.
+async fn delete_message(
+    scope: &TenantScope,
+    core: &Core,
+    current: voicemail_message::Model,
+) -> DomainResult<()> {
+    let id = current.id;
     let txn = core.begin().await?;
     voicemail_message::Entity::delete_many()
         .filter(voicemail_message::Column::Id.eq(id))
