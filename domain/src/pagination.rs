@@ -73,9 +73,32 @@ impl PageRequest {
         E: EntityTrait,
         C: ConnectionTrait,
     {
-        let mut select = select.order_by_asc(id_col);
+        self.fetch_in(ListOrder::Oldest, db, select, id_col, id_of)
+            .await
+    }
+
+    /// [`Self::fetch`] in either order; a cursor continues in the order it was made in.
+    pub async fn fetch_in<E, C>(
+        &self,
+        order: ListOrder,
+        db: &C,
+        select: Select<E>,
+        id_col: E::Column,
+        id_of: impl Fn(&E::Model) -> Uuid,
+    ) -> DomainResult<(Vec<E::Model>, Option<String>)>
+    where
+        E: EntityTrait,
+        C: ConnectionTrait,
+    {
+        let mut select = match order {
+            ListOrder::Oldest => select.order_by_asc(id_col),
+            ListOrder::Newest => select.order_by_desc(id_col),
+        };
         if let Some(after) = self.after {
-            select = select.filter(id_col.gt(after));
+            select = select.filter(match order {
+                ListOrder::Oldest => id_col.gt(after),
+                ListOrder::Newest => id_col.lt(after),
+            });
         }
         let mut rows = select.limit(self.limit + 1).all(db).await?;
         let next = if rows.len() as u64 > self.limit {
@@ -86,6 +109,18 @@ impl PageRequest {
         };
         Ok((rows, next))
     }
+}
+
+/// Which end of a list comes first (ids are UUIDv7: creation order). Lists whose recent end
+/// matters (call records) take it as `?order=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// The oldest first (the default).
+    #[default]
+    Oldest,
+    /// The newest first.
+    Newest,
 }
 
 pub fn encode_cursor(id: Uuid) -> String {

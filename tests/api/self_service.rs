@@ -274,3 +274,110 @@ async fn users_see_only_the_calls_of_their_own_phones_without_charges() {
         assert_eq!(page["items"], json!([]), "{token}");
     }
 }
+
+/// `?order=newest` lists the latest records first and its cursor keeps going backwards;
+/// the export follows the same order. A dashboard's "recent calls" depends on it.
+#[tokio::test]
+async fn records_can_be_listed_newest_first() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    for id in ["first", "second", "third"] {
+        ingest(
+            &app,
+            &s.node,
+            vec![record(&s, id, "outbound", "34612345678", 10)],
+        )
+        .await;
+    }
+    let base = format!("/v1/tenants/{}/cdrs", s.t);
+    let call_ids = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|c| c["call_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        call_ids(&list_all(&app, &base, &s.admin).await),
+        ["first", "second", "third"]
+    );
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = expect_json(
+            app.get(
+                &format!("{base}?order=newest&limit=1&cursor={cursor}"),
+                &s.admin,
+            )
+            .await,
+            200,
+        )
+        .await;
+        seen.extend(call_ids(page["items"].as_array().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["third", "second", "first"]);
+    let csv = app
+        .get(&format!("{base}/export?order=newest"), &s.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = |id: &str| {
+        csv.find(&format!(",{id},"))
+            .unwrap_or_else(|| panic!("{id} in {csv}"))
+    };
+    assert!(
+        at("third") < at("second") && at("second") < at("first"),
+        "{csv}"
+    );
+    assert_problem(
+        app.get(&format!("{base}?order=random"), &s.admin).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+/// The dashboard's voicemail figure: all messages and the unread ones, in all and per box,
+/// for those who may read the tenant's boxes.
+#[tokio::test]
+async fn the_voicemail_summary_counts_messages_per_box() {
+    let app = TestApp::spawn().await;
+    let (t, admin) = app.tenant_with_admin("Voicemail counts").await;
+    let path = format!("/v1/tenants/{t}/voicemail-summary");
+    let empty = expect_json(app.get(&path, &admin).await, 200).await;
+    assert_eq!(empty, json!({"messages": 0, "unread": 0, "boxes": []}));
+
+    let sales = new_box(&app, &admin, &t, "2002").await;
+    let desk = new_box(&app, &admin, &t, "2001").await;
+    new_box(&app, &admin, &t, "2003").await;
+    let heard = deliver(&app, &t, &desk, b"RIFF-1").await;
+    deliver(&app, &t, &desk, b"RIFF-2").await;
+    deliver(&app, &t, &sales, b"RIFF-3").await;
+    expect_json(
+        app.patch(
+            &format!("/v1/tenants/{t}/voicemail-boxes/{desk}/messages/{heard}"),
+            &admin,
+            json!({"read": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let summary = expect_json(app.get(&path, &admin).await, 200).await;
+    assert_eq!(
+        summary,
+        json!({"messages": 3, "unread": 2, "boxes": [
+            {"box_id": desk, "mailbox": "2001", "messages": 2, "unread": 1},
+            {"box_id": sales, "mailbox": "2002", "messages": 1, "unread": 1},
+        ]})
+    );
+
+    let (_, user) = app.create_user(&admin, &t, "tenant_user").await;
+    assert_problem(app.get(&path, &user).await, 403, "forbidden").await;
+    let (_, outsider) = app.tenant_with_admin("Other counts").await;
+    assert_problem(app.get(&path, &outsider).await, 404, "not_found").await;
+}

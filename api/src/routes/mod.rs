@@ -95,6 +95,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(voicemail_messages::audio)
         .service(voicemail_messages::mark)
         .service(voicemail_messages::delete)
+        .service(voicemail_messages::summary)
         .service(voicemail_messages::list_own)
         .service(voicemail_messages::audio_own)
         .service(voicemail_messages::mark_own)

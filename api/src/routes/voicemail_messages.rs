@@ -1,5 +1,6 @@
 //! `/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages`, and
-//! `/v1/me/voicemail-messages` (a user's own, from the boxes their phones use).
+//! `/v1/me/voicemail-messages` (a user's own, from the boxes their phones use), and
+//! `/v1/tenants/{tenant_id}/voicemail-summary` (counts).
 
 use actix_web::{HttpResponse, delete, get, patch, web};
 use centralita_domain::{
@@ -7,7 +8,7 @@ use centralita_domain::{
     authz::Permission,
     services::voicemail_messages::{
         self, UpdateVoicemailMessage, VoicemailMessageListQuery, VoicemailMessagePage,
-        VoicemailMessageView, own,
+        VoicemailMessageView, VoicemailSummary, own,
     },
 };
 use uuid::Uuid;
@@ -35,6 +36,23 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let page = voicemail_messages::list(&scope, &core, path.1, &query).await?;
     Ok(respond::ok(&page, None))
+}
+
+/// How many messages the tenant's boxes hold, and how many are unread, in all and per box
+/// (a dashboard's figure; the messages themselves are listed per box).
+#[utoipa::path(
+    operation_id = "voicemail_summary",
+    tag = "voicemail",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The counts", body = VoicemailSummary), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/voicemail-summary")]
+pub async fn summary(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &voicemail_messages::summary(&scope, &core).await?,
+        None,
+    ))
 }
 
 /// A message's metadata.

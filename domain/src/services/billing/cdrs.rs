@@ -53,7 +53,7 @@ use crate::{
     entities::{call_authorization, call_charge, cdr, switch_node, tenant},
     error::{DomainError, DomainResult, FieldError},
     money::format_amount,
-    pagination::PageRequest,
+    pagination::{ListOrder, PageRequest},
     scope::TenantScope,
     services::jobs::{self, Job, JobContext, Queued},
     validate::Errors,
@@ -757,6 +757,10 @@ pub struct CdrListQuery {
     pub extension: Option<String>,
     pub direction: Option<Direction>,
     pub disposition: Option<Disposition>,
+    /// `newest` lists the latest records first (a dashboard's recent calls); the default
+    /// is the oldest first. The CSV export follows it too.
+    #[param(inline)]
+    pub order: Option<ListOrder>,
 }
 
 /// Who is looking, relative to the records' tenant.
@@ -891,7 +895,13 @@ pub async fn list(scope: &TenantScope, core: &Core, query: &CdrListQuery) -> Dom
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let select = filtered(scope, query)?;
     let (rows, next_cursor) = page
-        .fetch(&core.db, select, cdr::Column::Id, |m| m.id)
+        .fetch_in(
+            query.order.unwrap_or_default(),
+            &core.db,
+            select,
+            cdr::Column::Id,
+            |m| m.id,
+        )
         .await?;
     Ok(CdrPage {
         items: views(&core.db, who, rows).await?,
@@ -922,7 +932,13 @@ pub async fn list_own(core: &Core, actor: &Actor, query: &CdrListQuery) -> Domai
         .add(cdr::Column::Extension.is_in(own.numbers));
     let select = filtered(&own.scope, query)?.filter(mine);
     let (rows, next_cursor) = page
-        .fetch(&core.db, select, cdr::Column::Id, |m| m.id)
+        .fetch_in(
+            query.order.unwrap_or_default(),
+            &core.db,
+            select,
+            cdr::Column::Id,
+            |m| m.id,
+        )
         .await?;
     let items = views(&core.db, Viewer::Own, rows)
         .await?
@@ -1003,6 +1019,7 @@ pub async fn export(
     scope.authorize(Permission::BillingRead)?;
     let who = viewer(scope)?;
     let select = filtered(scope, query)?;
+    let order = query.order.unwrap_or_default();
     let db = core.db.clone();
     let header = Bytes::from(format!("{}\n", EXPORT_COLUMNS.join(",")));
     let pages = futures_util::stream::try_unfold(Some(None::<Uuid>), move |after| {
@@ -1012,9 +1029,16 @@ pub async fn export(
             let Some(after) = after else {
                 return Ok(None);
             };
-            let mut q = select.order_by_asc(cdr::Column::Id).limit(EXPORT_PAGE);
+            let mut q = match order {
+                ListOrder::Oldest => select.order_by_asc(cdr::Column::Id),
+                ListOrder::Newest => select.order_by_desc(cdr::Column::Id),
+            }
+            .limit(EXPORT_PAGE);
             if let Some(a) = after {
-                q = q.filter(cdr::Column::Id.gt(a));
+                q = q.filter(match order {
+                    ListOrder::Oldest => cdr::Column::Id.gt(a),
+                    ListOrder::Newest => cdr::Column::Id.lt(a),
+                });
             }
             let rows = q.all(&db).await?;
             if rows.is_empty() {

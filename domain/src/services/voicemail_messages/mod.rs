@@ -165,6 +165,68 @@ async fn page_of(
     })
 }
 
+/// How many messages one box holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoxCounts {
+    pub box_id: Uuid,
+    pub mailbox: String,
+    pub messages: i64,
+    pub unread: i64,
+}
+
+/// The tenant's voicemail at a glance: every message and the unread ones, in all and per box
+/// (boxes holding none are left out).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoicemailSummary {
+    pub messages: i64,
+    pub unread: i64,
+    pub boxes: Vec<BoxCounts>,
+}
+
+/// `GET /v1/tenants/{t}/voicemail-summary`: two grouped counts, never the messages.
+pub async fn summary(scope: &TenantScope, core: &Core) -> DomainResult<VoicemailSummary> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    scope.authorize(Permission::PbxRead)?;
+    let counts = |unread_only: bool| {
+        let mut q = voicemail_message::Entity::find()
+            .select_only()
+            .column(voicemail_message::Column::BoxId)
+            .column_as(voicemail_message::Column::Id.count(), "n")
+            .filter(voicemail_message::Column::TenantId.eq(scope.tenant().id))
+            .group_by(voicemail_message::Column::BoxId);
+        if unread_only {
+            q = q.filter(voicemail_message::Column::Read.eq(false));
+        }
+        q.into_tuple::<(Uuid, i64)>().all(&core.db)
+    };
+    let all = counts(false).await?;
+    let unread: std::collections::HashMap<Uuid, i64> = counts(true).await?.into_iter().collect();
+    let mailboxes: std::collections::HashMap<Uuid, String> = voicemail_box::Entity::find()
+        .filter(voicemail_box::Column::TenantId.eq(scope.tenant().id))
+        .filter(voicemail_box::Column::Id.is_in(all.iter().map(|(id, _)| *id)))
+        .order_by_asc(voicemail_box::Column::Mailbox)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.mailbox))
+        .collect();
+    let mut boxes: Vec<BoxCounts> = all
+        .into_iter()
+        .map(|(box_id, messages)| BoxCounts {
+            box_id,
+            mailbox: mailboxes.get(&box_id).cloned().unwrap_or_default(),
+            messages,
+            unread: unread.get(&box_id).copied().unwrap_or(0),
+        })
+        .collect();
+    boxes.sort_by(|a, b| a.mailbox.cmp(&b.mailbox));
+    Ok(VoicemailSummary {
+        messages: boxes.iter().map(|b| b.messages).sum(),
+        unread: boxes.iter().map(|b| b.unread).sum(),
+        boxes,
+    })
+}
+
 pub async fn get(
     scope: &TenantScope,
     core: &Core,
