@@ -13,12 +13,13 @@ import { OutboundRoutes } from "./pages/OutboundRoutes";
 import { Queues } from "./pages/Queues";
 import { ChildBilling } from "./pages/partner/ChildBilling";
 import { Revenue } from "./pages/partner/Revenue";
+import { partnerRoutes } from "./pages/partner/routes";
 import { Conferences } from "./pages/Conferences";
 import { Dashboard } from "./pages/Dashboard";
 import { Support } from "./pages/Support";
 import { Users } from "./pages/Users";
 import { Voicemail } from "./pages/Voicemail";
-import { Calls } from "./pages/Calls";
+import { Calls, MyCalls } from "./pages/Calls";
 import { RingGroups } from "./pages/RingGroups";
 import { IvrMenus } from "./pages/IvrMenus";
 import { Dids } from "./pages/Dids";
@@ -27,6 +28,7 @@ import { Billing } from "./pages/Billing";
 import { ExtensionPage } from "./pages/ExtensionPage";
 import { Extensions } from "./pages/Extensions";
 import { MyPhones } from "./pages/MyPhones";
+import { MyVoicemail } from "./pages/MyVoicemail";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { Tenants } from "./pages/Tenants";
@@ -106,7 +108,13 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
         <span class="brand">{t("appName")}</span>
         <nav aria-label={t("menu")}>
           <a href="/">{t("dashboard")}</a>
-          {tenantScoped && !isStaff(me) && <a href="/me/phone">{t("myPhone")}</a>}
+          {tenantScoped && !isStaff(me) && (
+            <>
+              <a href="/me/phone">{t("myPhone")}</a>
+              <a href="/me/voicemail">{t("myVoicemail")}</a>
+              <a href="/me/calls">{t("myCalls")}</a>
+            </>
+          )}
           {tenantScoped && isTenantAdmin(me) && (
             <>
               <a href="/extensions">{t("extensions")}</a>
@@ -126,6 +134,7 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           {tenantScoped && isTenantAdmin(me) && <a href="/api-keys">{t("apiKeys")}</a>}
           {tenantScoped && isTenantAdmin(me) && <a href="/audit">{t("audit")}</a>}
           {isPartner(me) && <a href="/tenants">{t("tenants")}</a>}
+          {isPartner(me) && tenantScoped && <a href="/rate-decks">{t("rateDecks")}</a>}
           {isPartner(me) && tenantScoped && <a href="/revenue">{t("revenue")}</a>}
           {isStaff(me) && <a href="/support">{t("findCustomer")}</a>}
         </nav>
@@ -153,6 +162,9 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/tenants" component={Tenants} />
           <Route path="/tenants/:id/billing" component={ChildBilling} />
           <Route path="/revenue" component={Revenue} />
+          {partnerRoutes.map((r) => (
+            <Route path={r.path} component={r.component} />
+          ))}
           <Route path="/users" component={Users} />
           <Route path="/users/*" component={Users} />
           <Route path="/voicemail" component={Voicemail} />
@@ -174,6 +186,8 @@ function Layout({ me, locale, setLocale }: { me: Me; locale: Locale; setLocale: 
           <Route path="/billing" component={Billing} />
           <Route path="/billing/*" component={Billing} />
           <Route path="/me/phone" component={MyPhones} />
+          <Route path="/me/voicemail" component={MyVoicemail} />
+          <Route path="/me/calls" component={MyCalls} />
           <Route path="/support" component={Support} />
           <Route path="/audit" component={Audit} />
           <Route path="/api-keys" component={ApiKeys} />

@@ -40,6 +40,7 @@ export const en = {
   balance: "Balance",
   available: "Available",
   recentCalls: "Recent calls",
+  unreadOf: "unread, of",
   registered: "Extensions",
   caller: "Caller",
   destination: "Destination",
@@ -74,6 +75,9 @@ export const en = {
   queues: "Queues",
   conferences: "Conferences",
   revenue: "Revenue",
+  rateDecks: "Rate decks",
+  myCalls: "My calls",
+  myVoicemail: "My voicemail",
   billingTerms: "Billing terms",
   menu: "Menu",
 } as const;

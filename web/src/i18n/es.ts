@@ -42,6 +42,7 @@ export const es: Record<Key, string> = {
   balance: "Saldo",
   available: "Disponible",
   recentCalls: "Llamadas recientes",
+  unreadOf: "sin escuchar, de",
   registered: "Extensiones",
   caller: "Origen",
   destination: "Destino",
@@ -76,6 +77,9 @@ export const es: Record<Key, string> = {
   queues: "Colas",
   conferences: "Conferencias",
   revenue: "Ingresos",
+  rateDecks: "Tarifas",
+  myCalls: "Mis llamadas",
+  myVoicemail: "Mi buzón de voz",
   billingTerms: "Facturación",
   menu: "Menú",
 };

@@ -1,5 +1,7 @@
 // Call history (`/calls`): the tenant's call detail records, filtered by period, direction,
 // result and extension, a page at a time ("More"), and exported as CSV with the same filters.
+// A user's own history (`/me/calls`) is the same list of their phones' calls, without what
+// the calls cost (that is the billing's) and without the tenant's export.
 
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
@@ -26,7 +28,12 @@ export function Calls() {
   return useSubPath().length ? <NotFound /> : <CallHistory />;
 }
 
-function CallHistory() {
+/** The signed-in user's own calls. */
+export function MyCalls() {
+  return <CallHistory own />;
+}
+
+function CallHistory({ own = false }: { own?: boolean }) {
   const t = useT();
   const s = usePeople();
   const tenant = useMe().tenant_id ?? "";
@@ -37,13 +44,14 @@ function CallHistory() {
   const [exportError, setExportError] = useState<string | null>(null);
 
   const paged = usePaged(async (cursor) => {
-    const answer = await api.GET("/v1/tenants/{tenant_id}/cdrs", {
-      params: { path: { tenant_id: tenant }, query: { ...cdrQuery(applied), limit: PAGE, cursor } },
-    });
+    const query = { ...cdrQuery(applied), limit: PAGE, cursor };
+    const answer = own
+      ? await api.GET("/v1/me/cdrs", { params: { query } })
+      : await api.GET("/v1/tenants/{tenant_id}/cdrs", { params: { path: { tenant_id: tenant }, query } });
     // A filter the API refuses (a period that ends before it starts) is shown at its input.
     if (!cursor) setProblem(answer.error ? showProblem(answer.error, FILTER_INPUTS) : null);
     return answer;
-  }, [tenant, applied], FILTER_INPUTS);
+  }, [tenant, applied, own], FILTER_INPUTS);
   if (!tenant) return <NotFound />;
 
   const set = <K extends keyof CdrFilters>(key: K, value: CdrFilters[K]) => setDraft((d) => ({ ...d, [key]: value }));
@@ -69,7 +77,7 @@ function CallHistory() {
 
   return (
     <section>
-      <h1>{t("calls")}</h1>
+      <h1>{own ? t("myCalls") : t("calls")}</h1>
       <form class="inline" onSubmit={apply} aria-labelledby="call-filters" noValidate>
         <h2 id="call-filters">{s("filters")}</h2>
         <div class="pc-filters">
@@ -113,9 +121,11 @@ function CallHistory() {
           <button type="button" class="secondary" onClick={clear}>
             {s("clearFilters")}
           </button>{" "}
-          <button type="button" class="secondary" onClick={() => void exportCsv()} disabled={exporting} aria-busy={exporting}>
-            {exporting ? s("exporting") : s("exportCsv")}
-          </button>
+          {!own && (
+            <button type="button" class="secondary" onClick={() => void exportCsv()} disabled={exporting} aria-busy={exporting}>
+              {exporting ? s("exporting") : s("exportCsv")}
+            </button>
+          )}
         </p>
         {exportError && (
           <p role="alert" class="error">
@@ -130,9 +140,9 @@ function CallHistory() {
           ) : (
             <>
               <p role="status" class="hint">
-                {calls.length} {s("callsShown")}
+                {calls.length} {calls.length === 1 ? s("callShown") : s("callsShown")}
               </p>
-              <CallTable calls={calls} />
+              <CallTable calls={calls} charges={!own} />
             </>
           )
         }
@@ -142,7 +152,7 @@ function CallHistory() {
   );
 }
 
-function CallTable({ calls }: { calls: Cdr[] }) {
+function CallTable({ calls, charges }: { calls: Cdr[]; charges: boolean }) {
   const t = useT();
   const s = usePeople();
   const f = useFormat();
@@ -158,7 +168,7 @@ function CallTable({ calls }: { calls: Cdr[] }) {
             <th scope="col">{s("extension")}</th>
             <th scope="col">{t("duration")}</th>
             <th scope="col">{s("disposition")}</th>
-            <th scope="col">{s("charge")}</th>
+            {charges && <th scope="col">{s("charge")}</th>}
           </tr>
         </thead>
         <tbody>
@@ -171,7 +181,7 @@ function CallTable({ calls }: { calls: Cdr[] }) {
               <td>{c.extension ?? "—"}</td>
               <td>{f.duration(c.duration_seconds)}</td>
               <td>{s(dispositionKey(c.disposition))}</td>
-              <td>{c.charge ? `${c.charge}${c.currency ? ` ${c.currency}` : ""}` : "—"}</td>
+              {charges && <td>{c.charge ? `${c.charge}${c.currency ? ` ${c.currency}` : ""}` : "—"}</td>}
             </tr>
           ))}
         </tbody>

@@ -26,10 +26,12 @@ function TenantSummary({ tenant }: { tenant: string }) {
     [tenant],
   );
   const [balance] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/balance", tenantPath), [tenant]);
+  // The latest calls, not the first ten ever made.
   const [calls] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/cdrs", { params: { path: { tenant_id: tenant }, query: { limit: 10 } } }),
+    () => api.GET("/v1/tenants/{tenant_id}/cdrs", { params: { path: { tenant_id: tenant }, query: { limit: 10, order: "newest" } } }),
     [tenant],
   );
+  const [voicemail] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/voicemail-summary", tenantPath), [tenant]);
   return (
     <div class="cards">
       <article class="card">
@@ -39,6 +41,22 @@ function TenantSummary({ tenant }: { tenant: string }) {
             <p class="figure" data-testid="extension-count">
               {page.items.length}
               {page.next_cursor ? "+" : ""}
+            </p>
+          )}
+        </Show>
+      </article>
+      <article class="card">
+        <h2>
+          <a href="/voicemail">{t("voicemail")}</a>
+        </h2>
+        <Show value={voicemail}>
+          {(v) => (
+            <p class="figure" data-testid="voicemail-count">
+              {v.unread}
+              <small>
+                {" "}
+                {t("unreadOf")} {v.messages}
+              </small>
             </p>
           )}
         </Show>
@@ -58,7 +76,9 @@ function TenantSummary({ tenant }: { tenant: string }) {
         </Show>
       </article>
       <article class="card wide">
-        <h2>{t("recentCalls")}</h2>
+        <h2>
+          <a href="/calls">{t("recentCalls")}</a>
+        </h2>
         <Show value={calls}>
           {(page) =>
             page.items.length === 0 ? (
@@ -75,7 +95,7 @@ function TenantSummary({ tenant }: { tenant: string }) {
                 </thead>
                 <tbody>
                   {page.items.map((c) => (
-                    <tr>
+                    <tr data-call={c.call_id}>
                       <td>{new Date(c.started_at).toLocaleString()}</td>
                       <td>{c.caller}</td>
                       <td>{c.destination_name ?? c.destination}</td>

@@ -34,6 +34,51 @@ export function callerLabel(m: Pick<Message, "caller_id_name" | "caller_id_numbe
 }
 
 function Messages({ tenant, box }: { tenant: string; box: Box }) {
+  const s = usePeople();
+  const base = { tenant_id: tenant, box_id: box.id };
+  const source: MessageSource = {
+    load: (cursor, unreadOnly) =>
+      api.GET("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages", {
+        params: { path: base, query: { limit: 50, cursor, read: unreadOnly ? false : undefined } },
+      }),
+    mark: (m, read) =>
+      api.PATCH("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages/{message_id}", {
+        params: { path: { ...base, message_id: m.id } },
+        body: { read },
+      }),
+    remove: (m) =>
+      api.DELETE("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages/{message_id}", {
+        params: { path: { ...base, message_id: m.id } },
+      }),
+    audioPath: (m) => `/v1/tenants/${tenant}/voicemail-boxes/${box.id}/messages/${m.id}/audio`,
+  };
+  return (
+    <section>
+      <p>
+        <a href="/voicemail">← {s("backToVoicemail")}</a>
+      </p>
+      <h1>
+        {s("messagesOf")} {box.mailbox}
+      </h1>
+      <MessageList source={source} deps={[tenant, box.id]} />
+    </section>
+  );
+}
+
+/** Where a list of messages comes from and how they are changed: a box's (tenant admins)
+ * or the signed-in user's own (`/v1/me/voicemail-messages`). */
+export interface MessageSource {
+  load: (
+    cursor: string | undefined,
+    unreadOnly: boolean,
+  ) => Promise<{ data?: { items: Message[]; next_cursor?: string | null }; error?: unknown; response: Response }>;
+  mark: (m: Message, read: boolean) => Promise<{ data?: Message; error?: unknown }>;
+  remove: (m: Message) => Promise<{ error?: unknown; response: Response }>;
+  audioPath: (m: Message) => string;
+}
+
+/** Messages listened to in the browser, marked read or unread, deleted after a confirmation. */
+export function MessageList({ source, deps, empty }: { source: MessageSource; deps: unknown[]; empty?: string }) {
   const t = useT();
   const s = usePeople();
   const f = useFormat();
@@ -41,21 +86,11 @@ function Messages({ tenant, box }: { tenant: string; box: Box }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState("");
   const player = useAudioPlayer();
-  const base = { tenant_id: tenant, box_id: box.id };
-  const paged = usePaged(
-    (cursor) =>
-      api.GET("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages", {
-        params: { path: base, query: { limit: 50, cursor, read: unreadOnly ? false : undefined } },
-      }),
-    [tenant, box.id, unreadOnly],
-  );
+  const paged = usePaged((cursor) => source.load(cursor, unreadOnly), [...deps, unreadOnly]);
 
   const setRead = async (m: Message, read: boolean) => {
     setNotice("");
-    const { data, error } = await api.PATCH("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages/{message_id}", {
-      params: { path: { ...base, message_id: m.id } },
-      body: { read },
-    });
+    const { data, error } = await source.mark(m, read);
     if (data) {
       setProblem(null);
       paged.update((items) => items.map((x) => (x.id === data.id ? data : x)));
@@ -64,9 +99,7 @@ function Messages({ tenant, box }: { tenant: string; box: Box }) {
 
   const remove = async (m: Message) => {
     setNotice("");
-    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/voicemail-boxes/{box_id}/messages/{message_id}", {
-      params: { path: { ...base, message_id: m.id } },
-    });
+    const { error, response } = await source.remove(m);
     // 404: it was deleted already (another tab, the e-mail job); either way it is gone.
     if (response.ok || response.status === 404) {
       setProblem(null);
@@ -76,17 +109,11 @@ function Messages({ tenant, box }: { tenant: string; box: Box }) {
     } else setProblem(showProblem(error).summary);
   };
 
-  const audioPath = (m: Message) => `/v1/tenants/${tenant}/voicemail-boxes/${box.id}/messages/${m.id}/audio`;
+  const audioPath = source.audioPath;
   const playingMessage = paged.list.state === "ok" ? paged.list.data.find((m) => m.id === player.playing?.id) : undefined;
 
   return (
-    <section>
-      <p>
-        <a href="/voicemail">← {s("backToVoicemail")}</a>
-      </p>
-      <h1>
-        {s("messagesOf")} {box.mailbox}
-      </h1>
+    <>
       <div class="pc-toolbar">
         <SelectField
           name="read"
@@ -123,7 +150,7 @@ function Messages({ tenant, box }: { tenant: string; box: Box }) {
       <Show value={paged.list}>
         {(messages) =>
           messages.length === 0 ? (
-            <p>{s("noMessages")}</p>
+            <p>{empty ?? s("noMessages")}</p>
           ) : (
             <TableWrap label={s("messagesTable")}>
               <table>
@@ -174,6 +201,6 @@ function Messages({ tenant, box }: { tenant: string; box: Box }) {
         }
       </Show>
       <MoreButton paged={paged} />
-    </section>
+    </>
   );
 }
