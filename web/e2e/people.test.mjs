@@ -315,7 +315,7 @@ describe("people and calls in Chromium", () => {
 
     const page = await newPage();
     await signIn(page, t.email);
-    await page.getByRole("link", { name: "Voicemail" }).click();
+    await page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Voicemail", exact: true }).click();
     await page.getByRole("heading", { name: "Voicemail boxes", level: 1 }).waitFor();
     await accessible(page, "voicemail");
     await shot(page, "voicemail");
