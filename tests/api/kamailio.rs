@@ -1973,3 +1973,91 @@ async fn a_deleted_tenant_leaves_the_node() {
     node.expect_register("1001", &a.domain, &a_pw, 404).await;
     node.expect_register("1001", &b.domain, &b_pw, 200).await;
 }
+
+/// `GET /v1/tenants/{t}/registrations`: a tenant's phones registered on the nodes, read
+/// from each node's `location` table (usrloc writes it back every 30 s; `ul.flush` here
+/// saves the wait), its own only; a node that cannot be asked is named, not fatal.
+#[tokio::test]
+async fn registered_phones_are_listed_per_tenant_from_the_nodes() {
+    let Some(node) = KamailioNode::start().await else {
+        return;
+    };
+    let app = kam_app().await;
+    let node_id = add_node(&app, &node).await;
+    let a = tenant(&app, "Reg A").await;
+    let b = tenant(&app, "Reg B").await;
+    let (ext_a, pw_a) = extension(&app, &a, "1001").await;
+    extension(&app, &a, "1002").await;
+    let (_, pw_b) = extension(&app, &b, "1001").await;
+    settle(&app, &node_id).await;
+
+    let path = |t: &Tenant| format!("/v1/tenants/{}/registrations", t.id);
+    let none = expect_json(app.get(&path(&a), &a.token).await, 200).await;
+    assert_eq!(none["items"], json!([]), "{none}");
+    assert_eq!(none["registered_extensions"], 0);
+    assert_eq!(none["nodes_asked"], 1);
+
+    node.expect_register("1001", &a.domain, &pw_a, 200).await;
+    node.expect_register("1001", &b.domain, &pw_b, 200).await;
+    node.rpc("ul.flush", json!([])).await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let regs = loop {
+        let regs = expect_json(app.get(&path(&a), &a.token).await, 200).await;
+        if !regs["items"].as_array().unwrap().is_empty() || Instant::now() > deadline {
+            break regs;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let items = regs["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{regs}");
+    let r = &items[0];
+    assert_eq!(r["extension"], "1001");
+    assert_eq!(r["extension_id"], ext_a.as_str());
+    assert_eq!(r["domain"], a.domain.as_str());
+    assert_eq!(r["node_id"], node_id.as_str());
+    assert!(
+        r["contact"].as_str().unwrap().starts_with("sip:1001@"),
+        "{r}"
+    );
+    let expires: chrono::DateTime<chrono::Utc> = r["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(expires > chrono::Utc::now(), "{r}");
+    assert_eq!(regs["registered_extensions"], 1);
+    assert_eq!(regs["unavailable_nodes"], json!([]));
+    assert_eq!(regs["truncated"], false);
+
+    // The other tenant sees its own phone only, with its own domain.
+    let regs_b = expect_json(app.get(&path(&b), &b.token).await, 200).await;
+    let items_b = regs_b["items"].as_array().unwrap();
+    assert_eq!(items_b.len(), 1, "{regs_b}");
+    assert_eq!(items_b[0]["domain"], b.domain.as_str());
+
+    // A node that cannot be asked is named; what the others report is still there.
+    let dead = app
+        .post(
+            "/v1/switch-nodes",
+            &app.admin,
+            json!({"name": format!("dead-{}", Uuid::now_v7().simple()), "kind": "kamailio",
+                   "addresses": ["127.0.0.1"],
+                   "kamailio": {"db_url": "postgres://kam@127.0.0.1:9/nowhere",
+                                "rpc_url": "http://127.0.0.1:9/RPC"}}),
+        )
+        .await;
+    let dead_id = expect_json(dead, 201).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let regs = expect_json(app.get(&path(&a), &a.token).await, 200).await;
+    assert_eq!(regs["items"].as_array().unwrap().len(), 1, "{regs}");
+    assert_eq!(regs["unavailable_nodes"][0]["node_id"], dead_id.as_str());
+    assert_eq!(regs["nodes_asked"], 1);
+    let text = regs.to_string();
+    assert!(
+        !text.contains("postgres://") && !text.contains(":9/"),
+        "{text}"
+    );
+
+    // Tenant users may not read the tenant's phones; another tenant's admin gets a 404.
+    let (_, user) = app.create_user(&a.token, &a.id, "tenant_user").await;
+    assert_problem(app.get(&path(&a), &user).await, 403, "forbidden").await;
+    assert_problem(app.get(&path(&a), &b.token).await, 404, "not_found").await;
+}

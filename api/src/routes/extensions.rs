@@ -1,6 +1,8 @@
-//! `/v1/tenants/{tenant_id}/extensions`, and `/v1/me/extensions` (a user's own phones).
+//! `/v1/tenants/{tenant_id}/extensions`, `/v1/tenants/{tenant_id}/registrations` (the
+//! phones registered on the switches), and `/v1/me/extensions` (a user's own phones).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use centralita_domain::switch::registrations::{self as phone_registrations, Registrations};
 use centralita_domain::{
     Core,
     authz::Permission,
@@ -244,4 +246,23 @@ pub async fn update_own(
     let view =
         extensions::update_own(&core, &actor, path.into_inner(), body.parse()?, if_match.0).await?;
     Ok(respond::ok(&view, Some(view.version)))
+}
+
+/// The tenant's registered phones, as the switch nodes report them: every live contact of
+/// its extensions (contact, source address, user agent, expiry, node). Nodes write
+/// registrations back every 30 s, so a new one shows up to that late. A node that cannot be
+/// asked is listed in `unavailable_nodes` and does not fail the answer.
+#[utoipa::path(
+    operation_id = "list_registrations",
+    tag = "extensions",
+    params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, description = "The registered contacts", body = Registrations), CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/v1/tenants/{tenant_id}/registrations")]
+pub async fn registrations(Scope(scope): Scope, core: web::Data<Core>) -> ApiResult<HttpResponse> {
+    Ok(respond::ok(
+        &phone_registrations::list(&scope, &core).await?,
+        None,
+    ))
 }

@@ -83,6 +83,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(extensions::update)
         .service(extensions::reset_password)
         .service(extensions::delete)
+        .service(extensions::registrations)
         .service(extensions::list_own)
         .service(extensions::update_own)
         .service(voicemail_boxes::list)

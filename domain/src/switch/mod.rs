@@ -8,6 +8,7 @@
 //! - [`nodes`]: the switch-node registry and node-token authentication;
 //! - [`provisioning`]: what Kamailio nodes serve (domains, subscribers), reconciled from
 //!   Centralita's database by a job, with a dry-run plan;
+//! - [`registrations`]: a tenant's registered phones, read from the nodes' `location` tables;
 //! - [`cache`]: the answers above, cached per process and invalidated after every commit
 //!   that changes what they were computed from.
 //!
@@ -19,6 +20,7 @@ pub mod directory;
 pub mod nodes;
 pub mod plan;
 pub mod provisioning;
+pub mod registrations;
 pub mod resolver;
 
 pub use resolver::route;

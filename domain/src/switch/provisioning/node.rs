@@ -272,6 +272,56 @@ impl NodeDb {
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }
+
+    /// The live registrations (`location` rows not yet expired) of users of `domains`,
+    /// at most `limit`, soonest to expire last. usrloc writes them back every
+    /// `timer_interval` (30 s), so a registration shows up to that late.
+    pub async fn registrations(
+        &self,
+        domains: &[String],
+        limit: u64,
+    ) -> DomainResult<Vec<LocationRow>> {
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT username, domain, contact, COALESCE(received, '') AS received,                  COALESCE(user_agent, '') AS user_agent, expires                  FROM location WHERE domain = ANY(string_to_array($1, ','))                  AND expires > now() ORDER BY username, expires DESC LIMIT $2",
+                [domains.join(",").into(), (limit as i64).into()],
+            ))
+            .await
+            .map_err(|e| self.fail("cannot read the node's registrations", &e))?;
+        rows.into_iter()
+            .map(|row| {
+                let get = |col: &str| -> DomainResult<String> {
+                    row.try_get("", col)
+                        .map_err(|e| self.fail("bad location row", &e))
+                };
+                let expires: chrono::NaiveDateTime = row
+                    .try_get("", "expires")
+                    .map_err(|e| self.fail("bad location row", &e))?;
+                Ok(LocationRow {
+                    username: get("username")?,
+                    domain: get("domain")?,
+                    contact: get("contact")?,
+                    received: get("received")?,
+                    user_agent: get("user_agent")?,
+                    expires: expires.and_utc(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One contact of a registered phone, as the node's `location` table holds it.
+#[derive(Debug, Clone)]
+pub struct LocationRow {
+    pub username: String,
+    pub domain: String,
+    pub contact: String,
+    /// Where the REGISTER really came from (behind NAT), when it differs from the contact.
+    pub received: String,
+    pub user_agent: String,
+    pub expires: chrono::DateTime<chrono::Utc>,
 }
 
 /// The calls a node holds now, read from it live.
