@@ -13,6 +13,10 @@ describe("the web app in Chromium", () => {
     const acme = await tenantWithAdmin(admin, "Acme Plumbing");
     const page = await newPage();
     await signIn(page, acme.email);
+    // A new tenant: no switch reports its phones yet ("—", not a false 0), no voicemail.
+    await page.getByTestId("registered-count").waitFor();
+    assert.match(await page.getByTestId("registered-count").textContent(), /^—/);
+    assert.match(await page.getByTestId("voicemail-count").textContent(), /^0/);
     await accessible(page, "dashboard");
     await shot(page, "dashboard");
 

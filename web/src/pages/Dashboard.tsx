@@ -32,6 +32,8 @@ function TenantSummary({ tenant }: { tenant: string }) {
     [tenant],
   );
   const [voicemail] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/voicemail-summary", tenantPath), [tenant]);
+  // As the switches report them (up to 30 s late); a node that could not be asked is said.
+  const [phones] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/registrations", tenantPath), [tenant]);
   return (
     <div class="cards">
       <article class="card">
@@ -42,6 +44,30 @@ function TenantSummary({ tenant }: { tenant: string }) {
               {page.items.length}
               {page.next_cursor ? "+" : ""}
             </p>
+          )}
+        </Show>
+      </article>
+      <article class="card">
+        <h2>{t("registeredPhones")}</h2>
+        <Show value={phones}>
+          {(r) => (
+            <>
+              <p class="figure" data-testid="registered-count">
+                {r.nodes_asked === 0 ? "—" : r.registered_extensions}
+                {extensions.state === "ok" && (
+                  <small>
+                    {" "}
+                    {t("ofExtensions")} {extensions.data.items.length}
+                    {extensions.data.next_cursor ? "+" : ""}
+                  </small>
+                )}
+              </p>
+              {r.unavailable_nodes.length > 0 && (
+                <p class="hint" role="status">
+                  {t("nodesUnavailable")} {r.unavailable_nodes.map((n) => n.name).join(", ")}
+                </p>
+              )}
+            </>
           )}
         </Show>
       </article>

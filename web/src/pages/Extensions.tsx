@@ -25,7 +25,25 @@ export function Extensions() {
       }),
     [tenant],
   );
+  // Which phones are registered, as the switches report them; the column stays empty if
+  // that cannot be read (the list itself does not depend on it).
+  const [registrations] = useLoad(
+    () => api.GET("/v1/tenants/{tenant_id}/registrations", { params: { path: { tenant_id: tenant ?? "" } } }),
+    [tenant],
+  );
   if (!tenant) return <NotFound />;
+  const contacts = new Map<string, Schemas["Registration"][]>();
+  if (registrations.state === "ok")
+    for (const r of registrations.data.items)
+      if (r.extension_id) contacts.set(r.extension_id, [...(contacts.get(r.extension_id) ?? []), r]);
+  const registered = (id: string) => {
+    if (registrations.state !== "ok") return "…";
+    // No switch answered (or there is none yet): nothing is known either way.
+    if (registrations.data.nodes_asked === 0) return "—";
+    const mine = contacts.get(id);
+    if (!mine) return t("no");
+    return mine.map((r) => r.user_agent ?? r.received ?? r.contact).join(", ");
+  };
 
   const create = async (e: Event) => {
     e.preventDefault();
@@ -82,17 +100,19 @@ export function Extensions() {
                 <tr>
                   <th scope="col">{t("number")}</th>
                   <th scope="col">{t("displayName")}</th>
+                  <th scope="col">{t("registeredPhones")}</th>
                   <th scope="col">{t("dnd")}</th>
                   <th scope="col">{t("enabled")}</th>
                 </tr>
               </thead>
               <tbody>
                 {page.items.map((x) => (
-                  <tr>
+                  <tr data-extension={x.number}>
                     <td>
                       <a href={`/extensions/${x.id}`}>{x.number}</a>
                     </td>
                     <td>{x.display_name}</td>
+                    <td>{registered(x.id)}</td>
                     <td>{x.dnd ? t("yes") : t("no")}</td>
                     <td>{x.enabled ? t("yes") : t("no")}</td>
                   </tr>
