@@ -1,11 +1,14 @@
 // The tenant's API keys: what partners' integrations use. The secret is shown once, at
-// creation; a key is revoked, never edited.
+// creation; a key is revoked, never edited. Revoked keys stay listed, a page at a time ("More").
 
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
 import { Field } from "../components/Field";
-import { Show, useLoad } from "../components/load";
+import { Show } from "../components/load";
+import { usePaged } from "../components/people/paged";
+import { MoreButton } from "../components/people/ui";
+import { refreshItem } from "../components/refreshItem";
 import { Secret } from "../components/Secret";
 import { useStrings, type Strings } from "../i18n";
 import { useMe } from "../state";
@@ -14,6 +17,7 @@ import { NotFound } from "./NotFound";
 type Role = Schemas["Role"];
 const INPUTS = ["name", "role", "expires_at"] as const;
 const ROLES: readonly Role[] = ["tenant_admin", "tenant_user", "partner_admin"];
+const PAGE = 50;
 
 const S: Strings<
   "title" | "create" | "name" | "role" | "expires" | "expiresHint" | "prefix" | "lastUsed" | "never" | "revoke" | "revoked" | "secret" | "none" | "confirm" | "cancel"
@@ -61,9 +65,10 @@ export function ApiKeys() {
   const [created, setCreated] = useState<string | null>(null);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [list, reload] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/api-keys", {
-        params: { path: { tenant_id: tenant ?? "" }, query: { limit: 200, include_revoked: true } },
+  const paged = usePaged(
+    (cursor) =>
+      api.GET("/v1/tenants/{tenant_id}/api-keys", {
+        params: { path: { tenant_id: tenant ?? "" }, query: { limit: PAGE, cursor, include_revoked: true } },
       }),
     [tenant],
   );
@@ -86,7 +91,7 @@ export function ApiKeys() {
       setCreated(data.key);
       setProblem(null);
       formEl.reset();
-      reload();
+      paged.reload();
     } else setProblem(showProblem(error, INPUTS));
   };
 
@@ -94,7 +99,11 @@ export function ApiKeys() {
     const { error } = await api.DELETE("/v1/tenants/{tenant_id}/api-keys/{key_id}", { params: { path: { tenant_id: tenant, key_id: id } } });
     setConfirming(null);
     if (error) setProblem(showProblem(error));
-    reload();
+    // The key as it is now (revoked, or still not if that failed), in its place: the pages
+    // loaded stay.
+    await refreshItem(paged.update, id, () =>
+      api.GET("/v1/tenants/{tenant_id}/api-keys/{key_id}", { params: { path: { tenant_id: tenant, key_id: id } } }),
+    );
   };
 
   return (
@@ -121,9 +130,9 @@ export function ApiKeys() {
         <button type="submit">{s("create")}</button>
       </form>
       {created && <Secret label={s("secret")} value={created} />}
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{s("none")}</p>
           ) : (
             <table>
@@ -139,8 +148,8 @@ export function ApiKeys() {
                 </tr>
               </thead>
               <tbody>
-                {page.items.map((k) => (
-                  <tr>
+                {items.map((k) => (
+                  <tr key={k.id}>
                     <td>{k.name}</td>
                     <td>{k.role}</td>
                     <td>
@@ -173,6 +182,7 @@ export function ApiKeys() {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

@@ -1,3 +1,6 @@
+// The tenant's extensions (`/extensions`): a page at a time ("More"), with which phones are
+// registered on each, the create form, and the CSV export and import.
+
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
@@ -5,12 +8,15 @@ import { ExtensionImport } from "../components/ExtensionImport";
 import { Field } from "../components/Field";
 import { downloadFile } from "../components/download";
 import { Show, useLoad } from "../components/load";
+import { usePaged } from "../components/people/paged";
+import { MoreButton } from "../components/people/ui";
 import { Secret } from "../components/Secret";
 import { useT } from "../i18n";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 
 const INPUTS = ["number", "display_name"] as const;
+const PAGE = 50;
 
 export function Extensions() {
   const t = useT();
@@ -18,10 +24,10 @@ export function Extensions() {
   const tenant = me.tenant_id;
   const [created, setCreated] = useState<Schemas["ExtensionCreated"] | null>(null);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
-  const [list, reload] = useLoad(
-    () =>
+  const paged = usePaged(
+    (cursor) =>
       api.GET("/v1/tenants/{tenant_id}/extensions", {
-        params: { path: { tenant_id: tenant ?? "" }, query: { limit: 200 } },
+        params: { path: { tenant_id: tenant ?? "" }, query: { limit: PAGE, cursor } },
       }),
     [tenant],
   );
@@ -57,7 +63,7 @@ export function Extensions() {
       setCreated(data);
       setProblem(null);
       formEl.reset();
-      reload();
+      paged.reload();
     } else setProblem(showProblem(error, INPUTS));
   };
 
@@ -89,10 +95,10 @@ export function Extensions() {
           {t("exportCsv")}
         </button>
       </p>
-      <ExtensionImport tenant={tenant} onImported={reload} />
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <ExtensionImport tenant={tenant} onImported={paged.reload} />
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <table>
@@ -106,8 +112,8 @@ export function Extensions() {
                 </tr>
               </thead>
               <tbody>
-                {page.items.map((x) => (
-                  <tr data-extension={x.number}>
+                {items.map((x) => (
+                  <tr key={x.id} data-extension={x.number}>
                     <td>
                       <a href={`/extensions/${x.id}`}>{x.number}</a>
                     </td>
@@ -122,6 +128,7 @@ export function Extensions() {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

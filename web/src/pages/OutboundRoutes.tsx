@@ -1,6 +1,7 @@
 // Outbound routes: which trunks a dialled number leaves by. The pattern tester answers, for
 // a number as a phone would dial it, the route and pattern that match and the number sent,
-// so an admin checks a change before a caller finds out.
+// so an admin checks a change before a caller finds out. The routes are listed a page at a
+// time ("More").
 
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
@@ -8,12 +9,16 @@ import { showProblem, type ShownProblem } from "../api/problem";
 import { Confirm } from "../components/Confirm";
 import { Field } from "../components/Field";
 import { Show, useLoad } from "../components/load";
+import { usePaged } from "../components/people/paged";
+import { MoreButton } from "../components/people/ui";
+import { refreshItem, removeItem } from "../components/refreshItem";
 import { useStrings, type Strings } from "../i18n";
 import { useMe } from "../state";
 import { NotFound } from "./NotFound";
 
 type TestResult = Schemas["RouteTestResult"];
 const INPUTS = ["name", "patterns", "strip", "prepend", "trunk_ids"] as const;
+const PAGE = 50;
 
 const S: Strings<
   | "title" | "tester" | "dialled" | "caller" | "test" | "matched" | "noMatch" | "sent" | "pattern" | "route" | "trunks"
@@ -79,7 +84,10 @@ export function OutboundRoutes() {
   const me = useMe();
   const tenant = me.tenant_id ?? "";
   const path = { params: { path: { tenant_id: tenant } } };
-  const [routes, reload] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/outbound-routes", path), [tenant]);
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/outbound-routes", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
+    [tenant],
+  );
   const [trunks] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/trunks", path), [tenant]);
   const [result, setResult] = useState<TestResult | null>(null);
   const [testProblem, setTestProblem] = useState<ShownProblem | null>(null);
@@ -127,16 +135,19 @@ export function OutboundRoutes() {
     if (data) {
       setProblem(null);
       formEl.reset();
-      reload();
+      paged.reload();
     } else setProblem(showProblem(error, INPUTS));
   };
 
+  // Out of the list in place (the pages loaded stay); a refusal reads the route again.
   const remove = async (id: string) => {
-    const { error } = await api.DELETE("/v1/tenants/{tenant_id}/outbound-routes/{route_id}", {
-      params: { path: { tenant_id: tenant, route_id: id } },
-    });
-    if (error) setProblem(showProblem(error));
-    reload();
+    const params = { params: { path: { tenant_id: tenant, route_id: id } } };
+    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/outbound-routes/{route_id}", params);
+    if (response.ok) paged.update((items) => removeItem(items, id));
+    else {
+      setProblem(showProblem(error));
+      await refreshItem(paged.update, id, () => api.GET("/v1/tenants/{tenant_id}/outbound-routes/{route_id}", params));
+    }
   };
 
   return (
@@ -175,9 +186,9 @@ export function OutboundRoutes() {
           </div>
         )}
       </form>
-      <Show value={routes}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{s("none")}</p>
           ) : (
             <table>
@@ -193,8 +204,8 @@ export function OutboundRoutes() {
                 </tr>
               </thead>
               <tbody>
-                {page.items.map((r) => (
-                  <tr>
+                {items.map((r) => (
+                  <tr key={r.id}>
                     <td>{r.position}</td>
                     <td>{r.name}</td>
                     <td>
@@ -217,6 +228,7 @@ export function OutboundRoutes() {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
       <form class="inline" onSubmit={create} aria-labelledby="new-route">
         <h2 id="new-route">{s("newRoute")}</h2>
         {problem && (

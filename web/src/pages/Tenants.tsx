@@ -1,24 +1,30 @@
+// A partner's child tenants (a platform admin's: all top-level ones), a page at a time
+// ("More"): create, suspend, resume, and a link to each one's billing terms.
+
 import { useState } from "preact/hooks";
 import { api, ifMatch, type Schemas } from "../api/client";
 import { showProblem, type ShownProblem } from "../api/problem";
 import { Confirm } from "../components/Confirm";
 import { Field } from "../components/Field";
-import { Show, useLoad } from "../components/load";
+import { Show } from "../components/load";
+import { usePaged } from "../components/people/paged";
+import { MoreButton } from "../components/people/ui";
+import { refreshItem, replaceItem } from "../components/refreshItem";
 import { useT } from "../i18n";
 import { useMe } from "../state";
 
 type Tenant = Schemas["TenantView"];
 const INPUTS = ["name", "slug", "domain"] as const;
+const PAGE = 50;
 
-/** A partner's child tenants (a platform admin's: all top-level ones): create, suspend, resume. */
 export function Tenants() {
   const t = useT();
   const me = useMe();
   const [problem, setProblem] = useState<ShownProblem | null>(null);
-  const [list, reload] = useLoad(
-    () =>
+  const paged = usePaged(
+    (cursor) =>
       api.GET("/v1/tenants", {
-        params: { query: me.tenant_id ? { parent_id: me.tenant_id, limit: 200 } : { limit: 200 } },
+        params: { query: me.tenant_id ? { parent_id: me.tenant_id, limit: PAGE, cursor } : { limit: PAGE, cursor } },
       }),
     [me.tenant_id],
   );
@@ -34,17 +40,22 @@ export function Tenants() {
     if (data) {
       setProblem(null);
       formEl.reset();
-      reload();
+      paged.reload();
     } else setProblem(showProblem(error, INPUTS));
   };
 
   const setStatus = async (tenant: Tenant, status: Tenant["status"]) => {
-    const { error } = await api.PATCH("/v1/tenants/{tenant_id}", {
+    const { data, error } = await api.PATCH("/v1/tenants/{tenant_id}", {
       params: { path: { tenant_id: tenant.id }, header: ifMatch(tenant.version) },
       body: { status },
     });
-    if (error) setProblem(showProblem(error));
-    reload();
+    // The tenant changed in its place: the pages loaded stay. A refusal (someone changed it
+    // meanwhile) reads it again, so the row and its version are current for the next try.
+    if (data) paged.update((items) => replaceItem(items, data));
+    else {
+      setProblem(showProblem(error));
+      await refreshItem(paged.update, tenant.id, () => api.GET("/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenant.id } } }));
+    }
   };
 
   return (
@@ -61,9 +72,9 @@ export function Tenants() {
         <Field name="slug" label={t("slug")} error={problem?.fields.slug} />
         <button type="submit">{t("create")}</button>
       </form>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <table>
@@ -78,8 +89,8 @@ export function Tenants() {
                 </tr>
               </thead>
               <tbody>
-                {page.items.map((x) => (
-                  <tr data-tenant={x.slug}>
+                {items.map((x) => (
+                  <tr key={x.id} data-tenant={x.slug}>
                     <td>{x.name}</td>
                     <td>{x.slug}</td>
                     <td>{x.status === "active" ? t("active") : t("suspended")}</td>
@@ -108,6 +119,7 @@ export function Tenants() {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

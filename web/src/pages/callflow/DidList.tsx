@@ -1,3 +1,5 @@
+// The tenant's numbers (`/dids`), a page at a time ("More"), and claiming a new one.
+
 import { useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
@@ -5,9 +7,13 @@ import { showProblem, type ShownProblem } from "../../api/problem";
 import { money } from "../../money";
 import { DestinationText, newLabels } from "../../components/DestinationText";
 import { Field } from "../../components/Field";
-import { Show, useLoad } from "../../components/load";
+import { Show } from "../../components/load";
+import { usePaged } from "../../components/people/paged";
+import { MoreButton } from "../../components/people/ui";
 import { useStrings, useT } from "../../i18n";
 import { DID, NUMBER_TYPES } from "./didStrings";
+
+const PAGE = 50;
 
 /** The tenant's numbers, and claiming one from the platform's inventory. The tenant cannot
  * list the inventory, so it types the number its provider gave it. */
@@ -19,8 +25,8 @@ export function DidList({ tenant }: { tenant: string }) {
   const labels = useMemo(newLabels, [tenant]);
   const [problem, setProblem] = useState<ShownProblem | null>(null);
   const [busy, setBusy] = useState(false);
-  const [list] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/dids", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }),
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/dids", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
     [tenant],
   );
 
@@ -60,9 +66,9 @@ export function DidList({ tenant }: { tenant: string }) {
           {s("claim")}
         </button>
       </form>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <div class="cf-scroll">
@@ -76,7 +82,7 @@ export function DidList({ tenant }: { tenant: string }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {page.items.map((d) => (
+                  {items.map((d) => (
                     <tr key={d.id}>
                       <td>
                         <a href={`/dids/${d.id}`}>{d.number}</a>
@@ -97,6 +103,7 @@ export function DidList({ tenant }: { tenant: string }) {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

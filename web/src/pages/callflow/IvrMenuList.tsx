@@ -1,13 +1,19 @@
+// The tenant's IVR menus (`/ivr-menus`), a page at a time ("More"), and a link to a new one.
+
 import { api } from "../../api/client";
-import { Show, useLoad } from "../../components/load";
+import { Show } from "../../components/load";
+import { usePaged } from "../../components/people/paged";
+import { MoreButton } from "../../components/people/ui";
 import { useStrings, useT } from "../../i18n";
 import { IVR } from "./ivrStrings";
+
+const PAGE = 50;
 
 export function IvrMenuList({ tenant }: { tenant: string }) {
   const t = useT();
   const s = useStrings(IVR);
-  const [list] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/ivr-menus", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }),
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/ivr-menus", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
     [tenant],
   );
   return (
@@ -18,9 +24,9 @@ export function IvrMenuList({ tenant }: { tenant: string }) {
           {s("newMenu")}
         </a>
       </p>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <div class="cf-scroll">
@@ -34,7 +40,7 @@ export function IvrMenuList({ tenant }: { tenant: string }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {page.items.map((m) => (
+                  {items.map((m) => (
                     <tr key={m.id}>
                       <td>
                         <a href={`/ivr-menus/${m.id}`}>{m.number}</a>
@@ -50,6 +56,7 @@ export function IvrMenuList({ tenant }: { tenant: string }) {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

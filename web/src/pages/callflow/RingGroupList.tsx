@@ -1,16 +1,22 @@
+// The tenant's ring groups (`/ring-groups`), a page at a time ("More"), and a link to a new one.
+
 import { useMemo } from "preact/hooks";
 import { api } from "../../api/client";
 import { DestinationText, newLabels } from "../../components/DestinationText";
-import { Show, useLoad } from "../../components/load";
+import { Show } from "../../components/load";
+import { usePaged } from "../../components/people/paged";
+import { MoreButton } from "../../components/people/ui";
 import { useStrings, useT } from "../../i18n";
 import { RG } from "./ringGroupStrings";
+
+const PAGE = 50;
 
 export function RingGroupList({ tenant }: { tenant: string }) {
   const t = useT();
   const s = useStrings(RG);
   const labels = useMemo(newLabels, [tenant]);
-  const [list] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/ring-groups", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }),
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/ring-groups", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
     [tenant],
   );
   return (
@@ -21,9 +27,9 @@ export function RingGroupList({ tenant }: { tenant: string }) {
           {s("newGroup")}
         </a>
       </p>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <div class="cf-scroll">
@@ -38,7 +44,7 @@ export function RingGroupList({ tenant }: { tenant: string }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {page.items.map((g) => (
+                  {items.map((g) => (
                     <tr key={g.id}>
                       <td>
                         <a href={`/ring-groups/${g.id}`}>{g.number}</a>
@@ -57,6 +63,7 @@ export function RingGroupList({ tenant }: { tenant: string }) {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

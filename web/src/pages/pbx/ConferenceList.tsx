@@ -1,13 +1,19 @@
+// The tenant's conference rooms (`/conferences`), a page at a time ("More"), and a link to a new one.
+
 import { api } from "../../api/client";
-import { Show, useLoad } from "../../components/load";
+import { Show } from "../../components/load";
+import { usePaged } from "../../components/people/paged";
+import { MoreButton } from "../../components/people/ui";
 import { useStrings, useT } from "../../i18n";
 import { CS } from "./strings";
+
+const PAGE = 50;
 
 export function ConferenceList({ tenant }: { tenant: string }) {
   const t = useT();
   const s = useStrings(CS);
-  const [list] = useLoad(
-    () => api.GET("/v1/tenants/{tenant_id}/conferences", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }),
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/conferences", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
     [tenant],
   );
   return (
@@ -18,9 +24,9 @@ export function ConferenceList({ tenant }: { tenant: string }) {
           {s("newConference")}
         </a>
       </p>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <div class="cf-scroll">
@@ -34,7 +40,7 @@ export function ConferenceList({ tenant }: { tenant: string }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {page.items.map((c) => (
+                  {items.map((c) => (
                     <tr key={c.id}>
                       <td>
                         <a href={`/conferences/${c.id}`}>{c.number}</a>
@@ -50,6 +56,7 @@ export function ConferenceList({ tenant }: { tenant: string }) {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }

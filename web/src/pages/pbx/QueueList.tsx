@@ -1,15 +1,24 @@
+// The tenant's call queues (`/queues`), a page at a time ("More"), and a link to a new one.
+
 import { useMemo } from "preact/hooks";
 import { api } from "../../api/client";
 import { DestinationText, newLabels } from "../../components/DestinationText";
-import { Show, useLoad } from "../../components/load";
+import { Show } from "../../components/load";
+import { usePaged } from "../../components/people/paged";
+import { MoreButton } from "../../components/people/ui";
 import { useStrings, useT } from "../../i18n";
 import { QS } from "./strings";
+
+const PAGE = 50;
 
 export function QueueList({ tenant }: { tenant: string }) {
   const t = useT();
   const s = useStrings(QS);
   const labels = useMemo(newLabels, [tenant]);
-  const [list] = useLoad(() => api.GET("/v1/tenants/{tenant_id}/queues", { params: { path: { tenant_id: tenant }, query: { limit: 200 } } }), [tenant]);
+  const paged = usePaged(
+    (cursor) => api.GET("/v1/tenants/{tenant_id}/queues", { params: { path: { tenant_id: tenant }, query: { limit: PAGE, cursor } } }),
+    [tenant],
+  );
   return (
     <section>
       <h1>{s("title")}</h1>
@@ -18,9 +27,9 @@ export function QueueList({ tenant }: { tenant: string }) {
           {s("newQueue")}
         </a>
       </p>
-      <Show value={list}>
-        {(page) =>
-          page.items.length === 0 ? (
+      <Show value={paged.list}>
+        {(items) =>
+          items.length === 0 ? (
             <p>{t("noItems")}</p>
           ) : (
             <div class="cf-scroll">
@@ -35,7 +44,7 @@ export function QueueList({ tenant }: { tenant: string }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {page.items.map((q) => (
+                  {items.map((q) => (
                     <tr key={q.id}>
                       <td>
                         <a href={`/queues/${q.id}`}>{q.number}</a>
@@ -54,6 +63,7 @@ export function QueueList({ tenant }: { tenant: string }) {
           )
         }
       </Show>
+      <MoreButton paged={paged} />
     </section>
   );
 }
