@@ -633,8 +633,9 @@ impl KamailioNode {
             .stderr(out)
             .spawn()
             .expect("start sipp UAS");
-        // Let it bind its port before anyone calls.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Nobody calls before it listens: a fixed pause was not always enough on a loaded
+        // machine (a ring-group member that was not up yet made the group fall back).
+        wait_udp_bound(ip, port, Duration::from_secs(10)).await;
         Uas {
             child: Some(child),
             run: SippRun {
@@ -790,6 +791,29 @@ impl KamailioNode {
              ON CONFLICT (username, domain) DO UPDATE SET ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b"
         ))
         .await;
+    }
+}
+
+/// Waits until some process has `ip:port` bound for UDP, read from `/proc/net/udp` (binding
+/// it ourselves to find out could take it from the process starting).
+async fn wait_udp_bound(ip: &str, port: u16, limit: Duration) {
+    let addr: std::net::Ipv4Addr = ip.parse().expect("an IPv4 address");
+    // /proc/net/udp shows the address as the hex of its bytes in host (little-endian) order.
+    let want = format!("{:08X}:{port:04X}", u32::from_le_bytes(addr.octets()));
+    let deadline = Instant::now() + limit;
+    loop {
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        if table
+            .lines()
+            .skip(1)
+            .any(|l| l.split_whitespace().nth(1) == Some(want.as_str()))
+        {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("nothing listens on udp {ip}:{port} after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
