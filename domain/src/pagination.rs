@@ -90,15 +90,9 @@ impl PageRequest {
         E: EntityTrait,
         C: ConnectionTrait,
     {
-        let mut select = match order {
-            ListOrder::Oldest => select.order_by_asc(id_col),
-            ListOrder::Newest => select.order_by_desc(id_col),
-        };
+        let mut select = order.sort(select, id_col);
         if let Some(after) = self.after {
-            select = select.filter(match order {
-                ListOrder::Oldest => id_col.gt(after),
-                ListOrder::Newest => id_col.lt(after),
-            });
+            select = select.filter(order.past(id_col, after));
         }
         let mut rows = select.limit(self.limit + 1).all(db).await?;
         let next = if rows.len() as u64 > self.limit {
@@ -121,6 +115,24 @@ pub enum ListOrder {
     Oldest,
     /// The newest first.
     Newest,
+}
+
+impl ListOrder {
+    /// `select` in this order of `id_col`.
+    pub fn sort<E: EntityTrait>(self, select: Select<E>, id_col: E::Column) -> Select<E> {
+        match self {
+            Self::Oldest => select.order_by_asc(id_col),
+            Self::Newest => select.order_by_desc(id_col),
+        }
+    }
+
+    /// The rows that come after `id` in this order.
+    pub fn past<C: ColumnTrait>(self, id_col: C, id: Uuid) -> sea_orm::sea_query::SimpleExpr {
+        match self {
+            Self::Oldest => id_col.gt(id),
+            Self::Newest => id_col.lt(id),
+        }
+    }
 }
 
 pub fn encode_cursor(id: Uuid) -> String {

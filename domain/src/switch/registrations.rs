@@ -134,16 +134,12 @@ pub async fn list(scope: &TenantScope, core: &Core) -> DomainResult<Registration
     for (node, read) in answers {
         let rows = match read {
             Ok(Ok(rows)) => rows,
-            Ok(Err(e)) => {
-                tracing::warn!(node = %node.id, error = %e.detail, "registrations not read");
-                unavailable_nodes.push(UnavailableNode {
-                    node_id: node.id,
-                    name: node.name.clone(),
-                });
-                continue;
-            }
-            Err(_) => {
-                tracing::warn!(node = %node.id, "registrations not read in time");
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.detail,
+                    _ => format!("no answer within {NODE_TIMEOUT:?}"),
+                };
+                tracing::warn!(node = %node.id, error = %why, "registrations not read");
                 unavailable_nodes.push(UnavailableNode {
                     node_id: node.id,
                     name: node.name.clone(),

@@ -888,21 +888,29 @@ async fn views<C: ConnectionTrait>(
         .collect()
 }
 
+/// One page of `select`, in the order the query asks.
+async fn fetch(
+    core: &Core,
+    page: &PageRequest,
+    query: &CdrListQuery,
+    select: Select<cdr::Entity>,
+) -> DomainResult<(Vec<cdr::Model>, Option<String>)> {
+    page.fetch_in(
+        query.order.unwrap_or_default(),
+        &core.db,
+        select,
+        cdr::Column::Id,
+        |m| m.id,
+    )
+    .await
+}
+
 /// `GET /v1/tenants/{t}/cdrs`.
 pub async fn list(scope: &TenantScope, core: &Core, query: &CdrListQuery) -> DomainResult<CdrPage> {
     scope.authorize(Permission::BillingRead)?;
     let who = viewer(scope)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let select = filtered(scope, query)?;
-    let (rows, next_cursor) = page
-        .fetch_in(
-            query.order.unwrap_or_default(),
-            &core.db,
-            select,
-            cdr::Column::Id,
-            |m| m.id,
-        )
-        .await?;
+    let (rows, next_cursor) = fetch(core, &page, query, filtered(scope, query)?).await?;
     Ok(CdrPage {
         items: views(&core.db, who, rows).await?,
         next_cursor,
@@ -931,15 +939,7 @@ pub async fn list_own(core: &Core, actor: &Actor, query: &CdrListQuery) -> Domai
         .add(cdr::Column::Destination.is_in(own.numbers.clone()))
         .add(cdr::Column::Extension.is_in(own.numbers));
     let select = filtered(&own.scope, query)?.filter(mine);
-    let (rows, next_cursor) = page
-        .fetch_in(
-            query.order.unwrap_or_default(),
-            &core.db,
-            select,
-            cdr::Column::Id,
-            |m| m.id,
-        )
-        .await?;
+    let (rows, next_cursor) = fetch(core, &page, query, select).await?;
     let items = views(&core.db, Viewer::Own, rows)
         .await?
         .into_iter()
@@ -1029,16 +1029,9 @@ pub async fn export(
             let Some(after) = after else {
                 return Ok(None);
             };
-            let mut q = match order {
-                ListOrder::Oldest => select.order_by_asc(cdr::Column::Id),
-                ListOrder::Newest => select.order_by_desc(cdr::Column::Id),
-            }
-            .limit(EXPORT_PAGE);
+            let mut q = order.sort(select, cdr::Column::Id).limit(EXPORT_PAGE);
             if let Some(a) = after {
-                q = q.filter(match order {
-                    ListOrder::Oldest => cdr::Column::Id.gt(a),
-                    ListOrder::Newest => cdr::Column::Id.lt(a),
-                });
+                q = q.filter(order.past(cdr::Column::Id, a));
             }
             let rows = q.all(&db).await?;
             if rows.is_empty() {
