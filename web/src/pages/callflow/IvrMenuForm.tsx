@@ -5,7 +5,7 @@ import { useContext, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/Confirm";
+import { ObjectPage } from "../../components/callflow/ObjectPage";
 import { intOrUndefined, rowInputs, unfinished } from "../../components/callflow/destinations";
 import { GreetingPlayer, GreetingUpload } from "../../components/callflow/Greeting";
 import { IvrOptionsEditor, OPTION_FIELDS, newOptionRow, optionRows, optionsBody, type OptionRow } from "../../components/callflow/IvrOptionsEditor";
@@ -40,28 +40,22 @@ export function IvrMenuPage({ tenant, id }: { tenant: string; id: string }) {
 }
 
 function MenuPage({ tenant, menu, reload }: { tenant: string; menu: Menu; reload: () => void }) {
-  const f = useStrings(FLOW);
   const s = useStrings(IVR);
-  const { route } = useLocation();
   const { locale } = useContext(LocaleContext);
-  const [problem, setProblem] = useState<string | null>(null);
   const title = `${menu.number} · ${menu.name}`;
   const g = menu.greeting;
 
-  const remove = async () => {
-    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/ivr-menus/{ivr_menu_id}", {
-      params: { path: { tenant_id: tenant, ivr_menu_id: menu.id }, header: ifMatch(menu.version) },
-    });
-    if (response.ok) route("/ivr-menus");
-    else setProblem(showProblem(error).summary);
-  };
-
   return (
-    <section>
-      <p>
-        <a href="/ivr-menus">{f("back")}</a>
-      </p>
-      <h1>{title}</h1>
+    <ObjectPage
+      base="/ivr-menus"
+      title={title}
+      deleteQuestion={fill(s("deleteQuestion"), { name: title })}
+      remove={() =>
+        api.DELETE("/v1/tenants/{tenant_id}/ivr-menus/{ivr_menu_id}", {
+          params: { path: { tenant_id: tenant, ivr_menu_id: menu.id }, header: ifMatch(menu.version) },
+        })
+      }
+    >
       <section class="card cf-greeting" aria-labelledby="greeting-heading">
         <h2 id="greeting-heading">{s("greeting")}</h2>
         {g.type === "recording" ? (
@@ -84,15 +78,7 @@ function MenuPage({ tenant, menu, reload }: { tenant: string; menu: Menu; reload
         <GreetingUpload tenant={tenant} menu={menu} onUploaded={reload} />
       </section>
       <IvrMenuForm tenant={tenant} menu={menu} onSaved={reload} />
-      <div class="cf-danger-zone">
-        {problem && (
-          <p role="alert" class="error">
-            {problem}
-          </p>
-        )}
-        <Confirm action={f("delete")} name={title} question={fill(s("deleteQuestion"), { name: title })} confirm={f("yesDelete")} onConfirm={remove} />
-      </div>
-    </section>
+    </ObjectPage>
   );
 }
 

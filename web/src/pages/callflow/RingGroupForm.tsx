@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/Confirm";
+import { ObjectPage } from "../../components/callflow/ObjectPage";
 import { intOrUndefined, rowInputs, unfinished } from "../../components/callflow/destinations";
 import { MEMBER_FIELDS, MembersEditor, memberRows, membersBody, newMemberRow, type MemberRow } from "../../components/callflow/MembersEditor";
 import { Select } from "../../components/callflow/Select";
@@ -39,36 +39,21 @@ export function RingGroupPage({ tenant, id }: { tenant: string; id: string }) {
 }
 
 function GroupPage({ tenant, group, reload }: { tenant: string; group: Group; reload: () => void }) {
-  const f = useStrings(FLOW);
   const s = useStrings(RG);
-  const { route } = useLocation();
-  const [problem, setProblem] = useState<string | null>(null);
   const title = `${group.number} · ${group.name}`;
-
-  const remove = async () => {
-    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/ring-groups/{ring_group_id}", {
-      params: { path: { tenant_id: tenant, ring_group_id: group.id }, header: ifMatch(group.version) },
-    });
-    if (response.ok) route("/ring-groups");
-    else setProblem(showProblem(error).summary);
-  };
-
   return (
-    <section>
-      <p>
-        <a href="/ring-groups">{f("back")}</a>
-      </p>
-      <h1>{title}</h1>
+    <ObjectPage
+      base="/ring-groups"
+      title={title}
+      deleteQuestion={fill(s("deleteQuestion"), { name: title })}
+      remove={() =>
+        api.DELETE("/v1/tenants/{tenant_id}/ring-groups/{ring_group_id}", {
+          params: { path: { tenant_id: tenant, ring_group_id: group.id }, header: ifMatch(group.version) },
+        })
+      }
+    >
       <RingGroupForm tenant={tenant} group={group} onSaved={reload} />
-      <div class="cf-danger-zone">
-        {problem && (
-          <p role="alert" class="error">
-            {problem}
-          </p>
-        )}
-        <Confirm action={f("delete")} name={title} question={fill(s("deleteQuestion"), { name: title })} confirm={f("yesDelete")} onConfirm={remove} />
-      </div>
-    </section>
+    </ObjectPage>
   );
 }
 

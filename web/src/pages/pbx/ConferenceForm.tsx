@@ -6,8 +6,8 @@ import { useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/Confirm";
-import { FLOW, fill } from "../../components/callflow/strings";
+import { ObjectPage } from "../../components/callflow/ObjectPage";
+import { fill } from "../../components/callflow/strings";
 import { Field } from "../../components/Field";
 import { Show, useLoad } from "../../components/load";
 import { useStrings, useT } from "../../i18n";
@@ -36,36 +36,21 @@ export function ConferencePage({ tenant, id }: { tenant: string; id: string }) {
 }
 
 function OneConference({ tenant, conference, reload }: { tenant: string; conference: Conference; reload: () => void }) {
-  const f = useStrings(FLOW);
   const s = useStrings(CS);
-  const { route } = useLocation();
-  const [problem, setProblem] = useState<string | null>(null);
   const title = `${conference.number} · ${conference.name}`;
-
-  const remove = async () => {
-    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/conferences/{conference_id}", {
-      params: { path: { tenant_id: tenant, conference_id: conference.id }, header: ifMatch(conference.version) },
-    });
-    if (response.ok) route("/conferences");
-    else setProblem(showProblem(error).summary);
-  };
-
   return (
-    <section>
-      <p>
-        <a href="/conferences">{f("back")}</a>
-      </p>
-      <h1>{title}</h1>
+    <ObjectPage
+      base="/conferences"
+      title={title}
+      deleteQuestion={fill(s("deleteQuestion"), { name: title })}
+      remove={() =>
+        api.DELETE("/v1/tenants/{tenant_id}/conferences/{conference_id}", {
+          params: { path: { tenant_id: tenant, conference_id: conference.id }, header: ifMatch(conference.version) },
+        })
+      }
+    >
       <ConferenceForm tenant={tenant} conference={conference} onSaved={reload} />
-      <div class="cf-danger-zone">
-        {problem && (
-          <p role="alert" class="error">
-            {problem}
-          </p>
-        )}
-        <Confirm action={f("delete")} name={title} question={fill(s("deleteQuestion"), { name: title })} confirm={f("yesDelete")} onConfirm={remove} />
-      </div>
-    </section>
+    </ObjectPage>
   );
 }
 

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { api, ifMatch, type Schemas } from "../../api/client";
 import { showProblem, type ShownProblem } from "../../api/problem";
-import { Confirm } from "../../components/Confirm";
+import { ObjectPage } from "../../components/callflow/ObjectPage";
 import { intOrUndefined, rowInputs, unfinished } from "../../components/callflow/destinations";
 import { Select } from "../../components/callflow/Select";
 import { FLOW, fill } from "../../components/callflow/strings";
@@ -41,36 +41,21 @@ export function QueuePage({ tenant, id }: { tenant: string; id: string }) {
 }
 
 function OneQueue({ tenant, queue, reload }: { tenant: string; queue: Queue; reload: () => void }) {
-  const f = useStrings(FLOW);
   const s = useStrings(QS);
-  const { route } = useLocation();
-  const [problem, setProblem] = useState<string | null>(null);
   const title = `${queue.number} · ${queue.name}`;
-
-  const remove = async () => {
-    const { error, response } = await api.DELETE("/v1/tenants/{tenant_id}/queues/{queue_id}", {
-      params: { path: { tenant_id: tenant, queue_id: queue.id }, header: ifMatch(queue.version) },
-    });
-    if (response.ok) route("/queues");
-    else setProblem(showProblem(error).summary);
-  };
-
   return (
-    <section>
-      <p>
-        <a href="/queues">{f("back")}</a>
-      </p>
-      <h1>{title}</h1>
+    <ObjectPage
+      base="/queues"
+      title={title}
+      deleteQuestion={fill(s("deleteQuestion"), { name: title })}
+      remove={() =>
+        api.DELETE("/v1/tenants/{tenant_id}/queues/{queue_id}", {
+          params: { path: { tenant_id: tenant, queue_id: queue.id }, header: ifMatch(queue.version) },
+        })
+      }
+    >
       <QueueForm tenant={tenant} queue={queue} onSaved={reload} />
-      <div class="cf-danger-zone">
-        {problem && (
-          <p role="alert" class="error">
-            {problem}
-          </p>
-        )}
-        <Confirm action={f("delete")} name={title} question={fill(s("deleteQuestion"), { name: title })} confirm={f("yesDelete")} onConfirm={remove} />
-      </div>
-    </section>
+    </ObjectPage>
   );
 }
 
